@@ -1,0 +1,8 @@
+//! The portal's server fns: one per use case, each a public HTTP endpoint under `/api/`.
+//! Each is thin: read state, validate, call server code, map the error.
+
+mod portal_settings;
+mod sign_uploads;
+
+pub use portal_settings::*;
+pub use sign_uploads::*;

@@ -1,0 +1,19 @@
+//! Upload Portal: the browser uploads straight to object storage with policies the server signs.
+//! `app`/`components` are the page, `api` the server fns, `server` everything server-only.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod model;
+pub mod naming;
+pub mod upload;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,113 @@
+//! The portal's entry point: logging → configuration → state → routers → serve until a signal,
+//! letting requests in flight finish.
+
+use std::process::ExitCode;
+
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+use upload_portal::server::config::{Config, TargetKind};
+use upload_portal::server::{self, AppState};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .init();
+
+    let settings = match Config::load().validate() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("upload-portal: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("upload-portal stopped: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let mut leptos_options = leptos::config::get_configuration(None)?.leptos_options;
+    leptos_options.site_addr = settings.site_addr;
+    if leptos_options.output_name.is_empty() {
+        leptos_options.output_name = "upload-portal".into();
+    }
+
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(());
+    let mut bucket_task = None;
+    if let Some(bucket) = server::local_bucket(&settings).await? {
+        let local = settings.local.as_ref().expect("a local bucket has local settings");
+        let listener = TcpListener::bind(local.addr)
+            .await
+            .map_err(|e| format!("PORTAL_BUCKET_ADDR {}: {e}", local.addr))?;
+        tracing::info!(
+            "embedded bucket {} at {} (data in {})",
+            settings.bucket,
+            local.public_url,
+            local.data_dir.display()
+        );
+        if settings.generated_credentials {
+            tracing::info!(
+                access_key_id = %settings.credentials.access_key_id,
+                "no OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET set: using generated development credentials"
+            );
+        }
+        let mut rx = shutdown_rx.clone();
+        let app = server::bucket_router(bucket);
+        bucket_task = Some(tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.changed().await;
+                })
+                .await
+        }));
+    } else if settings.target == TargetKind::Oss {
+        tracing::info!("signing uploads for OSS bucket {} at {}", settings.bucket, settings.bucket_url);
+    }
+
+    let state = AppState::new(&settings, leptos_options);
+    let listener = TcpListener::bind(settings.site_addr)
+        .await
+        .map_err(|e| format!("LEPTOS_SITE_ADDR {}: {e}", settings.site_addr))?;
+    tracing::info!("Upload Portal listening on http://{}", settings.site_addr);
+    let mut rx = shutdown_rx;
+    let portal = axum::serve(listener, server::router(state)).with_graceful_shutdown(async move {
+        let _ = rx.changed().await;
+    });
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing requests in flight");
+        let _ = shutdown_tx.send(());
+    };
+    let (served, ()) = tokio::join!(portal, signal);
+    served?;
+    if let Some(task) = bucket_task {
+        task.await??;
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,139 @@
+//! OSS error codes, in one enum, and the `<Error>` XML every failed bucket request answers.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The OSS error codes the embedded bucket answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OssCode {
+    AccessDenied,
+    AccessForbidden,
+    EntityTooLarge,
+    EntityTooSmall,
+    FieldItemTooLong,
+    FileAlreadyExists,
+    IncorrectNumberOfFilesInPostRequest,
+    InvalidAccessKeyId,
+    InvalidArgument,
+    InvalidObjectName,
+    InvalidPolicyDocument,
+    MalformedPostRequest,
+    MethodNotAllowed,
+    NoSuchKey,
+    RequestTimeTooSkewed,
+    SignatureDoesNotMatch,
+    InternalError,
+}
+
+impl OssCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OssCode::AccessDenied => "AccessDenied",
+            OssCode::AccessForbidden => "AccessForbidden",
+            OssCode::EntityTooLarge => "EntityTooLarge",
+            OssCode::EntityTooSmall => "EntityTooSmall",
+            OssCode::FieldItemTooLong => "FieldItemTooLong",
+            OssCode::FileAlreadyExists => "FileAlreadyExists",
+            OssCode::IncorrectNumberOfFilesInPostRequest => "IncorrectNumberOfFilesInPOSTRequest",
+            OssCode::InvalidAccessKeyId => "InvalidAccessKeyId",
+            OssCode::InvalidArgument => "InvalidArgument",
+            OssCode::InvalidObjectName => "InvalidObjectName",
+            OssCode::InvalidPolicyDocument => "InvalidPolicyDocument",
+            OssCode::MalformedPostRequest => "MalformedPOSTRequest",
+            OssCode::MethodNotAllowed => "MethodNotAllowed",
+            OssCode::NoSuchKey => "NoSuchKey",
+            OssCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
+            OssCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            OssCode::InternalError => "InternalError",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            OssCode::AccessDenied
+            | OssCode::AccessForbidden
+            | OssCode::InvalidAccessKeyId
+            | OssCode::RequestTimeTooSkewed
+            | OssCode::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
+            OssCode::FileAlreadyExists => StatusCode::CONFLICT,
+            OssCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            OssCode::NoSuchKey => StatusCode::NOT_FOUND,
+            OssCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// A failed bucket request: a code and a message that is safe to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BucketError {
+    pub code: OssCode,
+    pub message: String,
+}
+
+impl BucketError {
+    pub fn new(code: OssCode, message: impl Into<String>) -> Self {
+        BucketError { code, message: message.into() }
+    }
+
+    /// An I/O or other internal failure: logged in full, answered without detail.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "embedded bucket internal error");
+        BucketError::new(OssCode::InternalError, "We encountered an internal error. Please try again.")
+    }
+
+    /// The OSS `<Error>` document, with the request's id and host.
+    pub fn into_response(self, request_id: &str, host_id: &str, with_body: bool) -> Response {
+        #[derive(Serialize)]
+        #[serde(rename = "Error", rename_all = "PascalCase")]
+        struct ErrorXml<'a> {
+            code: &'a str,
+            message: &'a str,
+            request_id: &'a str,
+            host_id: &'a str,
+        }
+        let xml = ErrorXml {
+            code: self.code.as_str(),
+            message: &self.message,
+            request_id,
+            host_id,
+        };
+        let body = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+            quick_xml::se::to_string(&xml).unwrap_or_default()
+        );
+        let mut response = if with_body { body.into_response() } else { ().into_response() };
+        *response.status_mut() = self.code.status();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn renders_oss_error_xml() {
+        let error = BucketError::new(OssCode::AccessDenied, "Invalid according to Policy: Policy expired.");
+        let response = error.into_response("5F1A", "bucket.local", true);
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message><RequestId>5F1A</RequestId><HostId>bucket.local</HostId></Error>\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn escapes_messages() {
+        let error = BucketError::new(OssCode::AccessDenied, r#"["eq", "$key", "<a&b>"]"#);
+        let response = error.into_response("1", "h", true);
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let text = std::str::from_utf8(&body).unwrap();
+        assert!(text.contains("&lt;a&amp;b&gt;"), "{text}");
+    }
+}

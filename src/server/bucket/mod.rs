@@ -1,0 +1,161 @@
+//! The embedded OSS-compatible bucket: PostObject, GET/HEAD, CORS, OSS XML errors, objects on
+//! disk. It runs in the portal's process on its own port and knows nothing of the portal.
+
+pub mod cors;
+pub mod errors;
+pub mod objects;
+pub mod post_object;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use secrecy::ExposeSecret;
+
+use self::cors::CorsRule;
+use self::errors::{BucketError, OssCode};
+use self::store::ObjectStore;
+use crate::server::config::Credentials;
+
+/// CRC-64/XZ, which OSS calls crc64ecma.
+pub const CRC64: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
+
+/// OSS's limit for one object.
+pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+
+/// Characters kept as they are in object URLs: unreserved ones and `/`.
+const KEY_URL: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+
+/// `key` percent-encoded for a URL path, `/` kept.
+pub fn encode_key(key: &str) -> String {
+    utf8_percent_encode(key, KEY_URL).to_string()
+}
+
+/// One bucket and everything it needs to answer requests.
+pub struct Bucket {
+    pub name: String,
+    /// The URL browsers use for this bucket, with a trailing `/`.
+    pub public_url: String,
+    /// What error documents give as `HostId`.
+    pub host_id: String,
+    pub store: ObjectStore,
+    pub credentials: Vec<Credentials>,
+    pub cors: Vec<CorsRule>,
+    pub max_object_size: u64,
+}
+
+impl Bucket {
+    pub fn secret_for(&self, access_key_id: &str) -> Option<&str> {
+        self.credentials
+            .iter()
+            .find(|c| c.access_key_id == access_key_id)
+            .map(|c| c.secret.expose_secret())
+    }
+
+    pub fn object_url(&self, key: &str) -> String {
+        format!("{}{}", self.public_url, encode_key(key))
+    }
+}
+
+/// Per-request facts every handler and error document needs.
+#[derive(Clone, Debug)]
+pub struct RequestContext {
+    pub request_id: String,
+}
+
+/// The bucket's HTTP routes, with the request-id and CORS layer around them.
+pub fn router(bucket: Arc<Bucket>) -> Router {
+    Router::new()
+        .route("/", post(post_object::post_object).options(preflight).fallback(method_not_allowed))
+        .route("/{*key}", get(objects::get_object).options(preflight).fallback(method_not_allowed))
+        .fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(bucket.clone(), request_context))
+        .with_state(bucket)
+}
+
+/// Gives each request an id (`x-oss-request-id`) and adds CORS headers to actual requests
+/// whose origin a rule allows (preflights are answered by `preflight`).
+async fn request_context(State(bucket): State<Arc<Bucket>>, mut request: Request, next: Next) -> Response {
+    let request_id = uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase();
+    request.extensions_mut().insert(RequestContext { request_id: request_id.clone() });
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let method = request.method().clone();
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert("x-oss-request-id", HeaderValue::from_str(&request_id).expect("hex id"));
+    if method != Method::OPTIONS {
+        if let Some(origin) = origin {
+            let rule = origin
+                .to_str()
+                .ok()
+                .and_then(|o| cors::match_request(&bucket.cors, o, method.as_str()));
+            if let Some(rule) = rule {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                insert_list(headers, header::ACCESS_CONTROL_EXPOSE_HEADERS, &rule.expose_headers);
+            }
+            headers.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    }
+    response
+}
+
+fn insert_list(headers: &mut HeaderMap, name: header::HeaderName, values: &[String]) {
+    if let Ok(value) = HeaderValue::from_str(&values.join(", ")) {
+        headers.insert(name, value);
+    }
+}
+
+/// A CORS preflight, answered from the bucket's rules as OSS does.
+async fn preflight(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    headers: HeaderMap,
+) -> Response {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(origin), Some(method)) =
+        (text(header::ORIGIN), text(header::ACCESS_CONTROL_REQUEST_METHOD))
+    else {
+        return BucketError::new(
+            OssCode::AccessForbidden,
+            "CORSResponse: Insufficient information. Origin request header needed.",
+        )
+        .into_response(&ctx.request_id, &bucket.host_id, true);
+    };
+    let requested = text(header::ACCESS_CONTROL_REQUEST_HEADERS).unwrap_or("");
+    let Some(rule) = cors::match_preflight(&bucket.cors, origin, method, requested) else {
+        return BucketError::new(
+            OssCode::AccessForbidden,
+            "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.",
+        )
+        .into_response(&ctx.request_id, &bucket.host_id, true);
+    };
+    let mut response = StatusCode::OK.into_response();
+    let out = response.headers_mut();
+    if let Ok(origin) = HeaderValue::from_str(origin) {
+        out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    insert_list(out, header::ACCESS_CONTROL_ALLOW_METHODS, &rule.allowed_methods);
+    if let Ok(requested) = HeaderValue::from_str(requested) {
+        if !requested.is_empty() {
+            out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+        }
+    }
+    insert_list(out, header::ACCESS_CONTROL_EXPOSE_HEADERS, &rule.expose_headers);
+    out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(rule.max_age_seconds));
+    out.insert(header::VARY, HeaderValue::from_static("Origin"));
+    response
+}
+
+async fn method_not_allowed(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+) -> Response {
+    BucketError::new(OssCode::MethodNotAllowed, "The specified method is not allowed against this resource.")
+        .into_response(&ctx.request_id, &bucket.host_id, true)
+}

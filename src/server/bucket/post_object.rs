@@ -1,0 +1,347 @@
+//! PostObject: the browser's form upload. Reads the form with multer while streaming the file
+//! to a temp file; checks fields, signature and policy in the order PROTOCOL.md gives; the
+//! object appears only when every check has passed and the bytes are on disk.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use md5::{Digest, Md5};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde::Serialize;
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+use super::errors::{BucketError, OssCode};
+use super::store::{ObjectMeta, StoreError};
+use super::{Bucket, RequestContext, CRC64};
+use crate::naming::basename;
+use crate::server::policy::{PolicyDocument, PolicyViolation};
+use crate::server::signing::v1;
+
+/// Longest form field name (OSS EC 0006-00000110).
+const MAX_FIELD_NAME: usize = 8 * 1024;
+/// Longest form field value.
+const MAX_FIELD_VALUE: usize = 2 * 1024 * 1024;
+/// All values before `file` together (OSS EC 0006-00000112).
+const MAX_FIELDS_TOTAL: usize = 8 * 1024 * 1024;
+/// Stored object headers that a form field may set.
+const STORED_HEADERS: [&str; 4] = ["cache-control", "content-disposition", "content-encoding", "expires"];
+
+/// The form fields before `file`, names lower-case (OSS matches names case-insensitively).
+#[derive(Default)]
+struct Form {
+    fields: Vec<(String, String)>,
+}
+
+impl Form {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+pub async fn post_object(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match receive(&bucket, &headers, body).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::info!(request_id = %ctx.request_id, code = error.code.as_str(), message = %error.message, "PostObject refused");
+            error.into_response(&ctx.request_id, &bucket.host_id, true)
+        }
+    }
+}
+
+fn malformed(cause: impl std::fmt::Display) -> BucketError {
+    tracing::debug!(%cause, "malformed multipart body");
+    BucketError::new(
+        OssCode::MalformedPostRequest,
+        "The body of your POST request is not well-formed multipart/form-data.",
+    )
+}
+
+fn key_missing() -> BucketError {
+    BucketError::new(
+        OssCode::InvalidArgument,
+        "The bucket POST must contain the specified 'key'. If it is specified, please check the order of the fields.",
+    )
+}
+
+async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Response, BucketError> {
+    let boundary = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(|| malformed("no multipart boundary"))?;
+    let limits = multer::SizeLimit::new()
+        .whole_stream(bucket.max_object_size + MAX_FIELDS_TOTAL as u64 + 64 * 1024);
+    let mut multipart = multer::Multipart::with_constraints(
+        body.into_data_stream(),
+        boundary,
+        multer::Constraints::new().size_limit(limits),
+    );
+
+    // 1. The fields before `file`.
+    let mut form = Form::default();
+    let mut total = 0usize;
+    let mut file = loop {
+        let Some(mut field) = multipart.next_field().await.map_err(malformed)? else {
+            return Err(if form.get("key").is_none() {
+                key_missing()
+            } else {
+                BucketError::new(
+                    OssCode::IncorrectNumberOfFilesInPostRequest,
+                    "POST requires exactly one file upload per request.",
+                )
+            });
+        };
+        let name = field.name().ok_or_else(|| malformed("a part has no name"))?.to_ascii_lowercase();
+        if name.len() > MAX_FIELD_NAME {
+            return Err(BucketError::new(OssCode::FieldItemTooLong, "A form field name is longer than 8 KB."));
+        }
+        if name == "file" {
+            break field;
+        }
+        let mut value = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            total += chunk.len();
+            if value.len() + chunk.len() > MAX_FIELD_VALUE {
+                return Err(BucketError::new(
+                    OssCode::FieldItemTooLong,
+                    format!("The form field {name} is longer than 2 MB."),
+                ));
+            }
+            if total > MAX_FIELDS_TOTAL {
+                return Err(BucketError::new(
+                    OssCode::FieldItemTooLong,
+                    "The form fields before the file are larger than 8 MB together.",
+                ));
+            }
+            value.extend_from_slice(&chunk);
+        }
+        let value = String::from_utf8(value).map_err(|_| {
+            BucketError::new(OssCode::InvalidArgument, format!("The form field {name} is not UTF-8."))
+        })?;
+        if form.get(&name).is_some() {
+            // OSS's behaviour is unconfirmed; a second value could dodge a policy, so refuse.
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                format!("The form field {name} appears more than once."),
+            ));
+        }
+        form.fields.push((name, value));
+    };
+
+    // 2–5. Key, signature, policy.
+    let key_template = form.get("key").ok_or_else(key_missing)?.to_owned();
+    let policy = authorize(bucket, &form)?;
+    let now = time::OffsetDateTime::now_utc();
+    policy
+        .check_form(now, |name| if name == "bucket" { Some(bucket.name.as_str()) } else { form.get(name) })
+        .map_err(policy_error)?;
+    let filename = basename(file.file_name().unwrap_or(""));
+    let key = key_template.replace("${filename}", filename);
+    bucket.store.object_path(&key).map_err(store_error)?;
+    let forbid_overwrite =
+        form.get("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if forbid_overwrite && bucket.store.exists(&key).await.map_err(store_error)? {
+        return Err(store_error(StoreError::AlreadyExists));
+    }
+    let redirect = form.get("success_action_redirect").map(str::to_owned);
+    if let Some(url) = &redirect {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "success_action_redirect must be an http or https URL.",
+            ));
+        }
+    }
+    let content_type = form
+        .get("x-oss-content-type")
+        .or_else(|| form.get("content-type"))
+        .or_else(|| file.content_type().map(|m| m.essence_str()))
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            mime_guess::from_path(&key).first_or_octet_stream().essence_str().to_owned()
+        });
+    let mut stored_headers: Vec<(String, String)> = form
+        .fields
+        .iter()
+        .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()) || k.starts_with("x-oss-meta-"))
+        .cloned()
+        .collect();
+    let meta_bytes: usize = stored_headers
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-oss-meta-"))
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    if meta_bytes > 8 * 1024 {
+        return Err(BucketError::new(OssCode::InvalidArgument, "User metadata is larger than 8 KB."));
+    }
+    for (_, value) in &stored_headers {
+        if HeaderValue::from_str(value).is_err() {
+            return Err(BucketError::new(OssCode::InvalidArgument, "A stored header value is not valid."));
+        }
+    }
+
+    // 6. The file, streamed to disk, stopped as soon as it passes the policy's maximum.
+    let limit = policy.max_length().unwrap_or(u64::MAX).min(bucket.max_object_size);
+    let (temp, out) = bucket.store.create_temp().await.map_err(BucketError::internal)?;
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let mut md5 = Md5::new();
+    let mut crc = CRC64.digest();
+    let mut size: u64 = 0;
+    while let Some(chunk) = file.chunk().await.map_err(malformed)? {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(policy_error(PolicyViolation::TooLarge));
+        }
+        md5.update(&chunk);
+        crc.update(&chunk);
+        out.write_all(&chunk).await.map_err(BucketError::internal)?;
+    }
+    out.flush().await.map_err(BucketError::internal)?;
+    out.into_inner().sync_data().await.map_err(BucketError::internal)?;
+    policy.check_length(size).map_err(policy_error)?;
+    drop(file);
+    // The strict reading of "file must be last": a field after it is an error, not ignored.
+    if multipart.next_field().await.map_err(malformed)?.is_some() {
+        return Err(BucketError::new(
+            OssCode::InvalidArgument,
+            "The file field must be the last field of the form; fields after it are not allowed.",
+        ));
+    }
+
+    let digest = md5.finalize();
+    let md5_hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
+    let crc64 = crc.finalize();
+    stored_headers.sort();
+    let meta = ObjectMeta {
+        size,
+        md5_hex: md5_hex.clone(),
+        crc64,
+        content_type,
+        headers: stored_headers,
+        last_modified: now.unix_timestamp(),
+    };
+    bucket.store.commit(temp, &key, &meta, !forbid_overwrite).await.map_err(store_error)?;
+    tracing::info!(key = %key, size, "object stored");
+
+    let etag = format!("\"{md5_hex}\"");
+    let mut response = match (redirect, form.get("success_action_status")) {
+        (Some(url), _) => redirect_response(&url, &bucket.name, &key, &etag),
+        (None, Some("201")) => created_response(bucket, &key, &etag),
+        (None, Some("200")) => StatusCode::OK.into_response(),
+        _ => StatusCode::NO_CONTENT.into_response(),
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header"));
+    headers.insert("content-md5", HeaderValue::from_str(&BASE64.encode(digest)).expect("base64 header"));
+    headers.insert("x-oss-hash-crc64ecma", HeaderValue::from(crc64));
+    Ok(response)
+}
+
+/// Checks the signature fields and returns the decoded policy they vouch for.
+fn authorize(bucket: &Bucket, form: &Form) -> Result<PolicyDocument, BucketError> {
+    let invalid = |m: &str| BucketError::new(OssCode::InvalidArgument, m);
+    let (access_key_id, policy_b64, signature) =
+        match (form.get("ossaccesskeyid"), form.get("policy"), form.get("signature")) {
+            (None, None, None) => {
+                // This bucket is private: anonymous writes are refused, as OSS does.
+                return Err(BucketError::new(
+                    OssCode::AccessDenied,
+                    "You have no right to access this object because of bucket acl.",
+                ));
+            }
+            (Some(ak), Some(policy), Some(signature)) => (ak, policy, signature),
+            (None, _, _) => return Err(invalid("The form must contain OSSAccessKeyId with policy and Signature.")),
+            (_, None, _) => return Err(invalid("The form must contain a policy with OSSAccessKeyId and Signature.")),
+            (_, _, None) => return Err(invalid("The form must contain a Signature with OSSAccessKeyId and policy.")),
+        };
+    if signature.is_empty() {
+        return Err(invalid("The Signature field is empty."));
+    }
+    let secret = bucket.secret_for(access_key_id).ok_or_else(|| {
+        BucketError::new(
+            OssCode::InvalidAccessKeyId,
+            "The OSS Access Key Id you provided does not exist in our records.",
+        )
+    })?;
+    if form.get("x-oss-security-token").is_some() {
+        // Static keys carry no token; STS credentials are not issued by this bucket yet.
+        return Err(BucketError::new(
+            OssCode::InvalidAccessKeyId,
+            "The security token you provided is not valid for this AccessKeyId.",
+        ));
+    }
+    if !v1::verify(secret, policy_b64, signature) {
+        return Err(BucketError::new(
+            OssCode::SignatureDoesNotMatch,
+            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        ));
+    }
+    let json = BASE64.decode(policy_b64.trim()).map_err(|_| {
+        BucketError::new(OssCode::InvalidPolicyDocument, "Invalid Policy: Invalid Base64 policy.")
+    })?;
+    PolicyDocument::parse(&json).map_err(|e| BucketError::new(OssCode::InvalidPolicyDocument, e.to_string()))
+}
+
+fn policy_error(violation: PolicyViolation) -> BucketError {
+    let code = match violation {
+        PolicyViolation::TooLarge => OssCode::EntityTooLarge,
+        PolicyViolation::TooSmall => OssCode::EntityTooSmall,
+        PolicyViolation::Expired | PolicyViolation::ConditionFailed(_) => OssCode::AccessDenied,
+    };
+    BucketError::new(code, violation.to_string())
+}
+
+fn store_error(error: StoreError) -> BucketError {
+    match error {
+        StoreError::AlreadyExists => BucketError::new(
+            OssCode::FileAlreadyExists,
+            "The object you specified already exists and can not be overwritten.",
+        ),
+        StoreError::InvalidKey(_) | StoreError::Conflict => {
+            BucketError::new(OssCode::InvalidObjectName, error.to_string())
+        }
+        StoreError::Io(e) => BucketError::internal(e),
+    }
+}
+
+fn created_response(bucket: &Bucket, key: &str, etag: &str) -> Response {
+    #[derive(Serialize)]
+    #[serde(rename = "PostResponse", rename_all = "PascalCase")]
+    struct PostResponse<'a> {
+        bucket: &'a str,
+        location: String,
+        key: &'a str,
+        #[serde(rename = "ETag")]
+        etag: &'a str,
+    }
+    let xml = PostResponse { bucket: &bucket.name, location: bucket.object_url(key), key, etag };
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        quick_xml::se::to_string(&xml).unwrap_or_default()
+    );
+    (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+}
+
+/// 303 to the form's redirect URL with bucket, key and ETag in the query (as S3 does).
+fn redirect_response(url: &str, bucket: &str, key: &str, etag: &str) -> Response {
+    let encode = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let location =
+        format!("{url}{separator}bucket={}&key={}&etag={}", encode(bucket), encode(key), encode(etag));
+    match HeaderValue::from_str(&location) {
+        Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        Err(_) => StatusCode::NO_CONTENT.into_response(),
+    }
+}

@@ -1,0 +1,243 @@
+//! Objects on disk: `objects/<key>` holds the bytes (so operators can browse them), `meta/`
+//! holds each object's headers, and `tmp/` holds uploads in flight. An object becomes visible
+//! only by an atomic rename (or a no-clobber link) of a complete, synced temp file.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::fs;
+
+/// What the bucket stores beside an object's bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub size: u64,
+    /// Upper-case hex MD5 (the ETag without quotes).
+    pub md5_hex: String,
+    pub crc64: u64,
+    pub content_type: String,
+    /// Other stored headers: Cache-Control, Content-Disposition, Content-Encoding, Expires,
+    /// and `x-oss-meta-*`, names lower-case.
+    pub headers: Vec<(String, String)>,
+    /// Seconds since the Unix epoch.
+    pub last_modified: i64,
+}
+
+/// Why a key cannot be stored here.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the object name is not valid for this bucket: {0}")]
+    InvalidKey(&'static str),
+    #[error("the object already exists")]
+    AlreadyExists,
+    #[error("the object name conflicts with an existing object or folder")]
+    Conflict,
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+#[derive(Clone, Debug)]
+pub struct ObjectStore {
+    objects: PathBuf,
+    meta: PathBuf,
+    tmp: PathBuf,
+}
+
+impl ObjectStore {
+    /// Opens (creating) the store under `root` and removes uploads a crash left behind.
+    pub async fn open(root: &Path) -> io::Result<Self> {
+        let store = ObjectStore {
+            objects: root.join("objects"),
+            meta: root.join("meta"),
+            tmp: root.join("tmp"),
+        };
+        for dir in [&store.objects, &store.meta] {
+            fs::create_dir_all(dir).await?;
+        }
+        if fs::try_exists(&store.tmp).await? {
+            fs::remove_dir_all(&store.tmp).await?;
+        }
+        fs::create_dir_all(&store.tmp).await?;
+        Ok(store)
+    }
+
+    /// The file that holds `key`'s bytes. Keys that cannot map safely onto a path are refused:
+    /// empty segments, `.`/`..`, backslashes, control characters, over-long names.
+    pub fn object_path(&self, key: &str) -> Result<PathBuf, StoreError> {
+        if key.is_empty() || key.len() > 1023 {
+            return Err(StoreError::InvalidKey("it must be 1 to 1023 bytes long"));
+        }
+        if key.chars().any(|c| c.is_control() || c == '\\') {
+            return Err(StoreError::InvalidKey("it must not contain control characters or backslashes"));
+        }
+        let mut path = self.objects.clone();
+        for segment in key.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(StoreError::InvalidKey("it must not have empty, \".\" or \"..\" folder names"));
+            }
+            if segment.len() > 255 {
+                return Err(StoreError::InvalidKey("a folder or file name is longer than 255 bytes"));
+            }
+            path.push(segment);
+        }
+        Ok(path)
+    }
+
+    fn meta_path(&self, key: &str) -> PathBuf {
+        let digest = Sha256::digest(key.as_bytes());
+        let name: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.meta.join(format!("{name}.json"))
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        Ok(fs::metadata(self.object_path(key)?).await.map(|m| m.is_file()).unwrap_or(false))
+    }
+
+    /// A new temp file for an upload; it is deleted unless committed.
+    pub async fn create_temp(&self) -> io::Result<(TempObject, fs::File)> {
+        let path = self.tmp.join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        let file = fs::OpenOptions::new().write(true).create_new(true).open(&path).await?;
+        Ok((TempObject { path: Some(path) }, file))
+    }
+
+    /// Makes a complete temp file visible as `key`. With `overwrite` false it fails with
+    /// `AlreadyExists` when the key exists, atomically (a hard link never replaces a file).
+    pub async fn commit(
+        &self,
+        mut temp: TempObject,
+        key: &str,
+        meta: &ObjectMeta,
+        overwrite: bool,
+    ) -> Result<(), StoreError> {
+        let target = self.object_path(key)?;
+        let parent = target.parent().expect("object paths have a parent");
+        fs::create_dir_all(parent).await.map_err(conflict_or_io)?;
+        if fs::metadata(&target).await.map(|m| m.is_dir()).unwrap_or(false) {
+            return Err(StoreError::Conflict);
+        }
+        // Metadata first: a crash between the two steps leaves an orphan meta file, never an
+        // object without its headers.
+        let meta_tmp = self.tmp.join(format!("{}.meta", uuid::Uuid::new_v4().simple()));
+        let meta_json = serde_json::to_vec(meta).map_err(io::Error::other)?;
+        fs::write(&meta_tmp, meta_json).await?;
+        let source = temp.path.as_ref().expect("uncommitted temp has a path");
+        let placed = if overwrite {
+            fs::rename(source, &target).await.map_err(conflict_or_io)
+        } else {
+            match fs::hard_link(source, &target).await {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists),
+                Err(e) => Err(conflict_or_io(e)),
+            }
+        };
+        if let Err(e) = placed {
+            let _ = fs::remove_file(&meta_tmp).await;
+            return Err(e);
+        }
+        fs::rename(&meta_tmp, self.meta_path(key)).await?;
+        if !overwrite {
+            fs::remove_file(source).await?;
+        }
+        temp.path = None;
+        Ok(())
+    }
+
+    /// The stored object's file and metadata, if it exists.
+    pub async fn open_object(&self, key: &str) -> Result<Option<(fs::File, ObjectMeta)>, StoreError> {
+        let path = self.object_path(key)?;
+        let file = match fs::File::open(&path).await {
+            Ok(file) if file.metadata().await?.is_file() => file,
+            Ok(_) => return Ok(None),
+            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let size = file.metadata().await?.len();
+        let meta = match fs::read(self.meta_path(key)).await {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(_) => ObjectMeta::default(),
+        };
+        // Bytes on disk are the truth for the length, whatever the sidecar says.
+        Ok(Some((file, ObjectMeta { size, ..meta })))
+    }
+}
+
+fn conflict_or_io(e: io::Error) -> StoreError {
+    match e.kind() {
+        io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory | io::ErrorKind::AlreadyExists => {
+            StoreError::Conflict
+        }
+        _ => StoreError::Io(e),
+    }
+}
+
+/// A temp file that is removed when dropped uncommitted: every error path, a client that
+/// disconnects mid-upload, a panic.
+#[derive(Debug)]
+pub struct TempObject {
+    path: Option<PathBuf>,
+}
+
+impl Drop for TempObject {
+    fn drop(&mut self) {
+        if let Some(path) = self.path.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn keys_map_to_paths_safely() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).await.unwrap();
+        assert!(store.object_path("uploads/a.jpg").unwrap().ends_with("objects/uploads/a.jpg"));
+        for bad in ["", "/abs", "a//b", "a/../b", "..", "a/./b", "a\\b", "a\nb", "dir/"] {
+            assert!(store.object_path(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[tokio::test]
+    async fn commit_is_atomic_and_no_clobber() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).await.unwrap();
+        let (temp, mut file) = store.create_temp().await.unwrap();
+        file.write_all(b"one").await.unwrap();
+        store.commit(temp, "a/b.txt", &ObjectMeta::default(), false).await.unwrap();
+        assert!(store.exists("a/b.txt").await.unwrap());
+
+        let (temp, mut file) = store.create_temp().await.unwrap();
+        file.write_all(b"two").await.unwrap();
+        let err = store.commit(temp, "a/b.txt", &ObjectMeta::default(), false).await.unwrap_err();
+        assert!(matches!(err, StoreError::AlreadyExists));
+        assert_eq!(std::fs::read(dir.path().join("objects/a/b.txt")).unwrap(), b"one");
+        // The refused temp file is gone.
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+
+        let (temp, mut file) = store.create_temp().await.unwrap();
+        file.write_all(b"three").await.unwrap();
+        let err = store.commit(temp, "a/b.txt/c", &ObjectMeta::default(), true).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict), "{err:?}");
+        let (temp, _) = store.create_temp().await.unwrap();
+        let err = store.commit(temp, "a", &ObjectMeta::default(), true).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict), "{err:?}");
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn leftovers_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ObjectStore::open(dir.path()).await.unwrap();
+        let (temp, _) = store.create_temp().await.unwrap();
+        std::mem::forget(temp); // as a crash would
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 1);
+        ObjectStore::open(dir.path()).await.unwrap();
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,433 @@
+//! Configuration, read once at start from the environment (and `.env`) or flags, and checked
+//! before anything starts: a bad or missing value stops the portal with its variable's name.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use secrecy::SecretString;
+
+use crate::naming::{folder_under_root, normalize_folder};
+
+/// Where uploads are stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TargetKind {
+    /// The embedded OSS-compatible bucket, run by this binary.
+    Local,
+    /// Alibaba Cloud OSS.
+    Oss,
+    /// An S3-compatible store.
+    S3,
+}
+
+/// An AccessKey pair. The secret never prints (`SecretString`'s Debug is redacted).
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret: SecretString,
+}
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "upload-portal",
+    version,
+    about = "Upload files from the browser straight to OSS or S3 with server-signed policies.",
+    after_help = "Every option can also be set in the environment or in a .env file (see .env.example).\n\
+                  RUST_LOG sets the log filter (default: info)."
+)]
+pub struct Config {
+    /// Address the portal listens on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+    /// The portal's URL as browsers reach it [default: http://<site-addr>].
+    #[arg(long, env = "PORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Where uploads go.
+    #[arg(long, env = "PORTAL_TARGET", value_enum, default_value_t = TargetKind::Local)]
+    pub target: TargetKind,
+    /// Bucket name [default for local: portal-dev].
+    #[arg(long, env = "PORTAL_BUCKET")]
+    pub bucket: Option<String>,
+    /// local: address the embedded bucket listens on.
+    #[arg(long, env = "PORTAL_BUCKET_ADDR", default_value = "127.0.0.1:9300")]
+    pub bucket_addr: SocketAddr,
+    /// local: the embedded bucket's URL as browsers reach it [default: http://<bucket-addr>/].
+    #[arg(long, env = "PORTAL_BUCKET_URL")]
+    pub bucket_url: Option<String>,
+    /// local: comma-separated origins allowed to upload cross-origin [default: the portal's URL].
+    #[arg(long, env = "PORTAL_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// local: folder that holds the embedded bucket's objects.
+    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// oss: endpoint host, e.g. oss-cn-hangzhou.aliyuncs.com [default: from OSS_REGION].
+    #[arg(long, env = "OSS_ENDPOINT")]
+    pub oss_endpoint: Option<String>,
+    /// oss: region, e.g. cn-hangzhou.
+    #[arg(long, env = "OSS_REGION")]
+    pub oss_region: Option<String>,
+    /// AccessKey id (oss: required; local: generated when unset).
+    #[arg(long, env = "OSS_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    /// AccessKey secret (oss: required; local: generated when unset). Never printed.
+    #[arg(long, env = "OSS_ACCESS_KEY_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub access_key_secret: Option<SecretString>,
+    /// Folder every upload must stay under ("" for the whole bucket).
+    #[arg(long, env = "PORTAL_UPLOAD_ROOT", default_value = "uploads/")]
+    pub upload_root: String,
+    /// Folder the page offers first [default: the upload root].
+    #[arg(long, env = "PORTAL_DEFAULT_FOLDER")]
+    pub default_folder: Option<String>,
+    /// Largest file accepted, in bytes or with a unit (500MB, 5GiB).
+    #[arg(long, env = "PORTAL_MAX_FILE_SIZE", default_value = "5GiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+    /// Most files in one batch.
+    #[arg(long, env = "PORTAL_MAX_FILES", default_value_t = 100)]
+    pub max_files: u32,
+    /// Files uploaded at the same time by one page.
+    #[arg(long, env = "PORTAL_PARALLEL_UPLOADS", default_value_t = 3)]
+    pub parallel_uploads: u32,
+    /// Comma-separated MIME types allowed (image/*, application/pdf); empty allows any.
+    #[arg(long, env = "PORTAL_ALLOWED_TYPES", value_delimiter = ',')]
+    pub allowed_types: Vec<String>,
+    /// How long a signed upload policy stays valid, in seconds.
+    #[arg(long, env = "PORTAL_POLICY_TTL", default_value_t = 300)]
+    pub policy_ttl: u64,
+}
+
+fn parse_secret(value: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(value.to_owned()))
+}
+
+/// `1048576`, `500MB`, `5GiB`, `64 KiB` → bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size"))?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kb" => 1000,
+        "kib" | "k" => 1 << 10,
+        "mb" => 1000 * 1000,
+        "mib" | "m" => 1 << 20,
+        "gb" => 1000 * 1000 * 1000,
+        "gib" | "g" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?}")),
+    };
+    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// A configuration error, naming the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { variable, problem: problem.into() }
+}
+
+/// The rules every signed upload follows.
+#[derive(Clone, Debug)]
+pub struct UploadRules {
+    pub upload_root: String,
+    pub default_folder: String,
+    pub max_file_size: u64,
+    pub max_files: u32,
+    pub parallel_uploads: u32,
+    pub allowed_types: Vec<String>,
+    pub policy_ttl: Duration,
+}
+
+/// Where the embedded bucket listens and whom it lets in.
+#[derive(Clone, Debug)]
+pub struct LocalBucketSettings {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    pub cors_origins: Vec<String>,
+    pub data_dir: PathBuf,
+}
+
+/// The checked configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub site_addr: SocketAddr,
+    pub target: TargetKind,
+    pub bucket: String,
+    /// The URL the browser POSTs forms to, with a trailing `/`.
+    pub bucket_url: String,
+    pub credentials: Credentials,
+    /// True when the credentials were generated because none were configured.
+    pub generated_credentials: bool,
+    /// Set for the `local` target only.
+    pub local: Option<LocalBucketSettings>,
+    pub rules: UploadRules,
+}
+
+impl Config {
+    /// Reads `.env`, then the environment and the command line. Exits with usage on bad flags.
+    pub fn load() -> Self {
+        let _ = dotenvy::dotenv();
+        Config::parse()
+    }
+
+    /// Checks every value and derives the settings the portal runs on.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let public_url = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.site_addr));
+        check_url("PORTAL_PUBLIC_URL", &public_url)?;
+        let rules = self.upload_rules()?;
+        let (bucket, bucket_url, local) = match self.target {
+            TargetKind::Local => {
+                let bucket = self.bucket.clone().unwrap_or_else(|| "portal-dev".into());
+                let url = with_slash(
+                    self.bucket_url.clone().unwrap_or_else(|| format!("http://{}/", self.bucket_addr)),
+                );
+                check_url("PORTAL_BUCKET_URL", &url)?;
+                if self.bucket_addr.port() == self.site_addr.port() {
+                    return Err(config_error("PORTAL_BUCKET_ADDR", "must use another port than the portal"));
+                }
+                let cors_origins = if self.cors_origins.is_empty() {
+                    default_origins(&public_url)
+                } else {
+                    self.cors_origins.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()
+                };
+                let local = LocalBucketSettings {
+                    addr: self.bucket_addr,
+                    public_url: url.clone(),
+                    cors_origins,
+                    data_dir: self.data_dir.clone(),
+                };
+                (bucket, url, Some(local))
+            }
+            TargetKind::Oss => {
+                let bucket = self.bucket.clone().ok_or_else(|| config_error("PORTAL_BUCKET", "required for the oss target"))?;
+                let endpoint = match (&self.oss_endpoint, &self.oss_region) {
+                    (Some(endpoint), _) => endpoint.trim().trim_start_matches("https://").trim_end_matches('/').to_owned(),
+                    (None, Some(region)) => format!("oss-{}.aliyuncs.com", region.trim().trim_start_matches("oss-")),
+                    (None, None) => {
+                        return Err(config_error("OSS_ENDPOINT", "required for the oss target (or set OSS_REGION)"))
+                    }
+                };
+                if endpoint.is_empty() || endpoint.contains(['/', ' ']) {
+                    return Err(config_error("OSS_ENDPOINT", "must be a host name such as oss-cn-hangzhou.aliyuncs.com"));
+                }
+                (bucket.clone(), format!("https://{bucket}.{endpoint}/"), None)
+            }
+            TargetKind::S3 => {
+                return Err(config_error("PORTAL_TARGET", "the s3 target is not available in this release; use local or oss"))
+            }
+        };
+        check_bucket_name(&bucket)?;
+        let (credentials, generated_credentials) = match (self.access_key_id, self.access_key_secret) {
+            (Some(id), Some(secret)) if !id.trim().is_empty() => {
+                use secrecy::ExposeSecret;
+                if secret.expose_secret().is_empty() {
+                    return Err(config_error("OSS_ACCESS_KEY_SECRET", "must not be empty"));
+                }
+                (Credentials { access_key_id: id.trim().to_owned(), secret }, false)
+            }
+            (None, None) if self.target == TargetKind::Local => (generate_credentials(), true),
+            (id, _) => {
+                let variable = if id.is_none() { "OSS_ACCESS_KEY_ID" } else { "OSS_ACCESS_KEY_SECRET" };
+                return Err(config_error(variable, "required (set both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)"));
+            }
+        };
+        Ok(Settings {
+            site_addr: self.site_addr,
+            target: self.target,
+            bucket,
+            bucket_url,
+            credentials,
+            generated_credentials,
+            local,
+            rules,
+        })
+    }
+
+    fn upload_rules(&self) -> Result<UploadRules, ConfigError> {
+        let upload_root = normalize_folder(&self.upload_root)
+            .map_err(|e| config_error("PORTAL_UPLOAD_ROOT", format!("the folder {e}")))?;
+        let default_folder = match &self.default_folder {
+            Some(folder) => folder_under_root(folder, &upload_root)
+                .map_err(|e| config_error("PORTAL_DEFAULT_FOLDER", format!("the folder {e}")))?,
+            None => upload_root.clone(),
+        };
+        if self.max_file_size == 0 || self.max_file_size > super::bucket::MAX_OBJECT_SIZE {
+            return Err(config_error("PORTAL_MAX_FILE_SIZE", "must be between 1 byte and 5 GiB"));
+        }
+        if !(1..=1000).contains(&self.max_files) {
+            return Err(config_error("PORTAL_MAX_FILES", "must be between 1 and 1000"));
+        }
+        if !(1..=16).contains(&self.parallel_uploads) {
+            return Err(config_error("PORTAL_PARALLEL_UPLOADS", "must be between 1 and 16"));
+        }
+        if !(10..=7 * 24 * 3600).contains(&self.policy_ttl) {
+            return Err(config_error("PORTAL_POLICY_TTL", "must be between 10 seconds and 7 days"));
+        }
+        let allowed_types: Vec<String> = self
+            .allowed_types
+            .iter()
+            .map(|t| t.trim().to_ascii_lowercase())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if let Some(bad) = allowed_types.iter().find(|t| !is_type_pattern(t)) {
+            return Err(config_error("PORTAL_ALLOWED_TYPES", format!("{bad:?} is not a MIME type like image/png or image/*")));
+        }
+        Ok(UploadRules {
+            upload_root,
+            default_folder,
+            max_file_size: self.max_file_size,
+            max_files: self.max_files,
+            parallel_uploads: self.parallel_uploads,
+            allowed_types,
+            policy_ttl: Duration::from_secs(self.policy_ttl),
+        })
+    }
+}
+
+/// `type/subtype` or `type/*`, lower-case tokens.
+fn is_type_pattern(text: &str) -> bool {
+    let token = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c));
+    match text.split_once('/') {
+        Some((kind, "*")) => token(kind),
+        Some((kind, sub)) => token(kind) && token(sub),
+        None => false,
+    }
+}
+
+fn with_slash(url: String) -> String {
+    if url.ends_with('/') { url } else { format!("{url}/") }
+}
+
+fn check_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
+        _ => Err(config_error(variable, format!("{url:?} is not an http(s) URL"))),
+    }
+}
+
+/// The portal's own origin, plus its `localhost`/`127.0.0.1` twin, so that either works.
+fn default_origins(public_url: &str) -> Vec<String> {
+    let origin = public_url.trim_end_matches('/').to_owned();
+    let twin = if origin.contains("://127.0.0.1") {
+        Some(origin.replace("://127.0.0.1", "://localhost"))
+    } else if origin.contains("://localhost") {
+        Some(origin.replace("://localhost", "://127.0.0.1"))
+    } else {
+        None
+    };
+    std::iter::once(origin).chain(twin).collect()
+}
+
+/// OSS bucket names: 3–63 characters, lower-case letters, digits and hyphens, no hyphen at
+/// either end.
+fn check_bucket_name(name: &str) -> Result<(), ConfigError> {
+    let ok = (3..=63).contains(&name.len())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(config_error("PORTAL_BUCKET", format!("{name:?} is not a valid bucket name (3-63 of a-z, 0-9, -)")))
+    }
+}
+
+fn generate_credentials() -> Credentials {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    Credentials {
+        access_key_id: format!("LTAIdev{}", &id[..17]),
+        secret: SecretString::from(secret),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str]) -> Config {
+        let mut all = vec!["upload-portal"];
+        all.extend_from_slice(args);
+        Config::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("1048576"), Ok(1048576));
+        assert_eq!(parse_size("500MB"), Ok(500_000_000));
+        assert_eq!(parse_size("5GiB"), Ok(5 << 30));
+        assert_eq!(parse_size("64 KiB"), Ok(65536));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+        assert!(parse_size("99999999999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn defaults_run_on_the_embedded_bucket() {
+        // Flags only, so the test does not depend on the environment it runs in.
+        let settings = config(&["--access-key-id", "id", "--access-key-secret", "s"]).validate().unwrap();
+        assert_eq!(settings.target, TargetKind::Local);
+        assert_eq!(settings.bucket, "portal-dev");
+        assert_eq!(settings.bucket_url, "http://127.0.0.1:9300/");
+        let local = settings.local.unwrap();
+        assert_eq!(local.cors_origins, vec!["http://127.0.0.1:3000", "http://localhost:3000"]);
+        assert_eq!(settings.rules.upload_root, "uploads/");
+        assert_eq!(settings.rules.default_folder, "uploads/");
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases: &[(&[&str], &str)] = &[
+            (&["--target", "oss", "--access-key-id", "a", "--access-key-secret", "b"], "PORTAL_BUCKET"),
+            (&["--target", "oss", "--bucket", "b1b", "--access-key-id", "a", "--access-key-secret", "b"], "OSS_ENDPOINT"),
+            (&["--target", "oss", "--bucket", "b1b", "--oss-region", "cn-hangzhou"], "OSS_ACCESS_KEY_ID"),
+            (&["--target", "oss", "--bucket", "b1b", "--oss-region", "cn-hangzhou", "--access-key-id", "a"], "OSS_ACCESS_KEY_SECRET"),
+            (&["--target", "s3"], "PORTAL_TARGET"),
+            (&["--bucket", "Bad_Name"], "PORTAL_BUCKET"),
+            (&["--upload-root", "../x"], "PORTAL_UPLOAD_ROOT"),
+            (&["--default-folder", "other/"], "PORTAL_DEFAULT_FOLDER"),
+            (&["--max-files", "0"], "PORTAL_MAX_FILES"),
+            (&["--policy-ttl", "1"], "PORTAL_POLICY_TTL"),
+            (&["--allowed-types", "image"], "PORTAL_ALLOWED_TYPES"),
+            (&["--bucket-addr", "127.0.0.1:3000"], "PORTAL_BUCKET_ADDR"),
+            (&["--public-url", "ftp://x"], "PORTAL_PUBLIC_URL"),
+        ];
+        for (args, variable) in cases {
+            let err = config(args).validate().unwrap_err();
+            assert_eq!(err.variable, *variable, "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn oss_target_derives_the_bucket_url() {
+        let settings = config(&[
+            "--target", "oss", "--bucket", "examplebucket", "--oss-region", "cn-hangzhou",
+            "--access-key-id", "LTAI", "--access-key-secret", "shh",
+        ])
+        .validate()
+        .unwrap();
+        assert_eq!(settings.bucket_url, "https://examplebucket.oss-cn-hangzhou.aliyuncs.com/");
+        assert!(settings.local.is_none());
+        assert!(!format!("{settings:?}").contains("shh"), "the secret must not print");
+    }
+
+    #[test]
+    fn generated_credentials_when_none_are_set() {
+        let settings = config(&[]).validate();
+        // The environment of the test run may set credentials; only check the no-env case.
+        if std::env::var_os("OSS_ACCESS_KEY_ID").is_none() {
+            let settings = settings.unwrap();
+            assert!(settings.generated_credentials);
+            assert!(settings.credentials.access_key_id.starts_with("LTAIdev"));
+        }
+    }
+}

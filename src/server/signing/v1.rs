@@ -1,0 +1,126 @@
+//! OSS signature version 1 (HMAC-SHA1): POST policies and `Authorization: OSS ak:sig` headers.
+//! The bucket verifies with the same functions the signer uses.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+
+type HmacSha1 = Hmac<Sha1>;
+
+fn mac(secret: &str, message: &str) -> HmacSha1 {
+    let mut mac = HmacSha1::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(message.as_bytes());
+    mac
+}
+
+/// `base64(HMAC-SHA1(secret, string_to_sign))`: the POST `Signature` (where the string to sign
+/// is the base64 policy exactly as sent) and the header signature.
+pub fn sign(secret: &str, string_to_sign: &str) -> String {
+    BASE64.encode(mac(secret, string_to_sign).finalize().into_bytes())
+}
+
+/// Checks a provided base64 signature in constant time.
+pub fn verify(secret: &str, string_to_sign: &str, provided: &str) -> bool {
+    match BASE64.decode(provided.trim()) {
+        Ok(bytes) => mac(secret, string_to_sign).verify_slice(&bytes).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// The parts of a request that a V1 header signature covers.
+#[derive(Clone, Debug, Default)]
+pub struct HeaderRequest<'a> {
+    pub method: &'a str,
+    pub content_md5: &'a str,
+    pub content_type: &'a str,
+    /// The `x-oss-date` header if sent, else `Date`.
+    pub date: &'a str,
+    /// Every `x-oss-*` header, any case, any order.
+    pub oss_headers: Vec<(&'a str, &'a str)>,
+    pub bucket: &'a str,
+    /// The raw object key (not URL-encoded); empty for bucket-level requests.
+    pub key: &'a str,
+    /// Signed sub-resources (`uploads`, `partNumber`, ...): a `None` value is a bare key.
+    pub sub_resources: Vec<(&'a str, Option<&'a str>)>,
+}
+
+/// `VERB\nContent-MD5\nContent-Type\nDate\nCanonicalizedOSSHeaders CanonicalizedResource`.
+pub fn header_string_to_sign(request: &HeaderRequest<'_>) -> String {
+    let mut headers: Vec<(String, &str)> = request
+        .oss_headers
+        .iter()
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
+        .filter(|(name, _)| name.starts_with("x-oss-"))
+        .collect();
+    headers.sort();
+    let mut out = format!(
+        "{}\n{}\n{}\n{}\n",
+        request.method, request.content_md5, request.content_type, request.date
+    );
+    for (name, value) in headers {
+        out.push_str(&name);
+        out.push(':');
+        out.push_str(value);
+        out.push('\n');
+    }
+    out.push('/');
+    if !request.bucket.is_empty() {
+        out.push_str(request.bucket);
+        out.push('/');
+    }
+    out.push_str(request.key);
+    let mut subs = request.sub_resources.clone();
+    subs.sort();
+    for (i, (name, value)) in subs.iter().enumerate() {
+        out.push(if i == 0 { '?' } else { '&' });
+        out.push_str(name);
+        if let Some(value) = value {
+            out.push('=');
+            out.push_str(value);
+        }
+    }
+    out
+}
+
+/// The `Authorization` header value: `OSS <AccessKeyId>:<signature>`.
+pub fn authorization(access_key_id: &str, secret: &str, request: &HeaderRequest<'_>) -> String {
+    format!("OSS {access_key_id}:{}", sign(secret, &header_string_to_sign(request)))
+}
+
+/// Splits `OSS ak:signature` into its parts.
+pub fn parse_authorization(value: &str) -> Option<(&str, &str)> {
+    value.strip_prefix("OSS ")?.split_once(':')
+}
+
+const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::macros::format_description!(
+    "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+);
+
+/// An RFC 1123 date as V1 signatures and HTTP headers use it: `Sun, 03 Dec 2023 12:12:12 GMT`.
+pub fn http_date(at: time::OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC).format(HTTP_DATE).expect("HTTP dates always format")
+}
+
+pub fn parse_http_date(text: &str) -> Option<time::OffsetDateTime> {
+    time::PrimitiveDateTime::parse(text.trim(), HTTP_DATE).ok().map(|at| at.assume_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates_round_trip() {
+        let at = time::macros::datetime!(2023-12-03 12:12:12 UTC);
+        assert_eq!(http_date(at), "Sun, 03 Dec 2023 12:12:12 GMT");
+        assert_eq!(parse_http_date("Sun, 03 Dec 2023 12:12:12 GMT"), Some(at));
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+
+    #[test]
+    fn authorization_parses() {
+        assert_eq!(parse_authorization("OSS ak:sig="), Some(("ak", "sig=")));
+        assert_eq!(parse_authorization("Bearer x"), None);
+    }
+}

@@ -1,0 +1,203 @@
+//! Upload tickets: the server's decision for each file of a batch (its key, its policy) and the
+//! signed form fields that carry it. Everything the browser sent is checked here.
+
+use std::collections::HashSet;
+
+use time::OffsetDateTime;
+
+use super::config::UploadRules;
+use super::policy::{Condition, PolicyDocument};
+use super::targets::Target;
+use crate::model::{format_size, FileSpec, NamingMode, PortalError, UploadBatch, UploadTicket};
+use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
+
+/// Tries at numbered names (`a-1.jpg`, `a-2.jpg`, ...) before a random suffix is used.
+const MAX_NUMBERED_TRIES: u32 = 20;
+/// Longest client-side name accepted (names are shortened to 255 bytes anyway).
+const MAX_CLIENT_NAME_BYTES: usize = 1024;
+
+/// Validates a batch and signs one ticket per file, in order. Nothing is signed unless every
+/// file passes.
+pub async fn sign_batch(
+    rules: &UploadRules,
+    target: &Target,
+    batch: UploadBatch,
+    now: OffsetDateTime,
+) -> Result<Vec<UploadTicket>, PortalError> {
+    let invalid = |m: String| PortalError::Invalid(m);
+    if batch.files.is_empty() {
+        return Err(invalid("Pick at least one file to upload.".into()));
+    }
+    if batch.files.len() > rules.max_files as usize {
+        return Err(invalid(format!("Upload at most {} files at a time.", rules.max_files)));
+    }
+    let folder = folder_under_root(&batch.folder, &rules.upload_root)
+        .map_err(|e| invalid(format!("The destination folder {e}.")))?;
+    let content_types = batch
+        .files
+        .iter()
+        .map(|file| check_file(rules, file))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let expires = now + rules.policy_ttl;
+    let mut taken = HashSet::new();
+    let mut tickets = Vec::with_capacity(batch.files.len());
+    for (file, content_type) in batch.files.iter().zip(content_types) {
+        let name = match batch.naming {
+            NamingMode::Random => random_name(&uuid::Uuid::new_v4().simple().to_string(), &file.name),
+            NamingMode::Original => free_name(target, &folder, &original_name(&file.name), &taken).await?,
+        };
+        let key = format!("{folder}{name}");
+        taken.insert(key.clone());
+        tickets.push(ticket(target, key, file.size, content_type, expires));
+    }
+    Ok(tickets)
+}
+
+/// Checks one file's description; returns the content type the object will get.
+fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalError> {
+    let invalid = |m: String| PortalError::Invalid(m);
+    if file.name.trim().is_empty() || file.name.len() > MAX_CLIENT_NAME_BYTES || file.name.contains('\0') {
+        return Err(invalid("A file name is empty, too long or not valid.".into()));
+    }
+    let shown = original_name(&file.name);
+    if file.size > rules.max_file_size {
+        return Err(invalid(format!(
+            "\u{201c}{shown}\u{201d} is {}; the largest file accepted is {}.",
+            format_size(file.size),
+            format_size(rules.max_file_size)
+        )));
+    }
+    let declared = file.content_type.trim().to_ascii_lowercase();
+    let declared = declared.split(';').next().unwrap_or("").trim().to_owned();
+    let content_type = if is_mime(&declared) {
+        declared
+    } else {
+        mime_guess::from_path(&shown).first_or_octet_stream().essence_str().to_owned()
+    };
+    if !rules.allowed_types.is_empty() && !rules.allowed_types.iter().any(|p| type_matches(p, &content_type)) {
+        return Err(invalid(format!(
+            "\u{201c}{shown}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
+            rules.allowed_types.join(", ")
+        )));
+    }
+    Ok(content_type)
+}
+
+fn is_mime(text: &str) -> bool {
+    let token = |t: &str| {
+        !t.is_empty() && t.len() <= 127 && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
+    matches!(text.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
+}
+
+fn type_matches(pattern: &str, content_type: &str) -> bool {
+    match pattern.strip_suffix("/*") {
+        Some(kind) => content_type.split('/').next() == Some(kind),
+        None => pattern == content_type,
+    }
+}
+
+/// `name` in `folder`, or a numbered variant of it, that neither exists in the bucket nor was
+/// given to another file of this batch.
+async fn free_name(
+    target: &Target,
+    folder: &str,
+    name: &str,
+    taken: &HashSet<String>,
+) -> Result<String, PortalError> {
+    for n in 0..=MAX_NUMBERED_TRIES {
+        let candidate = if n == 0 { name.to_owned() } else { numbered_name(name, n) };
+        let key = format!("{folder}{candidate}");
+        if taken.contains(&key) {
+            continue;
+        }
+        let exists = target.object_exists(&key).await.map_err(|e| {
+            tracing::warn!(error = %e, "existence check failed");
+            PortalError::Unavailable
+        })?;
+        if !exists {
+            return Ok(candidate);
+        }
+    }
+    // Twenty copies of one name: stop asking and make it unique.
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    Ok(suffixed_name(name, suffix))
+}
+
+fn ticket(target: &Target, key: String, size: u64, content_type: String, expires: OffsetDateTime) -> UploadTicket {
+    let policy = PolicyDocument {
+        expiration: expires,
+        conditions: vec![
+            Condition::eq("bucket", &target.bucket),
+            Condition::eq("key", &key),
+            Condition::ContentLengthRange { min: size, max: size },
+            Condition::eq("success_action_status", "200"),
+            Condition::eq("x-oss-forbid-overwrite", "true"),
+            Condition::eq("content-type", &content_type),
+        ],
+    };
+    let [access_key, policy_field, signature] = target.sign_post(&policy.to_json());
+    let fields = vec![
+        ("key".to_owned(), key.clone()),
+        access_key,
+        policy_field,
+        signature,
+        ("success_action_status".to_owned(), "200".to_owned()),
+        ("x-oss-forbid-overwrite".to_owned(), "true".to_owned()),
+        ("Content-Type".to_owned(), content_type),
+    ];
+    UploadTicket {
+        object_url: target.object_url(&key),
+        url: target.url.clone(),
+        key,
+        fields,
+        expires_at: expires.unix_timestamp(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> UploadRules {
+        UploadRules {
+            upload_root: "uploads/".into(),
+            default_folder: "uploads/".into(),
+            max_file_size: 1000,
+            max_files: 3,
+            parallel_uploads: 3,
+            allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            policy_ttl: std::time::Duration::from_secs(300),
+        }
+    }
+
+    fn file(name: &str, size: u64, content_type: &str) -> FileSpec {
+        FileSpec { name: name.into(), size, content_type: content_type.into() }
+    }
+
+    #[test]
+    fn files_are_checked_against_the_rules() {
+        let rules = rules();
+        assert_eq!(check_file(&rules, &file("a.png", 10, "image/png")).unwrap(), "image/png");
+        assert_eq!(check_file(&rules, &file("a.pdf", 10, "")).unwrap(), "application/pdf");
+        assert_eq!(check_file(&rules, &file("a.jpg", 10, "IMAGE/JPEG; x=y")).unwrap(), "image/jpeg");
+        let too_big = check_file(&rules, &file("big.png", 1001, "image/png")).unwrap_err();
+        assert_eq!(
+            too_big,
+            PortalError::Invalid("\u{201c}big.png\u{201d} is 1.0 KB; the largest file accepted is 1.0 KB.".into())
+        );
+        assert!(check_file(&rules, &file("x.html", 10, "text/html")).is_err());
+        assert!(check_file(&rules, &file("", 10, "image/png")).is_err());
+        assert!(check_file(&rules, &file(&"a".repeat(2000), 10, "image/png")).is_err());
+    }
+
+    #[test]
+    fn type_patterns() {
+        assert!(type_matches("image/*", "image/png"));
+        assert!(!type_matches("image/*", "imagex/png"));
+        assert!(type_matches("application/pdf", "application/pdf"));
+        assert!(!is_mime("text"));
+        assert!(!is_mime("text/<script>"));
+    }
+}

@@ -1,0 +1,108 @@
+//! A running portal and embedded bucket on loopback ports, as `main` wires them, for tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use base64::Engine;
+use clap::Parser;
+use tokio::net::TcpListener;
+use upload_portal::server::config::{Config, Settings};
+use upload_portal::server::policy::PolicyDocument;
+use upload_portal::server::signing::v1;
+use upload_portal::server::{self, AppState};
+
+pub const AK: &str = "LTAI5tFakeAccessKeyId0001";
+pub const SK: &str = "FakeAccessKeySecretForTestsOnly0001";
+
+pub struct Harness {
+    pub portal_url: String,
+    pub bucket_url: String,
+    pub settings: Settings,
+    pub http: reqwest::Client,
+    _data: tempfile::TempDir,
+    pub bucket_root: PathBuf,
+}
+
+impl Harness {
+    pub async fn start(extra: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let bucket_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let portal_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let bucket_addr = bucket_listener.local_addr().unwrap().to_string();
+        let portal_addr = portal_listener.local_addr().unwrap().to_string();
+        let data_dir = data.path().to_str().unwrap().to_owned();
+        let mut args = vec![
+            "upload-portal",
+            "--site-addr",
+            &portal_addr,
+            "--bucket-addr",
+            &bucket_addr,
+            "--data-dir",
+            &data_dir,
+            "--access-key-id",
+            AK,
+            "--access-key-secret",
+            SK,
+        ];
+        args.extend_from_slice(extra);
+        let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
+        let bucket = server::local_bucket(&settings).await.unwrap().unwrap();
+        tokio::spawn(async move { axum::serve(bucket_listener, server::bucket_router(bucket)).await });
+        let leptos_options = leptos::config::LeptosOptions::builder()
+            .output_name("upload-portal")
+            .site_addr(portal_listener.local_addr().unwrap())
+            .build();
+        let state = AppState::new(&settings, leptos_options);
+        tokio::spawn(async move { axum::serve(portal_listener, server::router(state)).await });
+        Harness {
+            portal_url: format!("http://{portal_addr}"),
+            bucket_url: settings.bucket_url.clone(),
+            bucket_root: data.path().join(&settings.bucket),
+            settings,
+            http: reqwest::Client::new(),
+            _data: data,
+        }
+    }
+
+    /// Where the bucket keeps `key`'s bytes.
+    pub fn object_path(&self, key: &str) -> PathBuf {
+        self.bucket_root.join("objects").join(key)
+    }
+
+    /// Every file under `objects/` and `tmp/`: what "nothing on disk" is checked against.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.bucket_root.join("objects"), &mut out);
+        walk(&self.bucket_root.join("tmp"), &mut out);
+        out
+    }
+
+    pub fn sign_policy(&self, policy: &PolicyDocument) -> (String, String) {
+        let b64 = base64::engine::general_purpose::STANDARD.encode(policy.to_json());
+        let signature = v1::sign(SK, &b64);
+        (b64, signature)
+    }
+
+    pub async fn post_form(&self, form: reqwest::multipart::Form) -> reqwest::Response {
+        self.http.post(&self.bucket_url).multipart(form).send().await.unwrap()
+    }
+
+    pub async fn call(&self, endpoint: &str, json: serde_json::Value) -> reqwest::Response {
+        self.http.post(format!("{}/api/{endpoint}", self.portal_url)).json(&json).send().await.unwrap()
+    }
+}
+
+/// The `<Code>` of an OSS error document.
+pub fn error_code(body: &str) -> String {
+    body.split("<Code>").nth(1).and_then(|rest| rest.split("</Code>").next()).unwrap_or("").to_owned()
+}
