@@ -10,11 +10,13 @@ use upload_portal::server::{self, AppState};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Configuration first: it reads .env, which may set RUST_LOG.
+    let config = Config::load();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
 
-    let settings = match Config::load().validate() {
+    let settings = match config.validate() {
         Ok(settings) => settings,
         Err(error) => {
             eprintln!("upload-portal: configuration error: {error}");
@@ -31,11 +33,18 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let mut leptos_options = leptos::config::get_configuration(None)?.leptos_options;
+    let built_by_cargo_leptos =
+        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let mut leptos_options = if built_by_cargo_leptos {
+        leptos::config::get_configuration(None)?.leptos_options
+    } else {
+        // A plain `cargo build`: the names cargo-leptos would have used.
+        leptos::config::LeptosOptions::builder()
+            .output_name("upload-portal")
+            .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+            .build()
+    };
     leptos_options.site_addr = settings.site_addr;
-    if leptos_options.output_name.is_empty() {
-        leptos_options.output_name = "upload-portal".into();
-    }
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(());
     let mut bucket_task = None;

@@ -175,8 +175,35 @@ impl Config {
         Config::parse()
     }
 
+    /// An empty variable (as `.env.example` has them) means "not set".
+    fn without_empty_values(mut self) -> Self {
+        for value in [
+            &mut self.public_url,
+            &mut self.bucket,
+            &mut self.bucket_url,
+            &mut self.oss_endpoint,
+            &mut self.oss_region,
+            &mut self.access_key_id,
+            &mut self.default_folder,
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        use secrecy::ExposeSecret;
+        if self.access_key_secret.as_ref().is_some_and(|s| s.expose_secret().is_empty()) {
+            self.access_key_secret = None;
+        }
+        self.cors_origins.retain(|o| !o.trim().is_empty());
+        self
+    }
+
     /// Checks every value and derives the settings the portal runs on.
     pub fn validate(self) -> Result<Settings, ConfigError> {
+        self.without_empty_values().validate_set()
+    }
+
+    fn validate_set(self) -> Result<Settings, ConfigError> {
         let public_url = self
             .public_url
             .clone()
@@ -226,13 +253,7 @@ impl Config {
         };
         check_bucket_name(&bucket)?;
         let (credentials, generated_credentials) = match (self.access_key_id, self.access_key_secret) {
-            (Some(id), Some(secret)) if !id.trim().is_empty() => {
-                use secrecy::ExposeSecret;
-                if secret.expose_secret().is_empty() {
-                    return Err(config_error("OSS_ACCESS_KEY_SECRET", "must not be empty"));
-                }
-                (Credentials { access_key_id: id.trim().to_owned(), secret }, false)
-            }
+            (Some(id), Some(secret)) => (Credentials { access_key_id: id.trim().to_owned(), secret }, false),
             (None, None) if self.target == TargetKind::Local => (generate_credentials(), true),
             (id, _) => {
                 let variable = if id.is_none() { "OSS_ACCESS_KEY_ID" } else { "OSS_ACCESS_KEY_SECRET" };
@@ -405,6 +426,17 @@ mod tests {
             let err = config(args).validate().unwrap_err();
             assert_eq!(err.variable, *variable, "{args:?}: {err}");
         }
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let settings = config(&["--public-url", "", "--bucket", "", "--cors-origins", "", "--access-key-id", "a", "--access-key-secret", "b"])
+            .validate()
+            .unwrap();
+        assert_eq!(settings.bucket, "portal-dev");
+        assert_eq!(settings.local.unwrap().cors_origins.len(), 2);
+        let err = config(&["--access-key-id", "a", "--access-key-secret", ""]).validate().unwrap_err();
+        assert_eq!(err.variable, "OSS_ACCESS_KEY_SECRET");
     }
 
     #[test]

@@ -1,0 +1,65 @@
+// Shared facts and helpers for the end-to-end tests: where the bucket keeps its files, and
+// test files made in memory.
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export const dataDir = process.env.PORTAL_DATA_DIR ?? path.resolve(__dirname, '../../data');
+export const bucket = process.env.PORTAL_BUCKET ?? 'portal-dev';
+export const objectsDir = path.join(dataDir, bucket, 'objects');
+
+export function objectFile(key: string): string {
+  return path.join(objectsDir, ...key.split('/'));
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Every stored file, relative to the objects folder. */
+export function storedKeys(): string[] {
+  const out: string[] = [];
+  const walk = (dir: string, prefix: string) => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path.join(dir, entry.name), rel);
+      else out.push(rel);
+    }
+  };
+  walk(objectsDir, '');
+  return out.sort();
+}
+
+// A real 1×1 PNG.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+export interface TestFile {
+  name: string;
+  mimeType: string;
+  buffer: Buffer;
+}
+
+/** The four files of the first-release scenario: Chinese name, empty, ≥ 5 MB, an image. */
+export function scenarioFiles(): TestFile[] {
+  return [
+    { name: '旅行照片 说明.txt', mimeType: 'text/plain', buffer: Buffer.from('去杭州看西湖 — notes from the trip\n') },
+    { name: 'empty.dat', mimeType: 'application/octet-stream', buffer: Buffer.alloc(0) },
+    { name: 'Big Video.MP4', mimeType: 'video/mp4', buffer: randomBytes(6 * 1024 * 1024 + 123) },
+    { name: 'pixel.png', mimeType: 'image/png', buffer: PNG },
+  ];
+}
+
+export async function openPortal(page: Page) {
+  await page.goto('/');
+  // The button is enabled once the WASM has hydrated the page.
+  await expect(page.getByRole('button', { name: 'Upload' })).toBeEnabled();
+}
+
+export function row(page: Page, name: string): Locator {
+  return page.getByRole('listitem').filter({ hasText: name });
+}

@@ -1,0 +1,106 @@
+import * as fs from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { objectFile, openPortal, row, scenarioFiles, sha256, storedKeys } from './portal';
+
+const run = Date.now().toString(36);
+
+for (const mode of ['Random name', 'Original name'] as const) {
+  test(`uploads four files with "${mode}" into a nested folder`, async ({ page }) => {
+    const files = scenarioFiles();
+    await openPortal(page);
+
+    // Record every value each progress bar takes, to see it move while bytes go out.
+    await page.evaluate(() => {
+      const seen: Record<string, number[]> = {};
+      (window as any).progressSeen = seen;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const el = r.target as Element;
+          const label = el.getAttribute('aria-label') ?? '';
+          (seen[label] ??= []).push(Number(el.getAttribute('aria-valuenow')));
+        }
+      }).observe(document.body, { attributes: true, subtree: true, attributeFilter: ['aria-valuenow'] });
+    });
+    // Slow the upload link down so progress is observable on loopback.
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 8 * 1024 * 1024,
+    });
+
+    await page.getByLabel(mode).check();
+    const folder = `uploads/e2e-${run}/${mode === 'Random name' ? 'random' : 'original'}//nested/deeper`;
+    await page.getByLabel('Destination folder').fill(folder);
+    await page.getByLabel('Files').setInputFiles(files);
+    for (const file of files) {
+      await expect(row(page, file.name).getByText('queued', { exact: true })).toBeVisible();
+    }
+    await page.getByRole('button', { name: 'Upload' }).click();
+
+    const expectedFolder = folder.replace('//', '/') + '/';
+    for (const file of files) {
+      const item = row(page, file.name);
+      await expect(item.getByText('done', { exact: true })).toBeVisible({ timeout: 60_000 });
+      await expect(item.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+      const link = item.getByRole('link');
+      const key = (await link.textContent())!.trim();
+      expect(key.startsWith(expectedFolder)).toBe(true);
+      const name = key.slice(expectedFolder.length);
+      if (mode === 'Random name') {
+        const ext = file.name.split('.').pop()!.toLowerCase();
+        expect(name).toMatch(new RegExp(`^[0-9a-f]{32}\\.${ext}$`));
+      } else {
+        expect(name).toBe(file.name);
+      }
+      // The bytes on the bucket's disk are the original bytes...
+      expect(sha256(fs.readFileSync(objectFile(key)))).toBe(sha256(file.buffer));
+      // ...and so are the bytes the link serves.
+      const served = await page.request.get((await link.getAttribute('href'))!);
+      expect(served.status()).toBe(200);
+      expect(sha256(await served.body())).toBe(sha256(file.buffer));
+      await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-F]{32}"$/);
+    }
+
+    const seen = (await page.evaluate(() => (window as any).progressSeen)) as Record<string, number[]>;
+    const big = seen['Big Video.MP4 progress'] ?? [];
+    expect(big.some((v) => v > 0 && v < 100), `intermediate progress values: ${big}`).toBe(true);
+    expect(big.at(-1)).toBe(100);
+    await page.screenshot({ path: `test-results/uploaded-${mode === 'Random name' ? 'random' : 'original'}.png`, fullPage: true });
+  });
+}
+
+test('a bad folder shows a readable error and uploads nothing', async ({ page }) => {
+  await openPortal(page);
+  const before = storedKeys();
+  await page.getByLabel('Destination folder').fill('../etc');
+  await page.getByLabel('Files').setInputFiles([{ name: 'passwd', mimeType: 'text/plain', buffer: Buffer.from('x') }]);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('alert')).toHaveText(
+    'The destination folder must not contain ".." or "." as a folder name.',
+  );
+  await expect(row(page, 'passwd').getByText('queued', { exact: true })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Upload' })).toBeEnabled();
+  expect(storedKeys()).toEqual(before);
+});
+
+test('three photos all named image.jpg keep distinct names', async ({ page }) => {
+  await openPortal(page);
+  await page.getByLabel('Original name').check();
+  await page.getByLabel('Destination folder').fill(`uploads/e2e-${run}/phone`);
+  const photos = [1, 2, 3].map((i) => ({ name: 'image.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
+  await page.getByLabel('Files').setInputFiles(photos);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const links = page.getByRole('listitem').getByRole('link');
+  await expect(links).toHaveCount(3, { timeout: 30_000 });
+  const keys = (await links.allTextContents()).map((k) => k.trim()).sort();
+  expect(keys).toEqual([
+    `uploads/e2e-${run}/phone/image-1.jpg`,
+    `uploads/e2e-${run}/phone/image-2.jpg`,
+    `uploads/e2e-${run}/phone/image.jpg`,
+  ]);
+  const contents = keys.map((k) => fs.readFileSync(objectFile(k), 'utf8')).sort();
+  expect(contents).toEqual(['photo 1', 'photo 2', 'photo 3']);
+});

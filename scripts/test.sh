@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test: unit and integration tests (real sockets, real bucket), then the release
+# build end to end in Debian's Chromium with Playwright, then a search of everything the
+# run logged for the configured secret.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh --browser
+
+echo "== unit and integration tests"
+cargo test --features ssr
+
+echo "== end-to-end tests (release build, Chromium)"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+# Ports of their own, so a portal already running on 3000/9300 does not get in the way.
+export LEPTOS_SITE_ADDR=127.0.0.1:3210
+export PORTAL_URL=http://127.0.0.1:3210
+export PORTAL_BUCKET_ADDR=127.0.0.1:9310
+export PORTAL_DATA_DIR="$work/data"
+export OSS_ACCESS_KEY_ID=LTAItestrun$RANDOM
+export OSS_ACCESS_KEY_SECRET="secret-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+export RUST_LOG=debug
+set +e
+cargo leptos end-to-end --release 2>&1 | tee "$work/e2e.log"
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "end-to-end tests failed (exit $status)"
+  exit "$status"
+fi
+grep -q "Upload Portal listening on" "$work/e2e.log" || { echo "the portal's log is missing from the run"; exit 1; }
+if grep -qF "$OSS_ACCESS_KEY_SECRET" "$work/e2e.log"; then
+  echo "the AccessKey secret appeared in the logs of the test run"
+  exit 1
+fi
+echo "secret check: the AccessKey secret is absent from $(wc -l < "$work/e2e.log") log lines"
+passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$work/e2e.log" | tail -n 1)
+echo "end-to-end: ${passed:-0} passed, 0 failed"
