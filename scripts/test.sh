@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --browser
 
+echo "== lints: rustfmt, clippy on each side"
+cargo fmt --check
+cargo clippy --features ssr --tests -- -D warnings
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
 echo "== unit and integration tests"
 cargo test --features ssr
 

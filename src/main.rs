@@ -13,7 +13,9 @@ async fn main() -> ExitCode {
     // Configuration first: it reads .env, which may set RUST_LOG.
     let config = Config::load();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
 
     let settings = match config.validate() {
@@ -33,8 +35,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::error::Error>> {
-    let built_by_cargo_leptos =
-        option_env!("LEPTOS_OUTPUT_NAME").is_some() || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
+    let built_by_cargo_leptos = option_env!("LEPTOS_OUTPUT_NAME").is_some()
+        || std::env::var_os("LEPTOS_OUTPUT_NAME").is_some();
     let mut leptos_options = if built_by_cargo_leptos {
         leptos::config::get_configuration(None)?.leptos_options
     } else {
@@ -49,7 +51,10 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(());
     let mut bucket_task = None;
     if let Some(bucket) = server::local_bucket(&settings).await? {
-        let local = settings.local.as_ref().expect("a local bucket has local settings");
+        let local = settings
+            .local
+            .as_ref()
+            .expect("a local bucket has local settings");
         let listener = TcpListener::bind(local.addr)
             .await
             .map_err(|e| format!("PORTAL_BUCKET_ADDR {}: {e}", local.addr))?;
@@ -75,7 +80,11 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
                 .await
         }));
     } else if settings.target == TargetKind::Oss {
-        tracing::info!("signing uploads for OSS bucket {} at {}", settings.bucket, settings.bucket_url);
+        tracing::info!(
+            "signing uploads for OSS bucket {} at {}",
+            settings.bucket,
+            settings.bucket_url
+        );
     }
 
     let state = AppState::new(&settings, leptos_options);

@@ -76,7 +76,9 @@ pub fn folder_under_root(input: &str, root: &str) -> Result<String, FolderError>
     if folder.starts_with(root) {
         Ok(folder)
     } else {
-        Err(FolderError::OutsideRoot { root: root.to_owned() })
+        Err(FolderError::OutsideRoot {
+            root: root.to_owned(),
+        })
     }
 }
 
@@ -108,7 +110,11 @@ pub fn random_name(id: &str, client_name: &str) -> String {
 /// Characters replaced in original names: path separators, characters Windows refuses, and
 /// `$`, which the OSS policy language treats as special.
 fn is_unsafe_in_name(c: char) -> bool {
-    is_forbidden_control(c) || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '$')
+    is_forbidden_control(c)
+        || matches!(
+            c,
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '$'
+        )
 }
 
 /// The file's own name made safe to use as the last part of a key: basename, Unicode NFC,
@@ -173,7 +179,10 @@ mod tests {
     #[test]
     fn folders_are_normalised() {
         assert_eq!(normalize_folder("uploads").unwrap(), "uploads/");
-        assert_eq!(normalize_folder("  uploads/2024 ").unwrap(), "uploads/2024/");
+        assert_eq!(
+            normalize_folder("  uploads/2024 ").unwrap(),
+            "uploads/2024/"
+        );
         assert_eq!(normalize_folder("a//b///c/").unwrap(), "a/b/c/");
         assert_eq!(normalize_folder("").unwrap(), "");
         assert_eq!(normalize_folder("   ").unwrap(), "");
@@ -190,10 +199,19 @@ mod tests {
         assert_eq!(normalize_folder("a/./b"), Err(FolderError::DotSegment));
         assert_eq!(normalize_folder("/abs"), Err(FolderError::Absolute));
         assert_eq!(normalize_folder("a\\b"), Err(FolderError::Backslash));
-        assert_eq!(normalize_folder("a\u{0}b"), Err(FolderError::ControlCharacter));
+        assert_eq!(
+            normalize_folder("a\u{0}b"),
+            Err(FolderError::ControlCharacter)
+        );
         assert_eq!(normalize_folder("a\nb"), Err(FolderError::ControlCharacter));
-        assert_eq!(normalize_folder("a\u{202E}gpj"), Err(FolderError::ControlCharacter));
-        assert_eq!(normalize_folder(&"x".repeat(256)), Err(FolderError::SegmentTooLong));
+        assert_eq!(
+            normalize_folder("a\u{202E}gpj"),
+            Err(FolderError::ControlCharacter)
+        );
+        assert_eq!(
+            normalize_folder(&"x".repeat(256)),
+            Err(FolderError::SegmentTooLong)
+        );
         assert!(normalize_folder(&"x".repeat(255)).is_ok());
         let long = vec!["abcdefgh"; 60].join("/");
         assert_eq!(normalize_folder(&long), Err(FolderError::TooLong));
@@ -201,19 +219,32 @@ mod tests {
 
     #[test]
     fn folders_stay_under_the_root() {
-        assert_eq!(folder_under_root("uploads/a", "uploads/").unwrap(), "uploads/a/");
-        assert_eq!(folder_under_root("uploads", "uploads/").unwrap(), "uploads/");
+        assert_eq!(
+            folder_under_root("uploads/a", "uploads/").unwrap(),
+            "uploads/a/"
+        );
+        assert_eq!(
+            folder_under_root("uploads", "uploads/").unwrap(),
+            "uploads/"
+        );
         assert_eq!(
             folder_under_root("uploadsX/a", "uploads/"),
-            Err(FolderError::OutsideRoot { root: "uploads/".into() })
+            Err(FolderError::OutsideRoot {
+                root: "uploads/".into()
+            })
         );
         assert_eq!(
             folder_under_root("", "uploads/"),
-            Err(FolderError::OutsideRoot { root: "uploads/".into() })
+            Err(FolderError::OutsideRoot {
+                root: "uploads/".into()
+            })
         );
         assert_eq!(folder_under_root("", "").unwrap(), "");
         assert_eq!(folder_under_root("x/y", "").unwrap(), "x/y/");
-        let message = FolderError::OutsideRoot { root: "uploads/".into() }.to_string();
+        let message = FolderError::OutsideRoot {
+            root: "uploads/".into(),
+        }
+        .to_string();
         assert_eq!(message, "must be inside \"uploads/\"");
     }
 
@@ -246,7 +277,10 @@ mod tests {
         assert_eq!(original_name("C:\\fakepath\\photo.jpg"), "photo.jpg");
         assert_eq!(original_name("../../etc/passwd"), "passwd");
         assert_eq!(original_name("旅行 照片.png"), "旅行 照片.png");
-        assert_eq!(original_name("a:b*c?d\"e<f>g|h$.txt"), "a_b_c_d_e_f_g_h_.txt");
+        assert_eq!(
+            original_name("a:b*c?d\"e<f>g|h$.txt"),
+            "a_b_c_d_e_f_g_h_.txt"
+        );
         assert_eq!(original_name("tab\there.txt"), "tab_here.txt");
         assert_eq!(original_name("evil\u{202E}gpj.exe"), "evil_gpj.exe");
         assert_eq!(original_name("cafe\u{301}.txt"), "caf\u{e9}.txt");

@@ -23,7 +23,13 @@ fn policy(key: &str, min: u64, max: u64) -> PolicyDocument {
 }
 
 /// A form with the three signature fields for `policy`, `key`, then `extra`, then the file.
-fn form(h: &Harness, key: &str, policy: &PolicyDocument, extra: &[(&str, &str)], file: &[u8]) -> Form {
+fn form(
+    h: &Harness,
+    key: &str,
+    policy: &PolicyDocument,
+    extra: &[(&str, &str)],
+    file: &[u8],
+) -> Form {
     let (b64, signature) = h.sign_policy(policy);
     let mut form = Form::new()
         .text("key", key.to_owned())
@@ -36,14 +42,39 @@ fn form(h: &Harness, key: &str, policy: &PolicyDocument, extra: &[(&str, &str)],
     form.part("file", Part::bytes(file.to_vec()).file_name("upload.bin"))
 }
 
+/// The four fields the bucket reads first, exactly as given, then `abc` as the file `file_name`.
+fn signed_form([key, access_key_id, policy, signature]: [&str; 4], file_name: &str) -> Form {
+    Form::new()
+        .text("key", key.to_owned())
+        .text("OSSAccessKeyId", access_key_id.to_owned())
+        .text("policy", policy.to_owned())
+        .text("Signature", signature.to_owned())
+        .part(
+            "file",
+            Part::bytes(b"abc".to_vec()).file_name(file_name.to_owned()),
+        )
+}
+
+/// Posts `form` and checks it is refused with `status` and `code`, leaving nothing on disk.
+async fn post_refused(h: &Harness, form: Form, status: u16, code: &str) -> String {
+    refused(h, h.post_form(form).await, status, code).await
+}
+
 async fn refused(h: &Harness, response: reqwest::Response, status: u16, code: &str) -> String {
     assert_eq!(response.status().as_u16(), status);
     assert_eq!(response.headers()["content-type"], "application/xml");
     assert!(response.headers().contains_key("x-oss-request-id"));
     let body = response.text().await.unwrap();
     assert_eq!(error_code(&body), code, "{body}");
-    assert!(body.contains("<RequestId>") && body.contains("<HostId>"), "{body}");
-    assert!(h.stored_files().is_empty(), "left on disk: {:?}", h.stored_files());
+    assert!(
+        body.contains("<RequestId>") && body.contains("<HostId>"),
+        "{body}"
+    );
+    assert!(
+        h.stored_files().is_empty(),
+        "left on disk: {:?}",
+        h.stored_files()
+    );
     body
 }
 
@@ -52,7 +83,11 @@ async fn sdk_vector_upload_is_stored_with_the_sdk_checksums() {
     // The bucket and key of the ali-oss vector; its raw multipart body, byte for byte.
     let h = Harness::start(&["--bucket", "examplebucket"]).await;
     let vectors: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/oss-vectors.json")).unwrap(),
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/oss-vectors.json"
+        ))
+        .unwrap(),
     )
     .unwrap();
     let v = &vectors["vectors"]["postobject_v1"]["multipart"];
@@ -65,24 +100,47 @@ async fn sdk_vector_upload_is_stored_with_the_sdk_checksums() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status().as_u16(), expect["status"].as_u64().unwrap() as u16);
+    assert_eq!(
+        response.status().as_u16(),
+        expect["status"].as_u64().unwrap() as u16
+    );
     let headers = response.headers().clone();
     assert_eq!(headers["etag"], expect["etag_header"].as_str().unwrap());
-    assert_eq!(headers["content-md5"], expect["content_md5_header"].as_str().unwrap());
-    assert_eq!(headers["x-oss-hash-crc64ecma"], expect["x_oss_hash_crc64ecma_header"].as_str().unwrap());
+    assert_eq!(
+        headers["content-md5"],
+        expect["content_md5_header"].as_str().unwrap()
+    );
+    assert_eq!(
+        headers["x-oss-hash-crc64ecma"],
+        expect["x_oss_hash_crc64ecma_header"].as_str().unwrap()
+    );
     let body = response.text().await.unwrap();
     assert!(body.starts_with("<?xml"), "{body}");
-    assert!(body.contains("<PostResponse><Bucket>examplebucket</Bucket>"), "{body}");
+    assert!(
+        body.contains("<PostResponse><Bucket>examplebucket</Bucket>"),
+        "{body}"
+    );
     assert!(body.contains("<Key>user/alice/cat.png</Key>"), "{body}");
-    assert!(body.contains("<ETag>\"6F5902AC237024BDD0C176CB93063DC4\"</ETag>"), "{body}");
+    assert!(
+        body.contains("<ETag>\"6F5902AC237024BDD0C176CB93063DC4\"</ETag>"),
+        "{body}"
+    );
 
     let key = expect["object_key"].as_str().unwrap();
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"hello world\n");
-    let got = h.http.get(format!("{}{key}", h.bucket_url)).send().await.unwrap();
+    let got = h
+        .http
+        .get(format!("{}{key}", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.status(), 200);
     assert_eq!(got.headers()["content-type"], "image/png");
     assert_eq!(got.headers()["x-oss-meta-owner"], "alice");
-    assert_eq!(got.headers()["etag"], expect["etag_header"].as_str().unwrap());
+    assert_eq!(
+        got.headers()["etag"],
+        expect["etag_header"].as_str().unwrap()
+    );
     assert_eq!(got.bytes().await.unwrap().as_ref(), b"hello world\n");
 }
 
@@ -92,34 +150,72 @@ async fn good_upload_answers_200_with_checksums_and_is_readable() {
     let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
     let key = "uploads/photos/a.bin";
     let p = policy(key, data.len() as u64, data.len() as u64);
-    let response = h.post_form(form(&h, key, &p, &[("success_action_status", "200")], &data)).await;
+    let response = h
+        .post_form(form(
+            &h,
+            key,
+            &p,
+            &[("success_action_status", "200")],
+            &data,
+        ))
+        .await;
     assert_eq!(response.status(), 200);
     let etag = response.headers()["etag"].to_str().unwrap().to_owned();
     let md5 = md5_hex(&data);
     assert_eq!(etag, format!("\"{md5}\""));
     let crc = crc::Crc::<u64>::new(&crc::CRC_64_XZ).checksum(&data);
-    assert_eq!(response.headers()["x-oss-hash-crc64ecma"], crc.to_string().as_str());
+    assert_eq!(
+        response.headers()["x-oss-hash-crc64ecma"],
+        crc.to_string().as_str()
+    );
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), data);
 
-    let head = h.http.head(format!("{}{key}", h.bucket_url)).send().await.unwrap();
+    let head = h
+        .http
+        .head(format!("{}{key}", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.status(), 200);
-    assert_eq!(head.headers()["content-length"], data.len().to_string().as_str());
+    assert_eq!(
+        head.headers()["content-length"],
+        data.len().to_string().as_str()
+    );
     assert_eq!(head.headers()["etag"], etag.as_str());
 }
 
 fn md5_hex(data: &[u8]) -> String {
     use md5::{Digest, Md5};
-    Md5::digest(data).iter().map(|b| format!("{b:02X}")).collect()
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }
 
 #[tokio::test]
 async fn default_status_is_204_and_201_returns_post_response() {
     let h = Harness::start(&[]).await;
     let p = policy("uploads/x.txt", 0, 10);
-    let response = h.post_form(form(&h, "uploads/x.txt", &p, &[("success_action_status", "999")], b"x")).await;
+    let response = h
+        .post_form(form(
+            &h,
+            "uploads/x.txt",
+            &p,
+            &[("success_action_status", "999")],
+            b"x",
+        ))
+        .await;
     assert_eq!(response.status(), 204);
     let p = policy("uploads/y.txt", 0, 10);
-    let response = h.post_form(form(&h, "uploads/y.txt", &p, &[("success_action_status", "201")], b"y")).await;
+    let response = h
+        .post_form(form(
+            &h,
+            "uploads/y.txt",
+            &p,
+            &[("success_action_status", "201")],
+            b"y",
+        ))
+        .await;
     assert_eq!(response.status(), 201);
     let body = response.text().await.unwrap();
     assert!(body.contains("<Location>http://127.0.0.1:"), "{body}");
@@ -131,13 +227,8 @@ async fn forged_signature_is_refused() {
     let p = policy("uploads/a.txt", 0, 10);
     let (b64, _) = h.sign_policy(&p);
     let forged = v1::sign("not-the-secret", &b64);
-    let form = Form::new()
-        .text("key", "uploads/a.txt")
-        .text("OSSAccessKeyId", AK)
-        .text("policy", b64)
-        .text("Signature", forged)
-        .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(form).await, 403, "SignatureDoesNotMatch").await;
+    let form = signed_form(["uploads/a.txt", AK, &b64, &forged], "a.txt");
+    post_refused(&h, form, 403, "SignatureDoesNotMatch").await;
 }
 
 #[tokio::test]
@@ -147,13 +238,8 @@ async fn policy_tampered_after_signing_is_refused() {
     let (_, signature) = h.sign_policy(&p);
     let wider = policy("uploads/a.txt", 0, 1 << 30);
     let (wider_b64, _) = h.sign_policy(&wider);
-    let form = Form::new()
-        .text("key", "uploads/a.txt")
-        .text("OSSAccessKeyId", AK)
-        .text("policy", wider_b64)
-        .text("Signature", signature)
-        .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(form).await, 403, "SignatureDoesNotMatch").await;
+    let form = signed_form(["uploads/a.txt", AK, &wider_b64, &signature], "a.txt");
+    post_refused(&h, form, 403, "SignatureDoesNotMatch").await;
 }
 
 #[tokio::test]
@@ -161,13 +247,11 @@ async fn unknown_access_key_is_refused() {
     let h = Harness::start(&[]).await;
     let p = policy("uploads/a.txt", 0, 10);
     let (b64, signature) = h.sign_policy(&p);
-    let form = Form::new()
-        .text("key", "uploads/a.txt")
-        .text("OSSAccessKeyId", "LTAIsomeoneelse")
-        .text("policy", b64)
-        .text("Signature", signature)
-        .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(form).await, 403, "InvalidAccessKeyId").await;
+    let form = signed_form(
+        ["uploads/a.txt", "LTAIsomeoneelse", &b64, &signature],
+        "a.txt",
+    );
+    post_refused(&h, form, 403, "InvalidAccessKeyId").await;
 }
 
 #[tokio::test]
@@ -175,21 +259,47 @@ async fn expired_policy_is_refused() {
     let h = Harness::start(&[]).await;
     let mut p = policy("uploads/a.txt", 0, 10);
     p.expiration = OffsetDateTime::now_utc() - time::Duration::seconds(1);
-    let body = refused(&h, h.post_form(form(&h, "uploads/a.txt", &p, &[], b"abc")).await, 403, "AccessDenied").await;
-    assert!(body.contains("Invalid according to Policy: Policy expired."), "{body}");
+    let body = post_refused(
+        &h,
+        form(&h, "uploads/a.txt", &p, &[], b"abc"),
+        403,
+        "AccessDenied",
+    )
+    .await;
+    assert!(
+        body.contains("Invalid according to Policy: Policy expired."),
+        "{body}"
+    );
 }
 
 #[tokio::test]
 async fn key_outside_the_policy_is_refused() {
     let h = Harness::start(&[]).await;
     let p = policy("uploads/a.txt", 0, 10);
-    let body =
-        refused(&h, h.post_form(form(&h, "uploads/../etc/passwd", &p, &[], b"abc")).await, 403, "AccessDenied")
-            .await;
-    assert!(body.contains("Policy Condition failed: [&quot;eq&quot;, &quot;$key&quot;") || body.contains("Policy Condition failed: [\"eq\", \"$key\""), "{body}");
+    let body = post_refused(
+        &h,
+        form(&h, "uploads/../etc/passwd", &p, &[], b"abc"),
+        403,
+        "AccessDenied",
+    )
+    .await;
+    assert!(
+        body.contains("Policy Condition failed: [&quot;eq&quot;, &quot;$key&quot;")
+            || body.contains("Policy Condition failed: [\"eq\", \"$key\""),
+        "{body}"
+    );
     let mut p = policy("x", 0, 10);
-    p.conditions[1] = Condition::StartsWith { field: "key".into(), prefix: "user/alice/".into() };
-    refused(&h, h.post_form(form(&h, "user/bob/a.txt", &p, &[], b"abc")).await, 403, "AccessDenied").await;
+    p.conditions[1] = Condition::StartsWith {
+        field: "key".into(),
+        prefix: "user/alice/".into(),
+    };
+    post_refused(
+        &h,
+        form(&h, "user/bob/a.txt", &p, &[], b"abc"),
+        403,
+        "AccessDenied",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -197,7 +307,13 @@ async fn wrong_bucket_in_policy_is_refused() {
     let h = Harness::start(&[]).await;
     let mut p = policy("uploads/a.txt", 0, 10);
     p.conditions[0] = Condition::eq("bucket", "another-bucket");
-    refused(&h, h.post_form(form(&h, "uploads/a.txt", &p, &[], b"abc")).await, 403, "AccessDenied").await;
+    post_refused(
+        &h,
+        form(&h, "uploads/a.txt", &p, &[], b"abc"),
+        403,
+        "AccessDenied",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -205,9 +321,27 @@ async fn size_outside_the_range_is_refused() {
     let h = Harness::start(&[]).await;
     let p = policy("uploads/a.bin", 5, 5);
     let big = vec![7u8; 2 * 1024 * 1024];
-    refused(&h, h.post_form(form(&h, "uploads/a.bin", &p, &[], &big)).await, 400, "EntityTooLarge").await;
-    refused(&h, h.post_form(form(&h, "uploads/a.bin", &p, &[], b"1234")).await, 400, "EntityTooSmall").await;
-    refused(&h, h.post_form(form(&h, "uploads/a.bin", &p, &[], b"123456")).await, 400, "EntityTooLarge").await;
+    post_refused(
+        &h,
+        form(&h, "uploads/a.bin", &p, &[], &big),
+        400,
+        "EntityTooLarge",
+    )
+    .await;
+    post_refused(
+        &h,
+        form(&h, "uploads/a.bin", &p, &[], b"1234"),
+        400,
+        "EntityTooSmall",
+    )
+    .await;
+    post_refused(
+        &h,
+        form(&h, "uploads/a.bin", &p, &[], b"123456"),
+        400,
+        "EntityTooLarge",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -218,11 +352,28 @@ async fn in_and_not_in_conditions_are_enforced() {
         field: "content-type".into(),
         values: vec!["image/png".into(), "image/jpeg".into()],
     });
-    p.conditions.push(Condition::NotIn { field: "cache-control".into(), values: vec!["no-cache".into()] });
-    let refused_type = h.post_form(form(&h, "uploads/a.png", &p, &[("Content-Type", "text/html")], b"a")).await;
+    p.conditions.push(Condition::NotIn {
+        field: "cache-control".into(),
+        values: vec!["no-cache".into()],
+    });
+    let refused_type = h
+        .post_form(form(
+            &h,
+            "uploads/a.png",
+            &p,
+            &[("Content-Type", "text/html")],
+            b"a",
+        ))
+        .await;
     refused(&h, refused_type, 403, "AccessDenied").await;
     let refused_cache = h
-        .post_form(form(&h, "uploads/a.png", &p, &[("Content-Type", "image/png"), ("Cache-Control", "no-cache")], b"a"))
+        .post_form(form(
+            &h,
+            "uploads/a.png",
+            &p,
+            &[("Content-Type", "image/png"), ("Cache-Control", "no-cache")],
+            b"a",
+        ))
         .await;
     refused(&h, refused_cache, 403, "AccessDenied").await;
     let ok = h
@@ -230,14 +381,25 @@ async fn in_and_not_in_conditions_are_enforced() {
             &h,
             "uploads/a.png",
             &p,
-            &[("content-type", "image/png"), ("Content-Disposition", "attachment; filename=\"a.png\"")],
+            &[
+                ("content-type", "image/png"),
+                ("Content-Disposition", "attachment; filename=\"a.png\""),
+            ],
             b"a",
         ))
         .await;
     assert_eq!(ok.status(), 204);
-    let got = h.http.get(format!("{}uploads/a.png", h.bucket_url)).send().await.unwrap();
+    let got = h
+        .http
+        .get(format!("{}uploads/a.png", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.headers()["content-type"], "image/png");
-    assert_eq!(got.headers()["content-disposition"], "attachment; filename=\"a.png\"");
+    assert_eq!(
+        got.headers()["content-disposition"],
+        "attachment; filename=\"a.png\""
+    );
 }
 
 #[tokio::test]
@@ -250,22 +412,23 @@ async fn missing_signature_fields_are_refused() {
         .text("OSSAccessKeyId", AK)
         .text("policy", b64.clone())
         .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(without_signature).await, 400, "InvalidArgument").await;
+    post_refused(&h, without_signature, 400, "InvalidArgument").await;
     let without_policy = Form::new()
         .text("key", "uploads/a.txt")
         .text("OSSAccessKeyId", AK)
         .text("Signature", signature.clone())
         .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(without_policy).await, 400, "InvalidArgument").await;
-    let anonymous =
-        Form::new().text("key", "uploads/a.txt").part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(anonymous).await, 403, "AccessDenied").await;
+    post_refused(&h, without_policy, 400, "InvalidArgument").await;
+    let anonymous = Form::new()
+        .text("key", "uploads/a.txt")
+        .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
+    post_refused(&h, anonymous, 403, "AccessDenied").await;
     let without_key = Form::new()
         .text("OSSAccessKeyId", AK)
         .text("policy", b64)
         .text("Signature", signature)
         .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-    refused(&h, h.post_form(without_key).await, 400, "InvalidArgument").await;
+    post_refused(&h, without_key, 400, "InvalidArgument").await;
 }
 
 #[tokio::test]
@@ -278,7 +441,7 @@ async fn form_without_file_is_refused() {
         .text("OSSAccessKeyId", AK)
         .text("policy", b64)
         .text("Signature", signature);
-    refused(&h, h.post_form(no_file).await, 400, "IncorrectNumberOfFilesInPOSTRequest").await;
+    post_refused(&h, no_file, 400, "IncorrectNumberOfFilesInPOSTRequest").await;
 }
 
 #[tokio::test]
@@ -286,7 +449,7 @@ async fn field_after_file_is_refused() {
     let h = Harness::start(&[]).await;
     let p = policy("uploads/a.txt", 0, 10);
     let late = form(&h, "uploads/a.txt", &p, &[], b"abc").text("x-oss-meta-late", "1");
-    let body = refused(&h, h.post_form(late).await, 400, "InvalidArgument").await;
+    let body = post_refused(&h, late, 400, "InvalidArgument").await;
     assert!(body.contains("last field"), "{body}");
     // A key sent only after the file counts as missing (OSS's field-order message).
     let (b64, signature) = h.sign_policy(&p);
@@ -296,7 +459,7 @@ async fn field_after_file_is_refused() {
         .text("Signature", signature)
         .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"))
         .text("key", "uploads/a.txt");
-    let body = refused(&h, h.post_form(key_after).await, 400, "InvalidArgument").await;
+    let body = post_refused(&h, key_after, 400, "InvalidArgument").await;
     assert!(body.contains("check the order of the fields"), "{body}");
 }
 
@@ -321,7 +484,13 @@ async fn malformed_multipart_is_refused() {
         .await
         .unwrap();
     refused(&h, truncated, 400, "MalformedPOSTRequest").await;
-    let not_multipart = h.http.post(&h.bucket_url).body("hello").send().await.unwrap();
+    let not_multipart = h
+        .http
+        .post(&h.bucket_url)
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
     refused(&h, not_multipart, 400, "MalformedPOSTRequest").await;
 }
 
@@ -354,16 +523,14 @@ async fn truncated_signed_upload_leaves_nothing() {
 async fn invalid_policy_document_is_refused() {
     let h = Harness::start(&[]).await;
     use base64::Engine;
-    for json in ["{not json", r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[{"a":"1","b":"2"}]}"#] {
+    for json in [
+        "{not json",
+        r#"{"expiration":"2030-01-01T00:00:00Z","conditions":[{"a":"1","b":"2"}]}"#,
+    ] {
         let b64 = base64::engine::general_purpose::STANDARD.encode(json);
         let signature = v1::sign(SK, &b64);
-        let form = Form::new()
-            .text("key", "uploads/a.txt")
-            .text("OSSAccessKeyId", AK)
-            .text("policy", b64)
-            .text("Signature", signature)
-            .part("file", Part::bytes(b"abc".to_vec()).file_name("a.txt"));
-        refused(&h, h.post_form(form).await, 400, "InvalidPolicyDocument").await;
+        let form = signed_form(["uploads/a.txt", AK, &b64, &signature], "a.txt");
+        post_refused(&h, form, 400, "InvalidPolicyDocument").await;
     }
 }
 
@@ -372,11 +539,30 @@ async fn overwrite_is_refused_when_forbidden() {
     let h = Harness::start(&[]).await;
     let key = "uploads/keep.txt";
     let p = policy(key, 0, 10);
-    let first = h.post_form(form(&h, key, &p, &[("x-oss-forbid-overwrite", "true")], b"first")).await;
+    let first = h
+        .post_form(form(
+            &h,
+            key,
+            &p,
+            &[("x-oss-forbid-overwrite", "true")],
+            b"first",
+        ))
+        .await;
     assert_eq!(first.status(), 204);
-    let second = h.post_form(form(&h, key, &p, &[("x-oss-forbid-overwrite", "true")], b"second")).await;
+    let second = h
+        .post_form(form(
+            &h,
+            key,
+            &p,
+            &[("x-oss-forbid-overwrite", "true")],
+            b"second",
+        ))
+        .await;
     assert_eq!(second.status(), 409);
-    assert_eq!(error_code(&second.text().await.unwrap()), "FileAlreadyExists");
+    assert_eq!(
+        error_code(&second.text().await.unwrap()),
+        "FileAlreadyExists"
+    );
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"first");
     assert_eq!(h.stored_files().len(), 1, "{:?}", h.stored_files());
     // Without the flag, OSS overwrites.
@@ -396,18 +582,39 @@ async fn filename_is_substituted_after_the_policy_check() {
         .text("OSSAccessKeyId", AK)
         .text("policy", b64)
         .text("Signature", signature)
-        .part("file", Part::bytes(b"abc".to_vec()).file_name("C:\\fakepath\\旅行.txt"));
+        .part(
+            "file",
+            Part::bytes(b"abc".to_vec()).file_name("C:\\fakepath\\旅行.txt"),
+        );
     assert_eq!(h.post_form(form).await.status(), 204);
-    assert_eq!(std::fs::read(h.object_path("uploads/旅行.txt")).unwrap(), b"abc");
+    assert_eq!(
+        std::fs::read(h.object_path("uploads/旅行.txt")).unwrap(),
+        b"abc"
+    );
 }
 
 #[tokio::test]
 async fn keys_that_cannot_be_stored_are_refused() {
     let h = Harness::start(&[]).await;
     let mut p = policy("x", 0, 10);
-    p.conditions[1] = Condition::StartsWith { field: "key".into(), prefix: "uploads/".into() };
-    refused(&h, h.post_form(form(&h, "uploads/../../escape.txt", &p, &[], b"a")).await, 400, "InvalidObjectName").await;
-    refused(&h, h.post_form(form(&h, "uploads//a", &p, &[], b"a")).await, 400, "InvalidObjectName").await;
+    p.conditions[1] = Condition::StartsWith {
+        field: "key".into(),
+        prefix: "uploads/".into(),
+    };
+    post_refused(
+        &h,
+        form(&h, "uploads/../../escape.txt", &p, &[], b"a"),
+        400,
+        "InvalidObjectName",
+    )
+    .await;
+    post_refused(
+        &h,
+        form(&h, "uploads//a", &p, &[], b"a"),
+        400,
+        "InvalidObjectName",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -423,9 +630,18 @@ async fn cors_preflight_follows_the_rules() {
     };
     let ok = preflight("http://portal.test", "POST").await.unwrap();
     assert_eq!(ok.status(), 200);
-    assert_eq!(ok.headers()["access-control-allow-origin"], "http://portal.test");
-    assert!(ok.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
-    assert!(ok.headers()["access-control-expose-headers"].to_str().unwrap().contains("ETag"));
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "http://portal.test"
+    );
+    assert!(ok.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("POST"));
+    assert!(ok.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("ETag"));
     let evil = preflight("http://evil.test", "POST").await.unwrap();
     assert_eq!(evil.status(), 403);
     assert_eq!(error_code(&evil.text().await.unwrap()), "AccessForbidden");
@@ -435,24 +651,45 @@ async fn cors_preflight_follows_the_rules() {
     // The actual POST from an allowed origin can read ETag.
     let p = policy("uploads/c.txt", 0, 10);
     let (b64, signature) = h.sign_policy(&p);
-    let form = Form::new()
-        .text("key", "uploads/c.txt")
-        .text("OSSAccessKeyId", AK)
-        .text("policy", b64)
-        .text("Signature", signature)
-        .part("file", Part::bytes(b"abc".to_vec()).file_name("c.txt"));
-    let post = h.http.post(&h.bucket_url).header("origin", "http://portal.test").multipart(form).send().await.unwrap();
+    let form = signed_form(["uploads/c.txt", AK, &b64, &signature], "c.txt");
+    let post = h
+        .http
+        .post(&h.bucket_url)
+        .header("origin", "http://portal.test")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(post.status(), 204);
-    assert_eq!(post.headers()["access-control-allow-origin"], "http://portal.test");
-    assert!(post.headers()["access-control-expose-headers"].to_str().unwrap().contains("ETag"));
-    let foreign = h.http.get(format!("{}uploads/c.txt", h.bucket_url)).header("origin", "http://evil.test").send().await.unwrap();
-    assert!(!foreign.headers().contains_key("access-control-allow-origin"));
+    assert_eq!(
+        post.headers()["access-control-allow-origin"],
+        "http://portal.test"
+    );
+    assert!(post.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .contains("ETag"));
+    let foreign = h
+        .http
+        .get(format!("{}uploads/c.txt", h.bucket_url))
+        .header("origin", "http://evil.test")
+        .send()
+        .await
+        .unwrap();
+    assert!(!foreign
+        .headers()
+        .contains_key("access-control-allow-origin"));
 }
 
 #[tokio::test]
 async fn reads_of_missing_objects_and_signed_heads() {
     let h = Harness::start(&[]).await;
-    let missing = h.http.get(format!("{}uploads/none.txt", h.bucket_url)).send().await.unwrap();
+    let missing = h
+        .http
+        .get(format!("{}uploads/none.txt", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(error_code(&missing.text().await.unwrap()), "NoSuchKey");
 
@@ -475,7 +712,11 @@ async fn reads_of_missing_objects_and_signed_heads() {
     assert_eq!(signed(SK).await.unwrap().status(), 404);
     assert_eq!(signed("wrong").await.unwrap().status(), 403);
     let stale = v1::http_date(datetime!(2023-12-03 12:12:12 UTC));
-    let old = v1::HeaderRequest { date: &stale, oss_headers: vec![("x-oss-date", &stale)], ..request.clone() };
+    let old = v1::HeaderRequest {
+        date: &stale,
+        oss_headers: vec![("x-oss-date", &stale)],
+        ..request.clone()
+    };
     let response = h
         .http
         .head(format!("{}uploads/none.txt", h.bucket_url))
@@ -490,7 +731,15 @@ async fn reads_of_missing_objects_and_signed_heads() {
 #[tokio::test]
 async fn other_methods_are_not_allowed() {
     let h = Harness::start(&[]).await;
-    let response = h.http.delete(format!("{}uploads/a", h.bucket_url)).send().await.unwrap();
+    let response = h
+        .http
+        .delete(format!("{}uploads/a", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 405);
-    assert_eq!(error_code(&response.text().await.unwrap()), "MethodNotAllowed");
+    assert_eq!(
+        error_code(&response.text().await.unwrap()),
+        "MethodNotAllowed"
+    );
 }

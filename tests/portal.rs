@@ -10,22 +10,39 @@ use serde_json::{json, Value};
 
 async fn sign(h: &Harness, files: Value, naming: &str, folder: &str) -> (u16, Value) {
     let response = h
-        .call("sign_uploads", json!({"batch": {"files": files, "naming": naming, "folder": folder}}))
+        .call(
+            "sign_uploads",
+            json!({"batch": {"files": files, "naming": naming, "folder": folder}}),
+        )
         .await;
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     assert!(!text.contains(SK), "the secret leaked into a reply");
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 /// Posts `data` with a ticket exactly as the page does.
 async fn upload(h: &Harness, ticket: &Value, name: &str, data: &[u8]) -> reqwest::Response {
     let mut form = Form::new();
     for pair in ticket["fields"].as_array().unwrap() {
-        form = form.text(pair[0].as_str().unwrap().to_owned(), pair[1].as_str().unwrap().to_owned());
+        form = form.text(
+            pair[0].as_str().unwrap().to_owned(),
+            pair[1].as_str().unwrap().to_owned(),
+        );
     }
-    form = form.part("file", Part::bytes(data.to_vec()).file_name(name.to_owned()));
-    h.http.post(ticket["url"].as_str().unwrap()).multipart(form).send().await.unwrap()
+    form = form.part(
+        "file",
+        Part::bytes(data.to_vec()).file_name(name.to_owned()),
+    );
+    h.http
+        .post(ticket["url"].as_str().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -41,34 +58,67 @@ async fn signed_tickets_upload_to_the_bucket() {
     assert_eq!(tickets.len(), 2);
     let key = tickets[0]["key"].as_str().unwrap();
     assert!(key.starts_with("uploads/2024/trip/"), "{key}");
-    assert!(key.ends_with(".jpg"), "random names keep the extension: {key}");
+    assert!(
+        key.ends_with(".jpg"),
+        "random names keep the extension: {key}"
+    );
     assert_eq!(key.len(), "uploads/2024/trip/".len() + 32 + 4);
     assert!(!tickets[1]["key"].as_str().unwrap().contains('.'));
-    let field_names: Vec<&str> =
-        tickets[0]["fields"].as_array().unwrap().iter().map(|f| f[0].as_str().unwrap()).collect();
+    let field_names: Vec<&str> = tickets[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap())
+        .collect();
     assert_eq!(
         field_names,
-        ["key", "OSSAccessKeyId", "policy", "Signature", "success_action_status", "x-oss-forbid-overwrite", "Content-Type"]
+        [
+            "key",
+            "OSSAccessKeyId",
+            "policy",
+            "Signature",
+            "success_action_status",
+            "x-oss-forbid-overwrite",
+            "Content-Type"
+        ]
     );
 
     // The ticket is for those bytes only: another size or another key is refused...
-    assert_eq!(upload(&h, &tickets[0], "Photo.JPG", b"123456").await.status(), 400);
+    assert_eq!(
+        upload(&h, &tickets[0], "Photo.JPG", b"123456")
+            .await
+            .status(),
+        400
+    );
     let mut moved = tickets[0].clone();
     moved["fields"][0][1] = json!("uploads/elsewhere.jpg");
-    assert_eq!(upload(&h, &moved, "Photo.JPG", b"12345").await.status(), 403);
+    assert_eq!(
+        upload(&h, &moved, "Photo.JPG", b"12345").await.status(),
+        403
+    );
     assert!(h.stored_files().is_empty());
 
     let response = upload(&h, &tickets[0], "Photo.JPG", b"12345").await;
     assert_eq!(response.status(), 200);
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"12345");
-    let served = h.http.get(tickets[0]["object_url"].as_str().unwrap()).send().await.unwrap();
+    let served = h
+        .http
+        .get(tickets[0]["object_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert_eq!(served.bytes().await.unwrap().as_ref(), b"12345");
     let empty = upload(&h, &tickets[1], "notes", b"").await;
     assert_eq!(empty.status(), 200);
 
     // ...and so is a second use: it would overwrite.
-    assert_eq!(upload(&h, &tickets[0], "Photo.JPG", b"54321").await.status(), 409);
+    assert_eq!(
+        upload(&h, &tickets[0], "Photo.JPG", b"54321")
+            .await
+            .status(),
+        409
+    );
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"12345");
 }
 
@@ -82,26 +132,62 @@ async fn original_names_never_overwrite() {
     ]);
     let (status, tickets) = sign(&h, three, "original", "uploads/phone").await;
     assert_eq!(status, 200, "{tickets}");
-    let keys: Vec<&str> = tickets.as_array().unwrap().iter().map(|t| t["key"].as_str().unwrap()).collect();
-    assert_eq!(keys, ["uploads/phone/image.jpg", "uploads/phone/image-1.jpg", "uploads/phone/image-2.jpg"]);
+    let keys: Vec<&str> = tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "uploads/phone/image.jpg",
+            "uploads/phone/image-1.jpg",
+            "uploads/phone/image-2.jpg"
+        ]
+    );
     for (i, ticket) in tickets.as_array().unwrap().iter().enumerate() {
-        assert_eq!(upload(&h, ticket, "image.jpg", &[b'a' + i as u8]).await.status(), 200);
+        assert_eq!(
+            upload(&h, ticket, "image.jpg", &[b'a' + i as u8])
+                .await
+                .status(),
+            200
+        );
     }
     // Once stored, the next batch gets the next free name.
-    let (_, again) =
-        sign(&h, json!([{"name": "image.jpg", "size": 1, "content_type": "image/jpeg"}]), "original", "uploads/phone")
-            .await;
+    let (_, again) = sign(
+        &h,
+        json!([{"name": "image.jpg", "size": 1, "content_type": "image/jpeg"}]),
+        "original",
+        "uploads/phone",
+    )
+    .await;
     assert_eq!(again[0]["key"], "uploads/phone/image-3.jpg");
-    let (_, chinese) =
-        sign(&h, json!([{"name": "旅行 照片.png", "size": 1, "content_type": "image/png"}]), "original", "uploads/相册")
-            .await;
+    let (_, chinese) = sign(
+        &h,
+        json!([{"name": "旅行 照片.png", "size": 1, "content_type": "image/png"}]),
+        "original",
+        "uploads/相册",
+    )
+    .await;
     assert_eq!(chinese[0]["key"], "uploads/相册/旅行 照片.png");
-    assert!(chinese[0]["object_url"].as_str().unwrap().ends_with("uploads/%E7%9B%B8%E5%86%8C/%E6%97%85%E8%A1%8C%20%E7%85%A7%E7%89%87.png"));
+    assert!(chinese[0]["object_url"]
+        .as_str()
+        .unwrap()
+        .ends_with("uploads/%E7%9B%B8%E5%86%8C/%E6%97%85%E8%A1%8C%20%E7%85%A7%E7%89%87.png"));
 }
 
 #[tokio::test]
 async fn bad_batches_are_refused_with_readable_errors() {
-    let h = Harness::start(&["--max-file-size", "1MiB", "--max-files", "2", "--allowed-types", "image/*"]).await;
+    let h = Harness::start(&[
+        "--max-file-size",
+        "1MiB",
+        "--max-files",
+        "2",
+        "--allowed-types",
+        "image/*",
+    ])
+    .await;
     let one = json!([{"name": "a.png", "size": 1, "content_type": "image/png"}]);
     let cases = [
         (one.clone(), "../etc", "The destination folder must not contain \"..\" or \".\" as a folder name."),
@@ -177,6 +263,9 @@ async fn the_page_is_complete_html_without_secrets() {
         (response.status().as_u16(), response.text().await.unwrap())
     };
     assert_eq!(status, 200, "{settings}");
-    assert!(settings.contains("\"default_folder\":\"uploads/inbox/\""), "{settings}");
+    assert!(
+        settings.contains("\"default_folder\":\"uploads/inbox/\""),
+        "{settings}"
+    );
     assert!(!settings.contains(SK));
 }

@@ -12,7 +12,9 @@ fn vectors() -> Value {
 }
 
 fn s<'a>(v: &'a Value, path: &str) -> &'a str {
-    v.pointer(path).and_then(Value::as_str).unwrap_or_else(|| panic!("no string at {path}"))
+    v.pointer(path)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("no string at {path}"))
 }
 
 /// Rebuilds the vector's policy object through our policy model, so the test proves the
@@ -34,9 +36,20 @@ fn policy_from_vector(object: &Value) -> PolicyDocument {
             }
             Value::Array(items) => {
                 let op = items[0].as_str().unwrap();
-                let field = || items[1].as_str().unwrap().trim_start_matches('$').to_string();
+                let field = || {
+                    items[1]
+                        .as_str()
+                        .unwrap()
+                        .trim_start_matches('$')
+                        .to_string()
+                };
                 let list = || {
-                    items[2].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+                    items[2]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_string())
+                        .collect()
                 };
                 match op {
                     "eq" => Condition::eq(&field(), items[2].as_str().unwrap()),
@@ -44,7 +57,10 @@ fn policy_from_vector(object: &Value) -> PolicyDocument {
                         field: field(),
                         prefix: items[2].as_str().unwrap().into(),
                     },
-                    "in" => Condition::In { field: field(), values: list() },
+                    "in" => Condition::In {
+                        field: field(),
+                        values: list(),
+                    },
                     "content-length-range" => Condition::ContentLengthRange {
                         min: items[1].as_u64().unwrap(),
                         max: items[2].as_u64().unwrap(),
@@ -55,7 +71,10 @@ fn policy_from_vector(object: &Value) -> PolicyDocument {
             _ => panic!("unexpected condition"),
         })
         .collect();
-    PolicyDocument { expiration, conditions }
+    PolicyDocument {
+        expiration,
+        conditions,
+    }
 }
 
 #[test]
@@ -69,9 +88,17 @@ fn postobject_v1_matches_ali_oss() {
     assert_eq!(policy_b64, s(v, "/policy_b64"));
     let signature = v1::sign(s(v, "/access_key_secret"), &policy_b64);
     assert_eq!(signature, s(v, "/Signature"));
-    assert!(v1::verify(s(v, "/access_key_secret"), &policy_b64, &signature));
+    assert!(v1::verify(
+        s(v, "/access_key_secret"),
+        &policy_b64,
+        &signature
+    ));
     assert!(!v1::verify("another secret", &policy_b64, &signature));
-    assert!(!v1::verify(s(v, "/access_key_secret"), &policy_b64, "not base64!"));
+    assert!(!v1::verify(
+        s(v, "/access_key_secret"),
+        &policy_b64,
+        "not base64!"
+    ));
 }
 
 #[test]
@@ -79,7 +106,10 @@ fn postobject_v1_sts_matches_ali_oss() {
     let all = vectors();
     let v = &all["postobject_v1_sts"];
     let sts_secret = "FakeTemporarySecretForTestsOnly0001";
-    assert_eq!(v1::sign(sts_secret, s(v, "/policy_b64")), s(v, "/Signature"));
+    assert_eq!(
+        v1::sign(sts_secret, s(v, "/policy_b64")),
+        s(v, "/Signature")
+    );
 }
 
 #[test]
@@ -112,8 +142,11 @@ fn header_v1_matches_ali_oss() {
         sub_resources: vec![],
     };
     assert_eq!(v1::header_string_to_sign(&request), s(v, "/string_to_sign"));
-    let authorization =
-        v1::authorization("LTAI5tFakeAccessKeyId0001", "FakeAccessKeySecretForTestsOnly0001", &request);
+    let authorization = v1::authorization(
+        "LTAI5tFakeAccessKeyId0001",
+        "FakeAccessKeySecretForTestsOnly0001",
+        &request,
+    );
     assert_eq!(authorization, s(v, "/authorization"));
 
     let part = &all["header_v1"]["upload_part"];
@@ -130,7 +163,10 @@ fn header_v1_matches_ali_oss() {
         ],
         ..Default::default()
     };
-    assert_eq!(v1::header_string_to_sign(&request), s(part, "/string_to_sign"));
+    assert_eq!(
+        v1::header_string_to_sign(&request),
+        s(part, "/string_to_sign")
+    );
 }
 
 #[test]

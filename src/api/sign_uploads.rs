@@ -12,7 +12,13 @@ pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, Porta
 
     let result = async {
         let state = app_state()?;
-        sign_batch(&state.rules, &state.target, batch, time::OffsetDateTime::now_utc()).await
+        sign_batch(
+            &state.rules,
+            &state.target,
+            batch,
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
     }
     .await;
     respond(result)

@@ -7,7 +7,11 @@ use crate::model::format_size;
 pub enum RowStatus {
     Queued,
     Uploading,
-    Done { key: String, url: String, etag: String },
+    Done {
+        key: String,
+        url: String,
+        etag: String,
+    },
     Failed(String),
 }
 

@@ -33,7 +33,12 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
                 for file in (0..list.length()).filter_map(|i| list.get(i)) {
                     let id = next_id.get_value();
                     next_id.set_value(id + 1);
-                    picked.push(UploadRow::new(id, file.name(), file.size() as u64, file.type_()));
+                    picked.push(UploadRow::new(
+                        id,
+                        file.name(),
+                        file.size() as u64,
+                        file.type_(),
+                    ));
                     shelf.update_value(|s| {
                         s.insert(id, file);
                     });

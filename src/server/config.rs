@@ -103,9 +103,13 @@ fn parse_secret(value: &str) -> Result<SecretString, String> {
 /// `1048576`, `500MB`, `5GiB`, `64 KiB` → bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (digits, unit) = text.split_at(split);
-    let number: u64 = digits.parse().map_err(|_| format!("{text:?} is not a size"))?;
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size"))?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1000,
@@ -116,7 +120,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
         "gib" | "g" => 1 << 30,
         other => return Err(format!("unknown size unit {other:?}")),
     };
-    number.checked_mul(factor).ok_or_else(|| format!("{text:?} is too large"))
+    number
+        .checked_mul(factor)
+        .ok_or_else(|| format!("{text:?} is too large"))
 }
 
 /// A configuration error, naming the variable to fix.
@@ -128,7 +134,10 @@ pub struct ConfigError {
 }
 
 fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { variable, problem: problem.into() }
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
 }
 
 /// The rules every signed upload follows.
@@ -191,7 +200,11 @@ impl Config {
             }
         }
         use secrecy::ExposeSecret;
-        if self.access_key_secret.as_ref().is_some_and(|s| s.expose_secret().is_empty()) {
+        if self
+            .access_key_secret
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().is_empty())
+        {
             self.access_key_secret = None;
         }
         self.cors_origins.retain(|o| !o.trim().is_empty());
@@ -214,16 +227,25 @@ impl Config {
             TargetKind::Local => {
                 let bucket = self.bucket.clone().unwrap_or_else(|| "portal-dev".into());
                 let url = with_slash(
-                    self.bucket_url.clone().unwrap_or_else(|| format!("http://{}/", self.bucket_addr)),
+                    self.bucket_url
+                        .clone()
+                        .unwrap_or_else(|| format!("http://{}/", self.bucket_addr)),
                 );
                 check_url("PORTAL_BUCKET_URL", &url)?;
                 if self.bucket_addr.port() == self.site_addr.port() {
-                    return Err(config_error("PORTAL_BUCKET_ADDR", "must use another port than the portal"));
+                    return Err(config_error(
+                        "PORTAL_BUCKET_ADDR",
+                        "must use another port than the portal",
+                    ));
                 }
                 let cors_origins = if self.cors_origins.is_empty() {
                     default_origins(&public_url)
                 } else {
-                    self.cors_origins.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect()
+                    self.cors_origins
+                        .iter()
+                        .map(|o| o.trim().to_owned())
+                        .filter(|o| !o.is_empty())
+                        .collect()
                 };
                 let local = LocalBucketSettings {
                     addr: self.bucket_addr,
@@ -234,32 +256,69 @@ impl Config {
                 (bucket, url, Some(local))
             }
             TargetKind::Oss => {
-                let bucket = self.bucket.clone().ok_or_else(|| config_error("PORTAL_BUCKET", "required for the oss target"))?;
+                let bucket = self
+                    .bucket
+                    .clone()
+                    .ok_or_else(|| config_error("PORTAL_BUCKET", "required for the oss target"))?;
                 let endpoint = match (&self.oss_endpoint, &self.oss_region) {
-                    (Some(endpoint), _) => endpoint.trim().trim_start_matches("https://").trim_end_matches('/').to_owned(),
-                    (None, Some(region)) => format!("oss-{}.aliyuncs.com", region.trim().trim_start_matches("oss-")),
+                    (Some(endpoint), _) => endpoint
+                        .trim()
+                        .trim_start_matches("https://")
+                        .trim_end_matches('/')
+                        .to_owned(),
+                    (None, Some(region)) => format!(
+                        "oss-{}.aliyuncs.com",
+                        region.trim().trim_start_matches("oss-")
+                    ),
                     (None, None) => {
-                        return Err(config_error("OSS_ENDPOINT", "required for the oss target (or set OSS_REGION)"))
+                        return Err(config_error(
+                            "OSS_ENDPOINT",
+                            "required for the oss target (or set OSS_REGION)",
+                        ))
                     }
                 };
                 if endpoint.is_empty() || endpoint.contains(['/', ' ']) {
-                    return Err(config_error("OSS_ENDPOINT", "must be a host name such as oss-cn-hangzhou.aliyuncs.com"));
+                    return Err(config_error(
+                        "OSS_ENDPOINT",
+                        "must be a host name such as oss-cn-hangzhou.aliyuncs.com",
+                    ));
                 }
-                (bucket.clone(), format!("https://{bucket}.{endpoint}/"), None)
+                (
+                    bucket.clone(),
+                    format!("https://{bucket}.{endpoint}/"),
+                    None,
+                )
             }
             TargetKind::S3 => {
-                return Err(config_error("PORTAL_TARGET", "the s3 target is not available in this release; use local or oss"))
+                return Err(config_error(
+                    "PORTAL_TARGET",
+                    "the s3 target is not available in this release; use local or oss",
+                ))
             }
         };
         check_bucket_name(&bucket)?;
-        let (credentials, generated_credentials) = match (self.access_key_id, self.access_key_secret) {
-            (Some(id), Some(secret)) => (Credentials { access_key_id: id.trim().to_owned(), secret }, false),
-            (None, None) if self.target == TargetKind::Local => (generate_credentials(), true),
-            (id, _) => {
-                let variable = if id.is_none() { "OSS_ACCESS_KEY_ID" } else { "OSS_ACCESS_KEY_SECRET" };
-                return Err(config_error(variable, "required (set both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)"));
-            }
-        };
+        let (credentials, generated_credentials) =
+            match (self.access_key_id, self.access_key_secret) {
+                (Some(id), Some(secret)) => (
+                    Credentials {
+                        access_key_id: id.trim().to_owned(),
+                        secret,
+                    },
+                    false,
+                ),
+                (None, None) if self.target == TargetKind::Local => (generate_credentials(), true),
+                (id, _) => {
+                    let variable = if id.is_none() {
+                        "OSS_ACCESS_KEY_ID"
+                    } else {
+                        "OSS_ACCESS_KEY_SECRET"
+                    };
+                    return Err(config_error(
+                        variable,
+                        "required (set both OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)",
+                    ));
+                }
+            };
         Ok(Settings {
             site_addr: self.site_addr,
             target: self.target,
@@ -281,16 +340,28 @@ impl Config {
             None => upload_root.clone(),
         };
         if self.max_file_size == 0 || self.max_file_size > super::bucket::MAX_OBJECT_SIZE {
-            return Err(config_error("PORTAL_MAX_FILE_SIZE", "must be between 1 byte and 5 GiB"));
+            return Err(config_error(
+                "PORTAL_MAX_FILE_SIZE",
+                "must be between 1 byte and 5 GiB",
+            ));
         }
         if !(1..=1000).contains(&self.max_files) {
-            return Err(config_error("PORTAL_MAX_FILES", "must be between 1 and 1000"));
+            return Err(config_error(
+                "PORTAL_MAX_FILES",
+                "must be between 1 and 1000",
+            ));
         }
         if !(1..=16).contains(&self.parallel_uploads) {
-            return Err(config_error("PORTAL_PARALLEL_UPLOADS", "must be between 1 and 16"));
+            return Err(config_error(
+                "PORTAL_PARALLEL_UPLOADS",
+                "must be between 1 and 16",
+            ));
         }
         if !(10..=7 * 24 * 3600).contains(&self.policy_ttl) {
-            return Err(config_error("PORTAL_POLICY_TTL", "must be between 10 seconds and 7 days"));
+            return Err(config_error(
+                "PORTAL_POLICY_TTL",
+                "must be between 10 seconds and 7 days",
+            ));
         }
         let allowed_types: Vec<String> = self
             .allowed_types
@@ -299,7 +370,10 @@ impl Config {
             .filter(|t| !t.is_empty())
             .collect();
         if let Some(bad) = allowed_types.iter().find(|t| !is_type_pattern(t)) {
-            return Err(config_error("PORTAL_ALLOWED_TYPES", format!("{bad:?} is not a MIME type like image/png or image/*")));
+            return Err(config_error(
+                "PORTAL_ALLOWED_TYPES",
+                format!("{bad:?} is not a MIME type like image/png or image/*"),
+            ));
         }
         Ok(UploadRules {
             upload_root,
@@ -315,7 +389,11 @@ impl Config {
 
 /// `type/subtype` or `type/*`, lower-case tokens.
 fn is_type_pattern(text: &str) -> bool {
-    let token = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c));
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+    };
     match text.split_once('/') {
         Some((kind, "*")) => token(kind),
         Some((kind, sub)) => token(kind) && token(sub),
@@ -324,14 +402,23 @@ fn is_type_pattern(text: &str) -> bool {
 }
 
 fn with_slash(url: String) -> String {
-    if url.ends_with('/') { url } else { format!("{url}/") }
+    if url.ends_with('/') {
+        url
+    } else {
+        format!("{url}/")
+    }
 }
 
 fn check_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
     match rest {
         Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(()),
-        _ => Err(config_error(variable, format!("{url:?} is not an http(s) URL"))),
+        _ => Err(config_error(
+            variable,
+            format!("{url:?} is not an http(s) URL"),
+        )),
     }
 }
 
@@ -352,19 +439,28 @@ fn default_origins(public_url: &str) -> Vec<String> {
 /// either end.
 fn check_bucket_name(name: &str) -> Result<(), ConfigError> {
     let ok = (3..=63).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if ok {
         Ok(())
     } else {
-        Err(config_error("PORTAL_BUCKET", format!("{name:?} is not a valid bucket name (3-63 of a-z, 0-9, -)")))
+        Err(config_error(
+            "PORTAL_BUCKET",
+            format!("{name:?} is not a valid bucket name (3-63 of a-z, 0-9, -)"),
+        ))
     }
 }
 
 fn generate_credentials() -> Credentials {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let secret = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     Credentials {
         access_key_id: format!("LTAIdev{}", &id[..17]),
         secret: SecretString::from(secret),
@@ -395,12 +491,17 @@ mod tests {
     #[test]
     fn defaults_run_on_the_embedded_bucket() {
         // Flags only, so the test does not depend on the environment it runs in.
-        let settings = config(&["--access-key-id", "id", "--access-key-secret", "s"]).validate().unwrap();
+        let settings = config(&["--access-key-id", "id", "--access-key-secret", "s"])
+            .validate()
+            .unwrap();
         assert_eq!(settings.target, TargetKind::Local);
         assert_eq!(settings.bucket, "portal-dev");
         assert_eq!(settings.bucket_url, "http://127.0.0.1:9300/");
         let local = settings.local.unwrap();
-        assert_eq!(local.cors_origins, vec!["http://127.0.0.1:3000", "http://localhost:3000"]);
+        assert_eq!(
+            local.cors_origins,
+            vec!["http://127.0.0.1:3000", "http://localhost:3000"]
+        );
         assert_eq!(settings.rules.upload_root, "uploads/");
         assert_eq!(settings.rules.default_folder, "uploads/");
     }
@@ -408,10 +509,54 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         let cases: &[(&[&str], &str)] = &[
-            (&["--target", "oss", "--access-key-id", "a", "--access-key-secret", "b"], "PORTAL_BUCKET"),
-            (&["--target", "oss", "--bucket", "b1b", "--access-key-id", "a", "--access-key-secret", "b"], "OSS_ENDPOINT"),
-            (&["--target", "oss", "--bucket", "b1b", "--oss-region", "cn-hangzhou"], "OSS_ACCESS_KEY_ID"),
-            (&["--target", "oss", "--bucket", "b1b", "--oss-region", "cn-hangzhou", "--access-key-id", "a"], "OSS_ACCESS_KEY_SECRET"),
+            (
+                &[
+                    "--target",
+                    "oss",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "PORTAL_BUCKET",
+            ),
+            (
+                &[
+                    "--target",
+                    "oss",
+                    "--bucket",
+                    "b1b",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_ENDPOINT",
+            ),
+            (
+                &[
+                    "--target",
+                    "oss",
+                    "--bucket",
+                    "b1b",
+                    "--oss-region",
+                    "cn-hangzhou",
+                ],
+                "OSS_ACCESS_KEY_ID",
+            ),
+            (
+                &[
+                    "--target",
+                    "oss",
+                    "--bucket",
+                    "b1b",
+                    "--oss-region",
+                    "cn-hangzhou",
+                    "--access-key-id",
+                    "a",
+                ],
+                "OSS_ACCESS_KEY_SECRET",
+            ),
             (&["--target", "s3"], "PORTAL_TARGET"),
             (&["--bucket", "Bad_Name"], "PORTAL_BUCKET"),
             (&["--upload-root", "../x"], "PORTAL_UPLOAD_ROOT"),
@@ -430,26 +575,53 @@ mod tests {
 
     #[test]
     fn empty_values_count_as_unset() {
-        let settings = config(&["--public-url", "", "--bucket", "", "--cors-origins", "", "--access-key-id", "a", "--access-key-secret", "b"])
-            .validate()
-            .unwrap();
+        let settings = config(&[
+            "--public-url",
+            "",
+            "--bucket",
+            "",
+            "--cors-origins",
+            "",
+            "--access-key-id",
+            "a",
+            "--access-key-secret",
+            "b",
+        ])
+        .validate()
+        .unwrap();
         assert_eq!(settings.bucket, "portal-dev");
         assert_eq!(settings.local.unwrap().cors_origins.len(), 2);
-        let err = config(&["--access-key-id", "a", "--access-key-secret", ""]).validate().unwrap_err();
+        let err = config(&["--access-key-id", "a", "--access-key-secret", ""])
+            .validate()
+            .unwrap_err();
         assert_eq!(err.variable, "OSS_ACCESS_KEY_SECRET");
     }
 
     #[test]
     fn oss_target_derives_the_bucket_url() {
         let settings = config(&[
-            "--target", "oss", "--bucket", "examplebucket", "--oss-region", "cn-hangzhou",
-            "--access-key-id", "LTAI", "--access-key-secret", "shh",
+            "--target",
+            "oss",
+            "--bucket",
+            "examplebucket",
+            "--oss-region",
+            "cn-hangzhou",
+            "--access-key-id",
+            "LTAI",
+            "--access-key-secret",
+            "shh",
         ])
         .validate()
         .unwrap();
-        assert_eq!(settings.bucket_url, "https://examplebucket.oss-cn-hangzhou.aliyuncs.com/");
+        assert_eq!(
+            settings.bucket_url,
+            "https://examplebucket.oss-cn-hangzhou.aliyuncs.com/"
+        );
         assert!(settings.local.is_none());
-        assert!(!format!("{settings:?}").contains("shh"), "the secret must not print");
+        assert!(
+            !format!("{settings:?}").contains("shh"),
+            "the secret must not print"
+        );
     }
 
     #[test]

@@ -33,7 +33,10 @@ pub fn portal(router: Router) -> Router {
         ))
         // server_fn's multipart inputs ignore axum's DefaultBodyLimit: limit the body itself.
         .layer(RequestBodyLimitLayer::new(PORTAL_BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
 }
@@ -41,7 +44,9 @@ pub fn portal(router: Router) -> Router {
 /// The bucket streams uploads of any length: no timeout and no body limit here (the
 /// multipart reader enforces the object limit).
 pub fn bucket(router: Router) -> Router {
-    router.layer(CatchPanicLayer::custom(panic_response)).layer(TraceLayer::new_for_http())
+    router
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

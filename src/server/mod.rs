@@ -35,7 +35,9 @@ pub fn router(state: AppState) -> Router {
 
 /// Opens the embedded bucket the settings describe (`None` unless the target is `local`).
 pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Bucket>>> {
-    let Some(local) = &settings.local else { return Ok(None) };
+    let Some(local) = &settings.local else {
+        return Ok(None);
+    };
     let store = ObjectStore::open(&local.data_dir.join(&settings.bucket)).await?;
     let host_id = local
         .public_url

@@ -55,7 +55,10 @@ impl Target {
         let policy = base64::engine::general_purpose::STANDARD.encode(policy_json.as_bytes());
         let signature = v1::sign(self.credentials.secret.expose_secret(), &policy);
         [
-            ("OSSAccessKeyId".into(), self.credentials.access_key_id.clone()),
+            (
+                "OSSAccessKeyId".into(),
+                self.credentials.access_key_id.clone(),
+            ),
             ("policy".into(), policy),
             ("Signature".into(), signature),
         ]

@@ -29,7 +29,10 @@ pub async fn sign_batch(
         return Err(invalid("Pick at least one file to upload.".into()));
     }
     if batch.files.len() > rules.max_files as usize {
-        return Err(invalid(format!("Upload at most {} files at a time.", rules.max_files)));
+        return Err(invalid(format!(
+            "Upload at most {} files at a time.",
+            rules.max_files
+        )));
     }
     let folder = folder_under_root(&batch.folder, &rules.upload_root)
         .map_err(|e| invalid(format!("The destination folder {e}.")))?;
@@ -44,8 +47,12 @@ pub async fn sign_batch(
     let mut tickets = Vec::with_capacity(batch.files.len());
     for (file, content_type) in batch.files.iter().zip(content_types) {
         let name = match batch.naming {
-            NamingMode::Random => random_name(&uuid::Uuid::new_v4().simple().to_string(), &file.name),
-            NamingMode::Original => free_name(target, &folder, &original_name(&file.name), &taken).await?,
+            NamingMode::Random => {
+                random_name(&uuid::Uuid::new_v4().simple().to_string(), &file.name)
+            }
+            NamingMode::Original => {
+                free_name(target, &folder, &original_name(&file.name), &taken).await?
+            }
         };
         let key = format!("{folder}{name}");
         taken.insert(key.clone());
@@ -57,8 +64,13 @@ pub async fn sign_batch(
 /// Checks one file's description; returns the content type the object will get.
 fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalError> {
     let invalid = |m: String| PortalError::Invalid(m);
-    if file.name.trim().is_empty() || file.name.len() > MAX_CLIENT_NAME_BYTES || file.name.contains('\0') {
-        return Err(invalid("A file name is empty, too long or not valid.".into()));
+    if file.name.trim().is_empty()
+        || file.name.len() > MAX_CLIENT_NAME_BYTES
+        || file.name.contains('\0')
+    {
+        return Err(invalid(
+            "A file name is empty, too long or not valid.".into(),
+        ));
     }
     let shown = original_name(&file.name);
     if file.size > rules.max_file_size {
@@ -73,9 +85,17 @@ fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalErro
     let content_type = if is_mime(&declared) {
         declared
     } else {
-        mime_guess::from_path(&shown).first_or_octet_stream().essence_str().to_owned()
+        mime_guess::from_path(&shown)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned()
     };
-    if !rules.allowed_types.is_empty() && !rules.allowed_types.iter().any(|p| type_matches(p, &content_type)) {
+    if !rules.allowed_types.is_empty()
+        && !rules
+            .allowed_types
+            .iter()
+            .any(|p| type_matches(p, &content_type))
+    {
         return Err(invalid(format!(
             "\u{201c}{shown}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
             rules.allowed_types.join(", ")
@@ -86,7 +106,10 @@ fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalErro
 
 fn is_mime(text: &str) -> bool {
     let token = |t: &str| {
-        !t.is_empty() && t.len() <= 127 && t.chars().all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
+        !t.is_empty()
+            && t.len() <= 127
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
     };
     matches!(text.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
 }
@@ -107,7 +130,11 @@ async fn free_name(
     taken: &HashSet<String>,
 ) -> Result<String, PortalError> {
     for n in 0..=MAX_NUMBERED_TRIES {
-        let candidate = if n == 0 { name.to_owned() } else { numbered_name(name, n) };
+        let candidate = if n == 0 {
+            name.to_owned()
+        } else {
+            numbered_name(name, n)
+        };
         let key = format!("{folder}{candidate}");
         if taken.contains(&key) {
             continue;
@@ -125,13 +152,22 @@ async fn free_name(
     Ok(suffixed_name(name, suffix))
 }
 
-fn ticket(target: &Target, key: String, size: u64, content_type: String, expires: OffsetDateTime) -> UploadTicket {
+fn ticket(
+    target: &Target,
+    key: String,
+    size: u64,
+    content_type: String,
+    expires: OffsetDateTime,
+) -> UploadTicket {
     let policy = PolicyDocument {
         expiration: expires,
         conditions: vec![
             Condition::eq("bucket", &target.bucket),
             Condition::eq("key", &key),
-            Condition::ContentLengthRange { min: size, max: size },
+            Condition::ContentLengthRange {
+                min: size,
+                max: size,
+            },
             Condition::eq("success_action_status", "200"),
             Condition::eq("x-oss-forbid-overwrite", "true"),
             Condition::eq("content-type", &content_type),
@@ -173,19 +209,34 @@ mod tests {
     }
 
     fn file(name: &str, size: u64, content_type: &str) -> FileSpec {
-        FileSpec { name: name.into(), size, content_type: content_type.into() }
+        FileSpec {
+            name: name.into(),
+            size,
+            content_type: content_type.into(),
+        }
     }
 
     #[test]
     fn files_are_checked_against_the_rules() {
         let rules = rules();
-        assert_eq!(check_file(&rules, &file("a.png", 10, "image/png")).unwrap(), "image/png");
-        assert_eq!(check_file(&rules, &file("a.pdf", 10, "")).unwrap(), "application/pdf");
-        assert_eq!(check_file(&rules, &file("a.jpg", 10, "IMAGE/JPEG; x=y")).unwrap(), "image/jpeg");
+        assert_eq!(
+            check_file(&rules, &file("a.png", 10, "image/png")).unwrap(),
+            "image/png"
+        );
+        assert_eq!(
+            check_file(&rules, &file("a.pdf", 10, "")).unwrap(),
+            "application/pdf"
+        );
+        assert_eq!(
+            check_file(&rules, &file("a.jpg", 10, "IMAGE/JPEG; x=y")).unwrap(),
+            "image/jpeg"
+        );
         let too_big = check_file(&rules, &file("big.png", 1001, "image/png")).unwrap_err();
         assert_eq!(
             too_big,
-            PortalError::Invalid("\u{201c}big.png\u{201d} is 1.0 KB; the largest file accepted is 1.0 KB.".into())
+            PortalError::Invalid(
+                "\u{201c}big.png\u{201d} is 1.0 KB; the largest file accepted is 1.0 KB.".into()
+            )
         );
         assert!(check_file(&rules, &file("x.html", 10, "text/html")).is_err());
         assert!(check_file(&rules, &file("", 10, "image/png")).is_err());

@@ -12,10 +12,11 @@ pub use queue::{start, Start};
 /// Progress for the bar: whole percent of the bytes sent, held at 99 until the bucket has
 /// answered (100 means stored, not merely sent).
 pub fn percent_sent(loaded: f64, total: f64) -> u8 {
-    if !(total > 0.0) || !(loaded >= 0.0) {
+    let ratio = loaded / total;
+    if total <= 0.0 || ratio.is_nan() {
         return 0;
     }
-    ((loaded / total) * 100.0).floor().clamp(0.0, 99.0) as u8
+    (ratio * 100.0).floor().clamp(0.0, 99.0) as u8
 }
 
 /// A readable reason for a refused upload, from the bucket's error `Code` and `Message`.
@@ -47,6 +48,9 @@ mod tests {
             refusal_reason(403, "AccessDenied", "Invalid according to Policy: Policy expired."),
             "The bucket refused the upload (AccessDenied): Invalid according to Policy: Policy expired."
         );
-        assert_eq!(refusal_reason(502, "", ""), "The bucket refused the upload (HTTP 502).");
+        assert_eq!(
+            refusal_reason(502, "", ""),
+            "The bucket refused the upload (HTTP 502)."
+        );
     }
 }

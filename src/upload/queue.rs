@@ -34,7 +34,11 @@ struct Job {
 }
 
 fn spec(row: &UploadRow) -> FileSpec {
-    FileSpec { name: row.name.clone(), size: row.size, content_type: row.content_type.clone() }
+    FileSpec {
+        name: row.name.clone(),
+        size: row.size,
+        content_type: row.content_type.clone(),
+    }
 }
 
 pub fn start(start: Start) {
@@ -42,14 +46,21 @@ pub fn start(start: Start) {
         .rows
         .get_untracked()
         .into_iter()
-        .filter(|row| matches!(row.status.get_untracked(), RowStatus::Queued | RowStatus::Failed(_)))
+        .filter(|row| {
+            matches!(
+                row.status.get_untracked(),
+                RowStatus::Queued | RowStatus::Failed(_)
+            )
+        })
         .filter_map(|row| {
             let file = start.shelf.with_value(|s| s.get(&row.id).cloned())?;
             Some((row, file))
         })
         .collect();
     if queued.is_empty() {
-        start.error.set(Some("Pick one or more files first.".into()));
+        start
+            .error
+            .set(Some("Pick one or more files first.".into()));
         return;
     }
     start.error.set(None);
@@ -63,11 +74,20 @@ pub fn start(start: Start) {
         match sign_uploads(batch).await {
             Err(error) => start.error.set(Some(error.to_string())),
             Ok(tickets) => {
-                let jobs = queued.into_iter().zip(tickets).map(|((row, file), ticket)| {
-                    row.status.set(RowStatus::Queued);
-                    row.progress.set(0);
-                    Job { row, file, ticket, naming: start.naming, folder: start.folder.clone() }
-                });
+                let jobs = queued
+                    .into_iter()
+                    .zip(tickets)
+                    .map(|((row, file), ticket)| {
+                        row.status.set(RowStatus::Queued);
+                        row.progress.set(0);
+                        Job {
+                            row,
+                            file,
+                            ticket,
+                            naming: start.naming,
+                            folder: start.folder.clone(),
+                        }
+                    });
                 let shelf = start.shelf;
                 futures::stream::iter(jobs)
                     .for_each_concurrent(start.parallel.max(1), |job| async move {
@@ -87,11 +107,21 @@ pub fn start(start: Start) {
 
 /// Uploads one file; true when it is stored.
 async fn upload(job: Job) -> bool {
-    let Job { row, file, mut ticket, naming, folder } = job;
+    let Job {
+        row,
+        file,
+        mut ticket,
+        naming,
+        folder,
+    } = job;
     row.status.set(RowStatus::Uploading);
     if (ticket.expires_at as f64) * 1000.0 - js_sys::Date::now() < RENEW_MARGIN_MS {
         // Waited in the queue too long: ask for a fresh policy for this one file.
-        let batch = UploadBatch { files: vec![spec(&row)], naming, folder };
+        let batch = UploadBatch {
+            files: vec![spec(&row)],
+            naming,
+            folder,
+        };
         match sign_uploads(batch).await.map(|mut t| t.pop()) {
             Ok(Some(fresh)) => ticket = fresh,
             Ok(None) => {}
@@ -109,12 +139,20 @@ async fn upload(job: Job) -> bool {
     match outcome {
         Ok(reply) if (200..300).contains(&reply.status) => {
             row.progress.set(100);
-            row.status.set(RowStatus::Done { key: ticket.key, url: ticket.object_url, etag: reply.etag });
+            row.status.set(RowStatus::Done {
+                key: ticket.key,
+                url: ticket.object_url,
+                etag: reply.etag,
+            });
             true
         }
         Ok(reply) => {
             let (code, message) = xhr::error_code_and_message(&reply.body);
-            row.status.set(RowStatus::Failed(super::refusal_reason(reply.status, &code, &message)));
+            row.status.set(RowStatus::Failed(super::refusal_reason(
+                reply.status,
+                &code,
+                &message,
+            )));
             false
         }
         Err(reason) => {

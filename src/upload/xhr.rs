@@ -30,7 +30,8 @@ pub async fn post_form(
     for (name, value) in &ticket.fields {
         form.append_with_str(name, value).map_err(js_error)?;
     }
-    form.append_with_blob_and_filename("file", file, &file.name()).map_err(js_error)?;
+    form.append_with_blob_and_filename("file", file, &file.name())
+        .map_err(js_error)?;
 
     let xhr = XmlHttpRequest::new().map_err(js_error)?;
     xhr.open("POST", &ticket.url).map_err(js_error)?;
@@ -46,13 +47,16 @@ pub async fn post_form(
         })
     };
     let on_load = finish(Ok(()));
-    let on_error = finish(Err("The connection to the bucket failed. Check your network and try again.".into()));
+    let on_error = finish(Err(
+        "The connection to the bucket failed. Check your network and try again.".into(),
+    ));
     let on_abort = finish(Err("The upload was stopped.".into()));
-    let on_upload_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
-        if event.length_computable() {
-            on_progress(event.loaded(), event.total());
-        }
-    });
+    let on_upload_progress =
+        Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
+            if event.length_computable() {
+                on_progress(event.loaded(), event.total());
+            }
+        });
     xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
     xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     xhr.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
@@ -61,20 +65,28 @@ pub async fn post_form(
         .set_onprogress(Some(on_upload_progress.as_ref().unchecked_ref()));
     xhr.send_with_opt_form_data(Some(&form)).map_err(js_error)?;
 
-    let outcome = receiver.await.unwrap_or_else(|_| Err("The upload was stopped.".into()));
+    let outcome = receiver
+        .await
+        .unwrap_or_else(|_| Err("The upload was stopped.".into()));
     // The closures must live until the request has ended; drop them explicitly after it.
     drop((on_load, on_error, on_abort, on_upload_progress));
     outcome?;
     Ok(Reply {
         status: xhr.status().unwrap_or(0),
-        etag: xhr.get_response_header("ETag").ok().flatten().unwrap_or_default(),
+        etag: xhr
+            .get_response_header("ETag")
+            .ok()
+            .flatten()
+            .unwrap_or_default(),
         body: xhr.response_text().ok().flatten().unwrap_or_default(),
     })
 }
 
 /// `Code` and `Message` of an OSS `<Error>` document, read with the browser's own XML parser.
 pub fn error_code_and_message(body: &str) -> (String, String) {
-    let Ok(parser) = DomParser::new() else { return Default::default() };
+    let Ok(parser) = DomParser::new() else {
+        return Default::default();
+    };
     let Ok(document) = parser.parse_from_string(body, SupportedType::ApplicationXml) else {
         return Default::default();
     };

@@ -47,7 +47,9 @@ impl Harness {
         args.extend_from_slice(extra);
         let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
         let bucket = server::local_bucket(&settings).await.unwrap().unwrap();
-        tokio::spawn(async move { axum::serve(bucket_listener, server::bucket_router(bucket)).await });
+        tokio::spawn(
+            async move { axum::serve(bucket_listener, server::bucket_router(bucket)).await },
+        );
         let leptos_options = leptos::config::LeptosOptions::builder()
             .output_name("upload-portal")
             .site_addr(portal_listener.local_addr().unwrap())
@@ -94,15 +96,29 @@ impl Harness {
     }
 
     pub async fn post_form(&self, form: reqwest::multipart::Form) -> reqwest::Response {
-        self.http.post(&self.bucket_url).multipart(form).send().await.unwrap()
+        self.http
+            .post(&self.bucket_url)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn call(&self, endpoint: &str, json: serde_json::Value) -> reqwest::Response {
-        self.http.post(format!("{}/api/{endpoint}", self.portal_url)).json(&json).send().await.unwrap()
+        self.http
+            .post(format!("{}/api/{endpoint}", self.portal_url))
+            .json(&json)
+            .send()
+            .await
+            .unwrap()
     }
 }
 
 /// The `<Code>` of an OSS error document.
 pub fn error_code(body: &str) -> String {
-    body.split("<Code>").nth(1).and_then(|rest| rest.split("</Code>").next()).unwrap_or("").to_owned()
+    body.split("<Code>")
+        .nth(1)
+        .and_then(|rest| rest.split("</Code>").next())
+        .unwrap_or("")
+        .to_owned()
 }

@@ -21,23 +21,34 @@ impl CorsRule {
             allowed_origins: origins,
             allowed_methods: vec!["GET".into(), "HEAD".into(), "POST".into()],
             allowed_headers: vec!["*".into()],
-            expose_headers: ["ETag", "x-oss-request-id", "Content-MD5", "x-oss-hash-crc64ecma"]
-                .map(String::from)
-                .to_vec(),
+            expose_headers: [
+                "ETag",
+                "x-oss-request-id",
+                "Content-MD5",
+                "x-oss-hash-crc64ecma",
+            ]
+            .map(String::from)
+            .to_vec(),
             max_age_seconds: 600,
         }
     }
 
     fn allows_origin(&self, origin: &str) -> bool {
-        self.allowed_origins.iter().any(|allowed| wildcard_match(allowed, origin))
+        self.allowed_origins
+            .iter()
+            .any(|allowed| wildcard_match(allowed, origin))
     }
 
     fn allows_method(&self, method: &str) -> bool {
-        self.allowed_methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+        self.allowed_methods
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(method))
     }
 
     fn allows_header(&self, header: &str) -> bool {
-        self.allowed_headers.iter().any(|h| wildcard_match(&h.to_ascii_lowercase(), header))
+        self.allowed_headers
+            .iter()
+            .any(|h| wildcard_match(&h.to_ascii_lowercase(), header))
     }
 }
 
@@ -46,7 +57,9 @@ fn wildcard_match(pattern: &str, value: &str) -> bool {
     match pattern.split_once('*') {
         None => pattern == value,
         Some((head, tail)) => {
-            value.len() >= head.len() + tail.len() && value.starts_with(head) && value.ends_with(tail)
+            value.len() >= head.len() + tail.len()
+                && value.starts_with(head)
+                && value.ends_with(tail)
         }
     }
 }
@@ -71,8 +84,14 @@ pub fn match_preflight<'a>(
 }
 
 /// The rule for an actual cross-origin request.
-pub fn match_request<'a>(rules: &'a [CorsRule], origin: &str, method: &str) -> Option<&'a CorsRule> {
-    rules.iter().find(|rule| rule.allows_origin(origin) && rule.allows_method(method))
+pub fn match_request<'a>(
+    rules: &'a [CorsRule],
+    origin: &str,
+    method: &str,
+) -> Option<&'a CorsRule> {
+    rules
+        .iter()
+        .find(|rule| rule.allows_origin(origin) && rule.allows_method(method))
 }
 
 #[cfg(test)]
@@ -80,14 +99,23 @@ mod tests {
     use super::*;
 
     fn rules() -> Vec<CorsRule> {
-        vec![CorsRule::for_portal(vec!["http://127.0.0.1:3000".into(), "https://*.example.com".into()])]
+        vec![CorsRule::for_portal(vec![
+            "http://127.0.0.1:3000".into(),
+            "https://*.example.com".into(),
+        ])]
     }
 
     #[test]
     fn preflight_matches_origin_method_and_headers() {
         let rules = rules();
         assert!(match_preflight(&rules, "http://127.0.0.1:3000", "POST", "").is_some());
-        assert!(match_preflight(&rules, "http://127.0.0.1:3000", "POST", "x-anything, content-type").is_some());
+        assert!(match_preflight(
+            &rules,
+            "http://127.0.0.1:3000",
+            "POST",
+            "x-anything, content-type"
+        )
+        .is_some());
         assert!(match_preflight(&rules, "https://up.example.com", "GET", "").is_some());
         assert!(match_preflight(&rules, "http://evil.test", "POST", "").is_none());
         assert!(match_preflight(&rules, "http://127.0.0.1:3000", "DELETE", "").is_none());

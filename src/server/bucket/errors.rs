@@ -74,13 +74,19 @@ pub struct BucketError {
 
 impl BucketError {
     pub fn new(code: OssCode, message: impl Into<String>) -> Self {
-        BucketError { code, message: message.into() }
+        BucketError {
+            code,
+            message: message.into(),
+        }
     }
 
     /// An I/O or other internal failure: logged in full, answered without detail.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "embedded bucket internal error");
-        BucketError::new(OssCode::InternalError, "We encountered an internal error. Please try again.")
+        BucketError::new(
+            OssCode::InternalError,
+            "We encountered an internal error. Please try again.",
+        )
     }
 
     /// The OSS `<Error>` document, with the request's id and host.
@@ -103,11 +109,16 @@ impl BucketError {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
             quick_xml::se::to_string(&xml).unwrap_or_default()
         );
-        let mut response = if with_body { body.into_response() } else { ().into_response() };
+        let mut response = if with_body {
+            body.into_response()
+        } else {
+            ().into_response()
+        };
         *response.status_mut() = self.code.status();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/xml"));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/xml"),
+        );
         response
     }
 }
@@ -118,10 +129,15 @@ mod tests {
 
     #[tokio::test]
     async fn renders_oss_error_xml() {
-        let error = BucketError::new(OssCode::AccessDenied, "Invalid according to Policy: Policy expired.");
+        let error = BucketError::new(
+            OssCode::AccessDenied,
+            "Invalid according to Policy: Policy expired.",
+        );
         let response = error.into_response("5F1A", "bucket.local", true);
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         assert_eq!(
             std::str::from_utf8(&body).unwrap(),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Invalid according to Policy: Policy expired.</Message><RequestId>5F1A</RequestId><HostId>bucket.local</HostId></Error>\n"
@@ -132,7 +148,9 @@ mod tests {
     async fn escapes_messages() {
         let error = BucketError::new(OssCode::AccessDenied, r#"["eq", "$key", "<a&b>"]"#);
         let response = error.into_response("1", "h", true);
-        let body = axum::body::to_bytes(response.into_body(), 1 << 16).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+            .await
+            .unwrap();
         let text = std::str::from_utf8(&body).unwrap();
         assert!(text.contains("&lt;a&amp;b&gt;"), "{text}");
     }

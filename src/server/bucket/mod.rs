@@ -24,13 +24,19 @@ use self::store::ObjectStore;
 use crate::server::config::Credentials;
 
 /// CRC-64/XZ, which OSS calls crc64ecma.
-pub const CRC64: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
+pub const CRC64: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
 
 /// OSS's limit for one object.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
 /// Characters kept as they are in object URLs: unreserved ones and `/`.
-const KEY_URL: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~').remove(b'/');
+const KEY_URL: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
 
 /// `key` percent-encoded for a URL path, `/` kept.
 pub fn encode_key(key: &str) -> String {
@@ -72,23 +78,45 @@ pub struct RequestContext {
 /// The bucket's HTTP routes, with the request-id and CORS layer around them.
 pub fn router(bucket: Arc<Bucket>) -> Router {
     Router::new()
-        .route("/", post(post_object::post_object).options(preflight).fallback(method_not_allowed))
-        .route("/{*key}", get(objects::get_object).options(preflight).fallback(method_not_allowed))
+        .route(
+            "/",
+            post(post_object::post_object)
+                .options(preflight)
+                .fallback(method_not_allowed),
+        )
+        .route(
+            "/{*key}",
+            get(objects::get_object)
+                .options(preflight)
+                .fallback(method_not_allowed),
+        )
         .fallback(method_not_allowed)
-        .layer(middleware::from_fn_with_state(bucket.clone(), request_context))
+        .layer(middleware::from_fn_with_state(
+            bucket.clone(),
+            request_context,
+        ))
         .with_state(bucket)
 }
 
 /// Gives each request an id (`x-oss-request-id`) and adds CORS headers to actual requests
 /// whose origin a rule allows (preflights are answered by `preflight`).
-async fn request_context(State(bucket): State<Arc<Bucket>>, mut request: Request, next: Next) -> Response {
+async fn request_context(
+    State(bucket): State<Arc<Bucket>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let request_id = uuid::Uuid::new_v4().simple().to_string()[..24].to_ascii_uppercase();
-    request.extensions_mut().insert(RequestContext { request_id: request_id.clone() });
+    request.extensions_mut().insert(RequestContext {
+        request_id: request_id.clone(),
+    });
     let origin = request.headers().get(header::ORIGIN).cloned();
     let method = request.method().clone();
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert("x-oss-request-id", HeaderValue::from_str(&request_id).expect("hex id"));
+    headers.insert(
+        "x-oss-request-id",
+        HeaderValue::from_str(&request_id).expect("hex id"),
+    );
     if method != Method::OPTIONS {
         if let Some(origin) = origin {
             let rule = origin
@@ -97,7 +125,11 @@ async fn request_context(State(bucket): State<Arc<Bucket>>, mut request: Request
                 .and_then(|o| cors::match_request(&bucket.cors, o, method.as_str()));
             if let Some(rule) = rule {
                 headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-                insert_list(headers, header::ACCESS_CONTROL_EXPOSE_HEADERS, &rule.expose_headers);
+                insert_list(
+                    headers,
+                    header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    &rule.expose_headers,
+                );
             }
             headers.append(header::VARY, HeaderValue::from_static("Origin"));
         }
@@ -118,9 +150,10 @@ async fn preflight(
     headers: HeaderMap,
 ) -> Response {
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    let (Some(origin), Some(method)) =
-        (text(header::ORIGIN), text(header::ACCESS_CONTROL_REQUEST_METHOD))
-    else {
+    let (Some(origin), Some(method)) = (
+        text(header::ORIGIN),
+        text(header::ACCESS_CONTROL_REQUEST_METHOD),
+    ) else {
         return BucketError::new(
             OssCode::AccessForbidden,
             "CORSResponse: Insufficient information. Origin request header needed.",
@@ -140,14 +173,25 @@ async fn preflight(
     if let Ok(origin) = HeaderValue::from_str(origin) {
         out.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     }
-    insert_list(out, header::ACCESS_CONTROL_ALLOW_METHODS, &rule.allowed_methods);
+    insert_list(
+        out,
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        &rule.allowed_methods,
+    );
     if let Ok(requested) = HeaderValue::from_str(requested) {
         if !requested.is_empty() {
             out.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
         }
     }
-    insert_list(out, header::ACCESS_CONTROL_EXPOSE_HEADERS, &rule.expose_headers);
-    out.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(rule.max_age_seconds));
+    insert_list(
+        out,
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        &rule.expose_headers,
+    );
+    out.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from(rule.max_age_seconds),
+    );
     out.insert(header::VARY, HeaderValue::from_static("Origin"));
     response
 }
@@ -156,6 +200,9 @@ async fn method_not_allowed(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
 ) -> Response {
-    BucketError::new(OssCode::MethodNotAllowed, "The specified method is not allowed against this resource.")
-        .into_response(&ctx.request_id, &bucket.host_id, true)
+    BucketError::new(
+        OssCode::MethodNotAllowed,
+        "The specified method is not allowed against this resource.",
+    )
+    .into_response(&ctx.request_id, &bucket.host_id, true)
 }

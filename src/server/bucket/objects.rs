@@ -48,17 +48,25 @@ async fn read(
         Err(e) => return Err(BucketError::internal(e)),
     };
     let body = if with_body {
-        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 256 * 1024))
+        Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+            file,
+            256 * 1024,
+        ))
     } else {
         Body::empty()
     };
     let mut response = (StatusCode::OK, body).into_response();
     let out = response.headers_mut();
-    let content_type = if meta.content_type.is_empty() { "application/octet-stream" } else { &meta.content_type };
+    let content_type = if meta.content_type.is_empty() {
+        "application/octet-stream"
+    } else {
+        &meta.content_type
+    };
     let mut set = |name: &str, value: &str| {
-        if let (Ok(name), Ok(value)) =
-            (header::HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
-        {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
             out.insert(name, value);
         }
     };
@@ -90,17 +98,32 @@ fn verify_header_signature(
             "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
         )
     };
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let (access_key_id, signature) =
-        v1::parse_authorization(authorization.to_str().unwrap_or("")).ok_or_else(|| {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    let (access_key_id, signature) = v1::parse_authorization(authorization.to_str().unwrap_or(""))
+        .ok_or_else(|| {
             BucketError::new(OssCode::InvalidArgument, "Authorization header is invalid.")
         })?;
     let secret = bucket.secret_for(access_key_id).ok_or_else(|| {
-        BucketError::new(OssCode::InvalidAccessKeyId, "The OSS Access Key Id you provided does not exist in our records.")
+        BucketError::new(
+            OssCode::InvalidAccessKeyId,
+            "The OSS Access Key Id you provided does not exist in our records.",
+        )
     })?;
-    let date = if headers.contains_key("x-oss-date") { text("x-oss-date") } else { text("date") };
+    let date = if headers.contains_key("x-oss-date") {
+        text("x-oss-date")
+    } else {
+        text("date")
+    };
     let sent_at = v1::parse_http_date(date).ok_or_else(|| {
-        BucketError::new(OssCode::AccessDenied, "OSS authentication requires a valid Date.")
+        BucketError::new(
+            OssCode::AccessDenied,
+            "OSS authentication requires a valid Date.",
+        )
     })?;
     if (OffsetDateTime::now_utc() - sent_at).whole_seconds().abs() > MAX_SKEW_SECONDS {
         return Err(BucketError::new(

@@ -30,7 +30,12 @@ const MAX_FIELD_VALUE: usize = 2 * 1024 * 1024;
 /// All values before `file` together (OSS EC 0006-00000112).
 const MAX_FIELDS_TOTAL: usize = 8 * 1024 * 1024;
 /// Stored object headers that a form field may set.
-const STORED_HEADERS: [&str; 4] = ["cache-control", "content-disposition", "content-encoding", "expires"];
+const STORED_HEADERS: [&str; 4] = [
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+    "expires",
+];
 
 /// The form fields before `file`, names lower-case (OSS matches names case-insensitively).
 #[derive(Default)]
@@ -40,7 +45,10 @@ struct Form {
 
 impl Form {
     fn get(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -74,7 +82,11 @@ fn key_missing() -> BucketError {
     )
 }
 
-async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Response, BucketError> {
+async fn receive(
+    bucket: &Bucket,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, BucketError> {
     let boundary = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -102,9 +114,15 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
                 )
             });
         };
-        let name = field.name().ok_or_else(|| malformed("a part has no name"))?.to_ascii_lowercase();
+        let name = field
+            .name()
+            .ok_or_else(|| malformed("a part has no name"))?
+            .to_ascii_lowercase();
         if name.len() > MAX_FIELD_NAME {
-            return Err(BucketError::new(OssCode::FieldItemTooLong, "A form field name is longer than 8 KB."));
+            return Err(BucketError::new(
+                OssCode::FieldItemTooLong,
+                "A form field name is longer than 8 KB.",
+            ));
         }
         if name == "file" {
             break field;
@@ -127,7 +145,10 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
             value.extend_from_slice(&chunk);
         }
         let value = String::from_utf8(value).map_err(|_| {
-            BucketError::new(OssCode::InvalidArgument, format!("The form field {name} is not UTF-8."))
+            BucketError::new(
+                OssCode::InvalidArgument,
+                format!("The form field {name} is not UTF-8."),
+            )
         })?;
         if form.get(&name).is_some() {
             // OSS's behaviour is unconfirmed; a second value could dodge a policy, so refuse.
@@ -144,13 +165,20 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
     let policy = authorize(bucket, &form)?;
     let now = time::OffsetDateTime::now_utc();
     policy
-        .check_form(now, |name| if name == "bucket" { Some(bucket.name.as_str()) } else { form.get(name) })
+        .check_form(now, |name| {
+            if name == "bucket" {
+                Some(bucket.name.as_str())
+            } else {
+                form.get(name)
+            }
+        })
         .map_err(policy_error)?;
     let filename = basename(file.file_name().unwrap_or(""));
     let key = key_template.replace("${filename}", filename);
     bucket.store.object_path(&key).map_err(store_error)?;
-    let forbid_overwrite =
-        form.get("x-oss-forbid-overwrite").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let forbid_overwrite = form
+        .get("x-oss-forbid-overwrite")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     if forbid_overwrite && bucket.store.exists(&key).await.map_err(store_error)? {
         return Err(store_error(StoreError::AlreadyExists));
     }
@@ -170,7 +198,10 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
         .unwrap_or_else(|| {
-            mime_guess::from_path(&key).first_or_octet_stream().essence_str().to_owned()
+            mime_guess::from_path(&key)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned()
         });
     let mut stored_headers: Vec<(String, String)> = form
         .fields
@@ -184,17 +215,30 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
         .map(|(k, v)| k.len() + v.len())
         .sum();
     if meta_bytes > 8 * 1024 {
-        return Err(BucketError::new(OssCode::InvalidArgument, "User metadata is larger than 8 KB."));
+        return Err(BucketError::new(
+            OssCode::InvalidArgument,
+            "User metadata is larger than 8 KB.",
+        ));
     }
     for (_, value) in &stored_headers {
         if HeaderValue::from_str(value).is_err() {
-            return Err(BucketError::new(OssCode::InvalidArgument, "A stored header value is not valid."));
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "A stored header value is not valid.",
+            ));
         }
     }
 
     // 6. The file, streamed to disk, stopped as soon as it passes the policy's maximum.
-    let limit = policy.max_length().unwrap_or(u64::MAX).min(bucket.max_object_size);
-    let (temp, out) = bucket.store.create_temp().await.map_err(BucketError::internal)?;
+    let limit = policy
+        .max_length()
+        .unwrap_or(u64::MAX)
+        .min(bucket.max_object_size);
+    let (temp, out) = bucket
+        .store
+        .create_temp()
+        .await
+        .map_err(BucketError::internal)?;
     let mut out = BufWriter::with_capacity(1 << 20, out);
     let mut md5 = Md5::new();
     let mut crc = CRC64.digest();
@@ -209,7 +253,10 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
         out.write_all(&chunk).await.map_err(BucketError::internal)?;
     }
     out.flush().await.map_err(BucketError::internal)?;
-    out.into_inner().sync_data().await.map_err(BucketError::internal)?;
+    out.into_inner()
+        .sync_data()
+        .await
+        .map_err(BucketError::internal)?;
     policy.check_length(size).map_err(policy_error)?;
     drop(file);
     // The strict reading of "file must be last": a field after it is an error, not ignored.
@@ -232,7 +279,11 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
         headers: stored_headers,
         last_modified: now.unix_timestamp(),
     };
-    bucket.store.commit(temp, &key, &meta, !forbid_overwrite).await.map_err(store_error)?;
+    bucket
+        .store
+        .commit(temp, &key, &meta, !forbid_overwrite)
+        .await
+        .map_err(store_error)?;
     tracing::info!(key = %key, size, "object stored");
 
     let etag = format!("\"{md5_hex}\"");
@@ -243,8 +294,14 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
         _ => StatusCode::NO_CONTENT.into_response(),
     };
     let headers = response.headers_mut();
-    headers.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header"));
-    headers.insert("content-md5", HeaderValue::from_str(&BASE64.encode(digest)).expect("base64 header"));
+    headers.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).expect("hex is a valid header"),
+    );
+    headers.insert(
+        "content-md5",
+        HeaderValue::from_str(&BASE64.encode(digest)).expect("base64 header"),
+    );
     headers.insert("x-oss-hash-crc64ecma", HeaderValue::from(crc64));
     Ok(response)
 }
@@ -252,20 +309,35 @@ async fn receive(bucket: &Bucket, headers: &HeaderMap, body: Body) -> Result<Res
 /// Checks the signature fields and returns the decoded policy they vouch for.
 fn authorize(bucket: &Bucket, form: &Form) -> Result<PolicyDocument, BucketError> {
     let invalid = |m: &str| BucketError::new(OssCode::InvalidArgument, m);
-    let (access_key_id, policy_b64, signature) =
-        match (form.get("ossaccesskeyid"), form.get("policy"), form.get("signature")) {
-            (None, None, None) => {
-                // This bucket is private: anonymous writes are refused, as OSS does.
-                return Err(BucketError::new(
-                    OssCode::AccessDenied,
-                    "You have no right to access this object because of bucket acl.",
-                ));
-            }
-            (Some(ak), Some(policy), Some(signature)) => (ak, policy, signature),
-            (None, _, _) => return Err(invalid("The form must contain OSSAccessKeyId with policy and Signature.")),
-            (_, None, _) => return Err(invalid("The form must contain a policy with OSSAccessKeyId and Signature.")),
-            (_, _, None) => return Err(invalid("The form must contain a Signature with OSSAccessKeyId and policy.")),
-        };
+    let (access_key_id, policy_b64, signature) = match (
+        form.get("ossaccesskeyid"),
+        form.get("policy"),
+        form.get("signature"),
+    ) {
+        (None, None, None) => {
+            // This bucket is private: anonymous writes are refused, as OSS does.
+            return Err(BucketError::new(
+                OssCode::AccessDenied,
+                "You have no right to access this object because of bucket acl.",
+            ));
+        }
+        (Some(ak), Some(policy), Some(signature)) => (ak, policy, signature),
+        (None, _, _) => {
+            return Err(invalid(
+                "The form must contain OSSAccessKeyId with policy and Signature.",
+            ))
+        }
+        (_, None, _) => {
+            return Err(invalid(
+                "The form must contain a policy with OSSAccessKeyId and Signature.",
+            ))
+        }
+        (_, _, None) => {
+            return Err(invalid(
+                "The form must contain a Signature with OSSAccessKeyId and policy.",
+            ))
+        }
+    };
     if signature.is_empty() {
         return Err(invalid("The Signature field is empty."));
     }
@@ -289,9 +361,13 @@ fn authorize(bucket: &Bucket, form: &Form) -> Result<PolicyDocument, BucketError
         ));
     }
     let json = BASE64.decode(policy_b64.trim()).map_err(|_| {
-        BucketError::new(OssCode::InvalidPolicyDocument, "Invalid Policy: Invalid Base64 policy.")
+        BucketError::new(
+            OssCode::InvalidPolicyDocument,
+            "Invalid Policy: Invalid Base64 policy.",
+        )
     })?;
-    PolicyDocument::parse(&json).map_err(|e| BucketError::new(OssCode::InvalidPolicyDocument, e.to_string()))
+    PolicyDocument::parse(&json)
+        .map_err(|e| BucketError::new(OssCode::InvalidPolicyDocument, e.to_string()))
 }
 
 fn policy_error(violation: PolicyViolation) -> BucketError {
@@ -326,20 +402,34 @@ fn created_response(bucket: &Bucket, key: &str, etag: &str) -> Response {
         #[serde(rename = "ETag")]
         etag: &'a str,
     }
-    let xml = PostResponse { bucket: &bucket.name, location: bucket.object_url(key), key, etag };
+    let xml = PostResponse {
+        bucket: &bucket.name,
+        location: bucket.object_url(key),
+        key,
+        etag,
+    };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         quick_xml::se::to_string(&xml).unwrap_or_default()
     );
-    (StatusCode::CREATED, [(header::CONTENT_TYPE, "application/xml")], body).into_response()
+    (
+        StatusCode::CREATED,
+        [(header::CONTENT_TYPE, "application/xml")],
+        body,
+    )
+        .into_response()
 }
 
 /// 303 to the form's redirect URL with bucket, key and ETag in the query (as S3 does).
 fn redirect_response(url: &str, bucket: &str, key: &str, etag: &str) -> Response {
     let encode = |v: &str| utf8_percent_encode(v, NON_ALPHANUMERIC).to_string();
     let separator = if url.contains('?') { '&' } else { '?' };
-    let location =
-        format!("{url}{separator}bucket={}&key={}&etag={}", encode(bucket), encode(key), encode(etag));
+    let location = format!(
+        "{url}{separator}bucket={}&key={}&etag={}",
+        encode(bucket),
+        encode(key),
+        encode(etag)
+    );
     match HeaderValue::from_str(&location) {
         Ok(location) => (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
         Err(_) => StatusCode::NO_CONTENT.into_response(),

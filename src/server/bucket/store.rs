@@ -69,15 +69,21 @@ impl ObjectStore {
             return Err(StoreError::InvalidKey("it must be 1 to 1023 bytes long"));
         }
         if key.chars().any(|c| c.is_control() || c == '\\') {
-            return Err(StoreError::InvalidKey("it must not contain control characters or backslashes"));
+            return Err(StoreError::InvalidKey(
+                "it must not contain control characters or backslashes",
+            ));
         }
         let mut path = self.objects.clone();
         for segment in key.split('/') {
             if segment.is_empty() || segment == "." || segment == ".." {
-                return Err(StoreError::InvalidKey("it must not have empty, \".\" or \"..\" folder names"));
+                return Err(StoreError::InvalidKey(
+                    "it must not have empty, \".\" or \"..\" folder names",
+                ));
             }
             if segment.len() > 255 {
-                return Err(StoreError::InvalidKey("a folder or file name is longer than 255 bytes"));
+                return Err(StoreError::InvalidKey(
+                    "a folder or file name is longer than 255 bytes",
+                ));
             }
             path.push(segment);
         }
@@ -91,13 +97,22 @@ impl ObjectStore {
     }
 
     pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(fs::metadata(self.object_path(key)?).await.map(|m| m.is_file()).unwrap_or(false))
+        Ok(fs::metadata(self.object_path(key)?)
+            .await
+            .map(|m| m.is_file())
+            .unwrap_or(false))
     }
 
     /// A new temp file for an upload; it is deleted unless committed.
     pub async fn create_temp(&self) -> io::Result<(TempObject, fs::File)> {
-        let path = self.tmp.join(format!("{}.part", uuid::Uuid::new_v4().simple()));
-        let file = fs::OpenOptions::new().write(true).create_new(true).open(&path).await?;
+        let path = self
+            .tmp
+            .join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
         Ok((TempObject { path: Some(path) }, file))
     }
 
@@ -113,12 +128,18 @@ impl ObjectStore {
         let target = self.object_path(key)?;
         let parent = target.parent().expect("object paths have a parent");
         fs::create_dir_all(parent).await.map_err(conflict_or_io)?;
-        if fs::metadata(&target).await.map(|m| m.is_dir()).unwrap_or(false) {
+        if fs::metadata(&target)
+            .await
+            .map(|m| m.is_dir())
+            .unwrap_or(false)
+        {
             return Err(StoreError::Conflict);
         }
         // Metadata first: a crash between the two steps leaves an orphan meta file, never an
         // object without its headers.
-        let meta_tmp = self.tmp.join(format!("{}.meta", uuid::Uuid::new_v4().simple()));
+        let meta_tmp = self
+            .tmp
+            .join(format!("{}.meta", uuid::Uuid::new_v4().simple()));
         let meta_json = serde_json::to_vec(meta).map_err(io::Error::other)?;
         fs::write(&meta_tmp, meta_json).await?;
         let source = temp.path.as_ref().expect("uncommitted temp has a path");
@@ -127,7 +148,9 @@ impl ObjectStore {
         } else {
             match fs::hard_link(source, &target).await {
                 Ok(()) => Ok(()),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(StoreError::AlreadyExists),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    Err(StoreError::AlreadyExists)
+                }
                 Err(e) => Err(conflict_or_io(e)),
             }
         };
@@ -144,12 +167,20 @@ impl ObjectStore {
     }
 
     /// The stored object's file and metadata, if it exists.
-    pub async fn open_object(&self, key: &str) -> Result<Option<(fs::File, ObjectMeta)>, StoreError> {
+    pub async fn open_object(
+        &self,
+        key: &str,
+    ) -> Result<Option<(fs::File, ObjectMeta)>, StoreError> {
         let path = self.object_path(key)?;
         let file = match fs::File::open(&path).await {
             Ok(file) if file.metadata().await?.is_file() => file,
             Ok(_) => return Ok(None),
-            Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
                 return Ok(None)
             }
             Err(e) => return Err(e.into()),
@@ -166,9 +197,9 @@ impl ObjectStore {
 
 fn conflict_or_io(e: io::Error) -> StoreError {
     match e.kind() {
-        io::ErrorKind::NotADirectory | io::ErrorKind::IsADirectory | io::ErrorKind::AlreadyExists => {
-            StoreError::Conflict
-        }
+        io::ErrorKind::NotADirectory
+        | io::ErrorKind::IsADirectory
+        | io::ErrorKind::AlreadyExists => StoreError::Conflict,
         _ => StoreError::Io(e),
     }
 }
@@ -197,8 +228,13 @@ mod tests {
     async fn keys_map_to_paths_safely() {
         let dir = tempfile::tempdir().unwrap();
         let store = ObjectStore::open(dir.path()).await.unwrap();
-        assert!(store.object_path("uploads/a.jpg").unwrap().ends_with("objects/uploads/a.jpg"));
-        for bad in ["", "/abs", "a//b", "a/../b", "..", "a/./b", "a\\b", "a\nb", "dir/"] {
+        assert!(store
+            .object_path("uploads/a.jpg")
+            .unwrap()
+            .ends_with("objects/uploads/a.jpg"));
+        for bad in [
+            "", "/abs", "a//b", "a/../b", "..", "a/./b", "a\\b", "a\nb", "dir/",
+        ] {
             assert!(store.object_path(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -209,25 +245,46 @@ mod tests {
         let store = ObjectStore::open(dir.path()).await.unwrap();
         let (temp, mut file) = store.create_temp().await.unwrap();
         file.write_all(b"one").await.unwrap();
-        store.commit(temp, "a/b.txt", &ObjectMeta::default(), false).await.unwrap();
+        store
+            .commit(temp, "a/b.txt", &ObjectMeta::default(), false)
+            .await
+            .unwrap();
         assert!(store.exists("a/b.txt").await.unwrap());
 
         let (temp, mut file) = store.create_temp().await.unwrap();
         file.write_all(b"two").await.unwrap();
-        let err = store.commit(temp, "a/b.txt", &ObjectMeta::default(), false).await.unwrap_err();
+        let err = store
+            .commit(temp, "a/b.txt", &ObjectMeta::default(), false)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::AlreadyExists));
-        assert_eq!(std::fs::read(dir.path().join("objects/a/b.txt")).unwrap(), b"one");
+        assert_eq!(
+            std::fs::read(dir.path().join("objects/a/b.txt")).unwrap(),
+            b"one"
+        );
         // The refused temp file is gone.
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
 
         let (temp, mut file) = store.create_temp().await.unwrap();
         file.write_all(b"three").await.unwrap();
-        let err = store.commit(temp, "a/b.txt/c", &ObjectMeta::default(), true).await.unwrap_err();
+        let err = store
+            .commit(temp, "a/b.txt/c", &ObjectMeta::default(), true)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict), "{err:?}");
         let (temp, _) = store.create_temp().await.unwrap();
-        let err = store.commit(temp, "a", &ObjectMeta::default(), true).await.unwrap_err();
+        let err = store
+            .commit(temp, "a", &ObjectMeta::default(), true)
+            .await
+            .unwrap_err();
         assert!(matches!(err, StoreError::Conflict), "{err:?}");
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[tokio::test]
@@ -236,8 +293,14 @@ mod tests {
         let store = ObjectStore::open(dir.path()).await.unwrap();
         let (temp, _) = store.create_temp().await.unwrap();
         std::mem::forget(temp); // as a crash would
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 1);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            1
+        );
         ObjectStore::open(dir.path()).await.unwrap();
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

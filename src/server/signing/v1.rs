@@ -85,7 +85,10 @@ pub fn header_string_to_sign(request: &HeaderRequest<'_>) -> String {
 
 /// The `Authorization` header value: `OSS <AccessKeyId>:<signature>`.
 pub fn authorization(access_key_id: &str, secret: &str, request: &HeaderRequest<'_>) -> String {
-    format!("OSS {access_key_id}:{}", sign(secret, &header_string_to_sign(request)))
+    format!(
+        "OSS {access_key_id}:{}",
+        sign(secret, &header_string_to_sign(request))
+    )
 }
 
 /// Splits `OSS ak:signature` into its parts.
@@ -99,11 +102,15 @@ const HTTP_DATE: &[time::format_description::FormatItem<'static>] = time::macros
 
 /// An RFC 1123 date as V1 signatures and HTTP headers use it: `Sun, 03 Dec 2023 12:12:12 GMT`.
 pub fn http_date(at: time::OffsetDateTime) -> String {
-    at.to_offset(time::UtcOffset::UTC).format(HTTP_DATE).expect("HTTP dates always format")
+    at.to_offset(time::UtcOffset::UTC)
+        .format(HTTP_DATE)
+        .expect("HTTP dates always format")
 }
 
 pub fn parse_http_date(text: &str) -> Option<time::OffsetDateTime> {
-    time::PrimitiveDateTime::parse(text.trim(), HTTP_DATE).ok().map(|at| at.assume_utc())
+    time::PrimitiveDateTime::parse(text.trim(), HTTP_DATE)
+        .ok()
+        .map(|at| at.assume_utc())
 }
 
 #[cfg(test)]

@@ -1,0 +1,158 @@
+"""Runs the first-release benchmarks against a release build on loopback and prints tables.
+
+Started by bench/run.sh (which builds and installs wrk). Every process it starts is stopped
+before it returns; every run is bounded in time.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+PORTAL = "127.0.0.1:3310"
+BUCKET = "127.0.0.1:9320"
+GIB = 1 << 30
+
+
+def wait_until_up(url, seconds=30):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"the portal did not answer at {url}")
+
+
+def rss_kib(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def reset_peak_rss(pid):
+    # Writing 5 to clear_refs resets VmHWM (Linux >= 4.0).
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def sign(batch):
+    request = urllib.request.Request(
+        f"http://{PORTAL}/api/sign_uploads",
+        data=json.dumps({"batch": batch}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def table(title, header, rows):
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    for row in rows:
+        print("| " + " | ".join(str(c) for c in row) + " |")
+
+
+def bench_signing(duration):
+    rows = []
+    for connections in (1, 8, 64):
+        threads = min(connections, 2)
+        result = subprocess.run(
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+             "-s", str(ROOT / "bench" / "sign.lua"), f"http://{PORTAL}/api/sign_uploads"],
+            capture_output=True, text=True, timeout=duration + 30, check=True,
+        ).stdout
+        rps = re.search(r"Requests/sec:\s+([\d.]+)", result).group(1)
+        p50 = re.search(r"\s50%\s+(\S+)", result).group(1)
+        p99 = re.search(r"\s99%\s+(\S+)", result).group(1)
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
+        rows.append((connections, f"{float(rps):,.0f}", p50, p99, errors.group(1) if errors else 0))
+    table("Signing (`/api/sign_uploads`, one file per batch, V1, wrk on loopback)",
+          ["connections", "requests/s", "p50", "p99", "non-2xx"], rows)
+
+
+def bench_ingest(pid, work):
+    source = work / "1gib.bin"
+    with open(source, "wb") as f:
+        chunk = os.urandom(1 << 20)
+        for _ in range(1024):
+            f.write(chunk)
+    ticket = sign({"files": [{"name": "big.bin", "size": GIB, "content_type": "application/octet-stream"}],
+                   "naming": "random", "folder": "uploads/bench"})[0]
+    args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}"]
+    for name, value in ticket["fields"]:
+        args += ["--form-string", f"{name}={value}"]
+    args += ["-F", f"file=@{source}", ticket["url"]]
+    reset_peak_rss(pid)
+    code, seconds = subprocess.run(args, capture_output=True, text=True, timeout=600, check=True).stdout.split()
+    peak = rss_kib(pid, "VmHWM")
+    if code != "200":
+        raise SystemExit(f"the 1 GiB upload answered {code}")
+    portal_mibs = 1024 / float(seconds)
+
+    target = work / "dd.out"
+    started = time.time()
+    subprocess.run(["dd", f"if={source}", f"of={target}", "bs=1M", "conv=fdatasync", "status=none"],
+                   check=True, timeout=600)
+    dd_mibs = 1024 / (time.time() - started)
+    table("Embedded bucket ingest, 1 GiB POST with curl (MD5 + CRC-64 + fsync) vs dd conv=fdatasync",
+          ["writer", "MiB/s", "ratio to dd", "server peak RSS during upload"],
+          [("embedded bucket", f"{portal_mibs:,.0f}", f"{portal_mibs / dd_mibs:.2f}", f"{peak / 1024:.1f} MiB"),
+           ("dd", f"{dd_mibs:,.0f}", "1.00", "")])
+
+
+def bench_page_weight():
+    html = urllib.request.urlopen(f"http://{PORTAL}/", timeout=5).read().decode()
+    assets = sorted(set(re.findall(r'href="(/pkg/[^"]+)"', html)))
+    rows, totals = [], {"br": 0, "gzip": 0, "identity": 0}
+    for path in ["/"] + assets:
+        sizes = []
+        for encoding in ("br", "gzip", "identity"):
+            size = int(subprocess.run(
+                ["curl", "-sS", "-o", "/dev/null", "-H", f"Accept-Encoding: {encoding}", "-w", "%{size_download}",
+                 f"http://{PORTAL}{path}"], capture_output=True, text=True, check=True, timeout=30).stdout)
+            totals[encoding] += size
+            sizes.append(f"{size / 1000:.1f} KB")
+        rows.append((path, *sizes))
+    rows.append(("**total**", *(f"**{totals[e] / 1000:.1f} KB**" for e in ("br", "gzip", "identity"))))
+    table("First load (HTML + JS + WASM + CSS as served)", ["resource", "brotli", "gzip", "uncompressed"], rows)
+
+
+def main():
+    duration = int(os.environ.get("BENCH_SECONDS", "10"))
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=OUT))
+    env = dict(os.environ, LEPTOS_SITE_ADDR=PORTAL, PORTAL_BUCKET_ADDR=BUCKET, PORTAL_DATA_DIR=str(work / "data"),
+               LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"), LEPTOS_OUTPUT_NAME="upload-portal", RUST_LOG="warn")
+    server = subprocess.Popen([str(ROOT / "target" / "release" / "upload-portal")], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://{PORTAL}/")
+        print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-sr'], capture_output=True, text=True).stdout.strip()}")
+        print(f"server RSS idle: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
+        bench_signing(duration)
+        print(f"\nserver RSS after the signing runs: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
+        bench_page_weight()
+        bench_ingest(server.pid, work)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
