@@ -22,6 +22,9 @@ export LEPTOS_SITE_ADDR=127.0.0.1:3210
 export PORTAL_URL=http://127.0.0.1:3210
 export PORTAL_BUCKET_ADDR=127.0.0.1:9310
 export PORTAL_DATA_DIR="$work/data"
+# The browser run signs V4 policies with STS temporary credentials from the local STS endpoint.
+export PORTAL_LOCAL_STS_ADDR=127.0.0.1:9311
+export OSS_STS_ROLE_ARN=acs:ram::1234567890123456:role/uploader
 export OSS_ACCESS_KEY_ID=LTAItestrun$RANDOM
 export OSS_ACCESS_KEY_SECRET="secret-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 export RUST_LOG=debug

@@ -2,10 +2,12 @@
 //! letting requests in flight finish.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 use upload_portal::server::config::{Config, TargetKind};
+use upload_portal::server::local_sts::{self, LocalSts};
 use upload_portal::server::{self, AppState};
 
 #[tokio::main]
@@ -69,6 +71,23 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
                 access_key_id = %settings.credentials.access_key_id,
                 "no OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET set: using generated development credentials"
             );
+        }
+        if let Some(addr) = settings.local_sts_addr {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("PORTAL_LOCAL_STS_ADDR {addr}: {e}"))?;
+            tracing::info!(
+                "local STS endpoint at http://{addr}/ (issues keys for the embedded bucket)"
+            );
+            let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
+            let mut rx = shutdown_rx.clone();
+            tokio::spawn(async move {
+                axum::serve(listener, local_sts::router(sts))
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.changed().await;
+                    })
+                    .await
+            });
         }
         let mut rx = shutdown_rx.clone();
         let app = server::bucket_router(bucket);

@@ -15,7 +15,7 @@ fn policy(key: &str, min: u64, max: u64) -> PolicyDocument {
     PolicyDocument {
         expiration: OffsetDateTime::now_utc() + time::Duration::minutes(5),
         conditions: vec![
-            Condition::eq("bucket", "portal-dev"),
+            Condition::exact("bucket", "portal-dev"),
             Condition::eq("key", key),
             Condition::ContentLengthRange { min, max },
         ],
@@ -306,7 +306,7 @@ async fn key_outside_the_policy_is_refused() {
 async fn wrong_bucket_in_policy_is_refused() {
     let h = Harness::start(&[]).await;
     let mut p = policy("uploads/a.txt", 0, 10);
-    p.conditions[0] = Condition::eq("bucket", "another-bucket");
+    p.conditions[0] = Condition::exact("bucket", "another-bucket");
     post_refused(
         &h,
         form(&h, "uploads/a.txt", &p, &[], b"abc"),
@@ -742,4 +742,86 @@ async fn other_methods_are_not_allowed() {
         error_code(&response.text().await.unwrap()),
         "MethodNotAllowed"
     );
+}
+
+/// A V4-signed form; `pinned` chooses which of the three V4 fields the policy constrains.
+fn v4_form(
+    key: &str,
+    region: &str,
+    signed_at: OffsetDateTime,
+    pinned: &[&str],
+    secret: &str,
+    file: &[u8],
+) -> Form {
+    use base64::Engine;
+    use upload_portal::server::signing::v4;
+    let date_time = v4::format_date_time(signed_at);
+    let credential = v4::credential(AK, &date_time[..8], region);
+    let values = [
+        ("x-oss-signature-version", v4::ALGORITHM.to_owned()),
+        ("x-oss-credential", credential),
+        ("x-oss-date", date_time.clone()),
+    ];
+    let mut p = policy(key, 0, 100);
+    for (field, value) in &values {
+        if pinned.contains(field) {
+            p.conditions.push(Condition::exact(field, value));
+        }
+    }
+    let b64 = base64::engine::general_purpose::STANDARD.encode(p.to_json());
+    let signature = v4::post_signature(secret, &date_time[..8], region, &b64);
+    let mut form = Form::new().text("key", key.to_owned()).text("policy", b64);
+    for (field, value) in values {
+        form = form.text(field, value);
+    }
+    form.text("x-oss-signature", signature)
+        .part("file", Part::bytes(file.to_vec()).file_name("v4.txt"))
+}
+
+const ALL_V4: &[&str] = &["x-oss-signature-version", "x-oss-credential", "x-oss-date"];
+
+#[tokio::test]
+async fn v4_upload_is_verified() {
+    let h = Harness::start(&[]).await;
+    let now = OffsetDateTime::now_utc();
+    let ok = h
+        .post_form(v4_form("uploads/v4.txt", "local", now, ALL_V4, SK, b"v4!"))
+        .await;
+    assert_eq!(ok.status(), 204);
+    assert_eq!(
+        std::fs::read(h.object_path("uploads/v4.txt")).unwrap(),
+        b"v4!"
+    );
+}
+
+#[tokio::test]
+async fn v4_forms_that_break_a_rule_are_refused() {
+    let h = Harness::start(&[]).await;
+    let now = OffsetDateTime::now_utc();
+    let key = "uploads/v4.txt";
+    let forged = v4_form(key, "local", now, ALL_V4, "wrong secret", b"x");
+    post_refused(&h, forged, 403, "SignatureDoesNotMatch").await;
+    let other_region = v4_form(key, "cn-hangzhou", now, ALL_V4, SK, b"x");
+    post_refused(&h, other_region, 400, "InvalidArgument").await;
+    let unpinned = v4_form(key, "local", now, &ALL_V4[..2], SK, b"x");
+    let body = post_refused(&h, unpinned, 403, "AccessDenied").await;
+    assert!(body.contains("Extra input fields: x-oss-date"), "{body}");
+    let stale = v4_form(
+        key,
+        "local",
+        now - time::Duration::days(8),
+        ALL_V4,
+        SK,
+        b"x",
+    );
+    post_refused(&h, stale, 403, "AccessDenied").await;
+    let future = v4_form(
+        key,
+        "local",
+        now + time::Duration::minutes(20),
+        ALL_V4,
+        SK,
+        b"x",
+    );
+    post_refused(&h, future, 403, "RequestTimeTooSkewed").await;
 }

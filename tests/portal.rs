@@ -47,7 +47,32 @@ async fn upload(h: &Harness, ticket: &Value, name: &str, data: &[u8]) -> reqwest
 
 #[tokio::test]
 async fn signed_tickets_upload_to_the_bucket() {
-    let h = Harness::start(&[]).await;
+    let v4 = [
+        "key",
+        "policy",
+        "x-oss-signature-version",
+        "x-oss-credential",
+        "x-oss-date",
+        "x-oss-signature",
+        "success_action_status",
+        "x-oss-forbid-overwrite",
+        "Content-Type",
+    ];
+    let v1 = [
+        "key",
+        "OSSAccessKeyId",
+        "policy",
+        "Signature",
+        "success_action_status",
+        "x-oss-forbid-overwrite",
+        "Content-Type",
+    ];
+    signed_tickets_upload(&[], &v4).await;
+    signed_tickets_upload(&["--signature-version", "v1"], &v1).await;
+}
+
+async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
+    let h = Harness::start(args).await;
     let files = json!([
         {"name": "Photo.JPG", "size": 5, "content_type": "image/jpeg"},
         {"name": "notes", "size": 0, "content_type": ""},
@@ -70,18 +95,7 @@ async fn signed_tickets_upload_to_the_bucket() {
         .iter()
         .map(|f| f[0].as_str().unwrap())
         .collect();
-    assert_eq!(
-        field_names,
-        [
-            "key",
-            "OSSAccessKeyId",
-            "policy",
-            "Signature",
-            "success_action_status",
-            "x-oss-forbid-overwrite",
-            "Content-Type"
-        ]
-    );
+    assert_eq!(field_names, expected_fields);
 
     // The ticket is for those bytes only: another size or another key is refused...
     assert_eq!(

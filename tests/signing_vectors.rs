@@ -32,7 +32,7 @@ fn policy_from_vector(object: &Value) -> PolicyDocument {
         .map(|c| match c {
             Value::Object(map) => {
                 let (k, v) = map.iter().next().unwrap();
-                Condition::eq(k, v.as_str().unwrap())
+                Condition::exact(k, v.as_str().unwrap())
             }
             Value::Array(items) => {
                 let op = items[0].as_str().unwrap();
@@ -58,6 +58,10 @@ fn policy_from_vector(object: &Value) -> PolicyDocument {
                         prefix: items[2].as_str().unwrap().into(),
                     },
                     "in" => Condition::In {
+                        field: field(),
+                        values: list(),
+                    },
+                    "not-in" => Condition::NotIn {
                         field: field(),
                         values: list(),
                     },
@@ -176,4 +180,123 @@ fn doc_example_header_signature() {
         v1::sign(s(v, "/secret"), s(v, "/header_v1/string_to_sign")),
         s(v, "/header_v1/signature_published_in_doc")
     );
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn postobject_v4_matches_ali_oss() {
+    use upload_portal::server::signing::v4;
+    let v = &vectors()["postobject_v4"];
+    let secret = s(v, "/access_key_secret");
+    let policy = policy_from_vector(&v["policy_object"]);
+    let json = policy.to_json();
+    assert_eq!(json, s(v, "/policy_json"));
+    use base64::Engine;
+    let policy_b64 = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+    assert_eq!(policy_b64, s(v, "/policy_b64_string_to_sign"));
+    let key = v4::signing_key(secret, "20231203", "cn-hangzhou");
+    assert_eq!(
+        hex(&key),
+        v["signing_key_chain_hex"]["HMAC-SHA256(prev, \"aliyun_v4_request\")"]
+            .as_str()
+            .unwrap()
+    );
+    let signature = v4::post_signature(secret, "20231203", "cn-hangzhou", &policy_b64);
+    assert_eq!(signature, s(v, "/x_oss_signature"));
+    assert!(v4::verify_post_signature(
+        secret,
+        "20231203",
+        "cn-hangzhou",
+        &policy_b64,
+        &signature
+    ));
+    assert!(!v4::verify_post_signature(
+        secret,
+        "20231204",
+        "cn-hangzhou",
+        &policy_b64,
+        &signature
+    ));
+}
+
+/// The OSS target, configured as a user would, signs the vector's V4 form bit for bit.
+#[tokio::test]
+async fn oss_target_signs_v4_forms_like_ali_oss() {
+    use clap::Parser;
+    use time::macros::datetime;
+    use upload_portal::server::config::Config;
+    use upload_portal::server::targets::Target;
+    let v = &vectors()["postobject_v4"];
+    let settings = Config::try_parse_from([
+        "upload-portal",
+        "--target",
+        "oss",
+        "--bucket",
+        "examplebucket",
+        "--oss-region",
+        "cn-hangzhou",
+        "--access-key-id",
+        "LTAI5tFakeAccessKeyId0001",
+        "--access-key-secret",
+        s(v, "/access_key_secret"),
+    ])
+    .unwrap()
+    .validate()
+    .unwrap();
+    let target = Target::new(&settings);
+    // The vector's own conditions, without the three V4 ones the target adds.
+    let mut conditions = policy_from_vector(&v["policy_object"]).conditions;
+    conditions.retain(|c| !c.field().is_some_and(|f| f.starts_with("x-oss-")));
+    let fields = target
+        .sign_post(
+            conditions,
+            datetime!(2023-12-03 13:12:12 UTC),
+            datetime!(2023-12-03 12:12:12 UTC),
+        )
+        .await
+        .unwrap();
+    let expected: Vec<(String, String)> = v["form_fields_in_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            (
+                pair[0].as_str().unwrap().to_owned(),
+                pair[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|(name, _)| name == "policy" || name.starts_with("x-oss-"))
+        .collect();
+    assert_eq!(fields, expected);
+}
+
+#[test]
+fn sts_assume_role_matches_ali_oss() {
+    use upload_portal::server::signing::sts;
+    let v = &vectors()["sts_assume_role"];
+    let params: Vec<(String, String)> = v["params"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), value)
+        })
+        .collect();
+    let canonical = sts::canonical_query(params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    assert_eq!(canonical, s(v, "/canonicalized_query"));
+    let secret = "FakeAccessKeySecretForTestsOnly0001";
+    for method in ["GET", "POST"] {
+        let string_to_sign = sts::string_to_sign(method, &canonical);
+        assert_eq!(string_to_sign, s(v, &format!("/{method}/string_to_sign")));
+        let signature = sts::signature(secret, &string_to_sign);
+        assert_eq!(signature, s(v, &format!("/{method}/signature")));
+        assert!(sts::verify(secret, &string_to_sign, &signature));
+    }
 }

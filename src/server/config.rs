@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use secrecy::SecretString;
 
+use super::sts::StsSettings;
 use crate::naming::{folder_under_root, normalize_folder};
 
 /// Where uploads are stored.
@@ -21,6 +22,15 @@ pub enum TargetKind {
     S3,
 }
 
+/// How upload policies are signed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SignatureVersion {
+    /// HMAC-SHA1 over the policy (OSSAccessKeyId + Signature).
+    V1,
+    /// OSS4-HMAC-SHA256 with a dated, regional credential scope.
+    V4,
+}
+
 /// An AccessKey pair. The secret never prints (`SecretString`'s Debug is redacted).
 #[derive(Clone, Debug)]
 pub struct Credentials {
@@ -31,6 +41,7 @@ pub struct Credentials {
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "upload-portal",
+    args_override_self = true,
     version,
     about = "Upload files from the browser straight to OSS or S3 with server-signed policies.",
     after_help = "Every option can also be set in the environment or in a .env file (see .env.example).\n\
@@ -64,9 +75,27 @@ pub struct Config {
     /// oss: endpoint host, e.g. oss-cn-hangzhou.aliyuncs.com [default: from OSS_REGION].
     #[arg(long, env = "OSS_ENDPOINT")]
     pub oss_endpoint: Option<String>,
-    /// oss: region, e.g. cn-hangzhou.
+    /// Region, e.g. cn-hangzhou (oss: V4 needs it; local: the embedded bucket's) [local default: local].
     #[arg(long, env = "OSS_REGION")]
     pub oss_region: Option<String>,
+    /// STS: the RAM role to assume; when set, policies are signed with temporary credentials.
+    #[arg(long, env = "OSS_STS_ROLE_ARN")]
+    pub sts_role_arn: Option<String>,
+    /// STS: the endpoint AssumeRole is sent to [default: https://sts.aliyuncs.com/, or the local STS].
+    #[arg(long, env = "OSS_STS_ENDPOINT")]
+    pub sts_endpoint: Option<String>,
+    /// STS: how long temporary credentials live, in seconds (900-43200).
+    #[arg(long, env = "OSS_STS_DURATION", default_value_t = 3600)]
+    pub sts_duration: u32,
+    /// STS: the role session name (2-64 of A-Z a-z 0-9 . @ _ -).
+    #[arg(long, env = "OSS_STS_SESSION_NAME", default_value = "upload-portal")]
+    pub sts_session_name: String,
+    /// local: also run an STS-compatible endpoint at this address, issuing keys the embedded bucket accepts.
+    #[arg(long, env = "PORTAL_LOCAL_STS_ADDR")]
+    pub local_sts_addr: Option<SocketAddr>,
+    /// Signature version of upload policies.
+    #[arg(long, env = "OSS_SIGNATURE_VERSION", value_enum, default_value_t = SignatureVersion::V4)]
+    pub signature_version: SignatureVersion,
     /// AccessKey id (oss: required; local: generated when unset).
     #[arg(long, env = "OSS_ACCESS_KEY_ID")]
     pub access_key_id: Option<String>,
@@ -170,6 +199,13 @@ pub struct Settings {
     /// The URL the browser POSTs forms to, with a trailing `/`.
     pub bucket_url: String,
     pub credentials: Credentials,
+    pub signature_version: SignatureVersion,
+    /// Set when policies are signed with STS temporary credentials.
+    pub sts: Option<StsSettings>,
+    /// local: where the local STS-compatible endpoint listens, if it runs.
+    pub local_sts_addr: Option<SocketAddr>,
+    /// The region in V4 credential scopes (empty only for V1 on OSS without a region).
+    pub region: String,
     /// True when the credentials were generated because none were configured.
     pub generated_credentials: bool,
     /// Set for the `local` target only.
@@ -194,6 +230,8 @@ impl Config {
             &mut self.oss_region,
             &mut self.access_key_id,
             &mut self.default_folder,
+            &mut self.sts_role_arn,
+            &mut self.sts_endpoint,
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
                 *value = None;
@@ -223,7 +261,7 @@ impl Config {
             .unwrap_or_else(|| format!("http://{}", self.site_addr));
         check_url("PORTAL_PUBLIC_URL", &public_url)?;
         let rules = self.upload_rules()?;
-        let (bucket, bucket_url, local) = match self.target {
+        let (bucket, bucket_url, local, region) = match self.target {
             TargetKind::Local => {
                 let bucket = self.bucket.clone().unwrap_or_else(|| "portal-dev".into());
                 let url = with_slash(
@@ -253,7 +291,8 @@ impl Config {
                     cors_origins,
                     data_dir: self.data_dir.clone(),
                 };
-                (bucket, url, Some(local))
+                let region = self.oss_region.clone().unwrap_or_else(|| "local".into());
+                (bucket, url, Some(local), region)
             }
             TargetKind::Oss => {
                 let bucket = self
@@ -283,11 +322,18 @@ impl Config {
                         "must be a host name such as oss-cn-hangzhou.aliyuncs.com",
                     ));
                 }
-                (
-                    bucket.clone(),
-                    format!("https://{bucket}.{endpoint}/"),
-                    None,
-                )
+                let region = match &self.oss_region {
+                    Some(region) => region.trim().trim_start_matches("oss-").to_owned(),
+                    None => region_of_endpoint(&endpoint).unwrap_or_default(),
+                };
+                if region.is_empty() && self.signature_version == SignatureVersion::V4 {
+                    return Err(config_error(
+                        "OSS_REGION",
+                        "required for V4 signatures (or use an endpoint like oss-cn-hangzhou.aliyuncs.com)",
+                    ));
+                }
+                let url = format!("https://{bucket}.{endpoint}/");
+                (bucket, url, None, region)
             }
             TargetKind::S3 => {
                 return Err(config_error(
@@ -298,7 +344,7 @@ impl Config {
         };
         check_bucket_name(&bucket)?;
         let (credentials, generated_credentials) =
-            match (self.access_key_id, self.access_key_secret) {
+            match (self.access_key_id.clone(), self.access_key_secret.clone()) {
                 (Some(id), Some(secret)) => (
                     Credentials {
                         access_key_id: id.trim().to_owned(),
@@ -319,16 +365,93 @@ impl Config {
                     ));
                 }
             };
+        let sts = self.sts_settings(&rules, generated_credentials)?;
+        if self.local_sts_addr.is_some() && self.target != TargetKind::Local {
+            return Err(config_error(
+                "PORTAL_LOCAL_STS_ADDR",
+                "only the local target runs a local STS endpoint",
+            ));
+        }
         Ok(Settings {
             site_addr: self.site_addr,
+            sts,
+            local_sts_addr: self.local_sts_addr,
             target: self.target,
             bucket,
             bucket_url,
             credentials,
+            signature_version: self.signature_version,
+            region,
             generated_credentials,
             local,
             rules,
         })
+    }
+
+    fn sts_settings(
+        &self,
+        rules: &UploadRules,
+        generated_credentials: bool,
+    ) -> Result<Option<StsSettings>, ConfigError> {
+        let Some(role_arn) = self.sts_role_arn.clone() else {
+            return Ok(None);
+        };
+        let role_arn = role_arn.trim().to_owned();
+        let well_formed = role_arn
+            .strip_prefix("acs:ram::")
+            .and_then(|rest| rest.split_once(":role/"))
+            .is_some_and(|(account, role)| {
+                !account.is_empty()
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && !role.is_empty()
+            });
+        if !well_formed {
+            return Err(config_error(
+                "OSS_STS_ROLE_ARN",
+                "must look like acs:ram::<account id>:role/<role name>",
+            ));
+        }
+        if generated_credentials {
+            return Err(config_error(
+                "OSS_ACCESS_KEY_ID",
+                "an STS role needs base credentials (OSS_ACCESS_KEY_ID and OSS_ACCESS_KEY_SECRET)",
+            ));
+        }
+        if !(900..=43200).contains(&self.sts_duration) {
+            return Err(config_error(
+                "OSS_STS_DURATION",
+                "must be between 900 and 43200 seconds",
+            ));
+        }
+        if u64::from(self.sts_duration) < rules.policy_ttl.as_secs() + 300 {
+            return Err(config_error(
+                "OSS_STS_DURATION",
+                "must exceed PORTAL_POLICY_TTL by at least 300 seconds",
+            ));
+        }
+        let name = &self.sts_session_name;
+        if !(2..=64).contains(&name.len())
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".@_-".contains(c))
+        {
+            return Err(config_error(
+                "OSS_STS_SESSION_NAME",
+                "must be 2-64 of A-Z a-z 0-9 . @ _ -",
+            ));
+        }
+        let endpoint = match (&self.sts_endpoint, self.local_sts_addr) {
+            (Some(endpoint), _) => endpoint.trim().to_owned(),
+            (None, Some(addr)) => format!("http://{addr}/"),
+            (None, None) => "https://sts.aliyuncs.com/".to_owned(),
+        };
+        check_url("OSS_STS_ENDPOINT", &endpoint)?;
+        Ok(Some(StsSettings {
+            endpoint,
+            role_arn,
+            session_name: name.clone(),
+            duration_seconds: self.sts_duration,
+        }))
     }
 
     fn upload_rules(&self) -> Result<UploadRules, ConfigError> {
@@ -385,6 +508,15 @@ impl Config {
             policy_ttl: Duration::from_secs(self.policy_ttl),
         })
     }
+}
+
+/// `oss-cn-hangzhou.aliyuncs.com` (or its `-internal` twin) → `cn-hangzhou`.
+fn region_of_endpoint(endpoint: &str) -> Option<String> {
+    let host = endpoint
+        .strip_suffix(".aliyuncs.com")?
+        .strip_prefix("oss-")?;
+    let region = host.strip_suffix("-internal").unwrap_or(host);
+    (!region.is_empty() && !region.contains('.')).then(|| region.to_owned())
 }
 
 /// `type/subtype` or `type/*`, lower-case tokens.
@@ -558,6 +690,62 @@ mod tests {
                 "OSS_ACCESS_KEY_SECRET",
             ),
             (&["--target", "s3"], "PORTAL_TARGET"),
+            (
+                &["--sts-role-arn", "acs:ram::1:role/r"],
+                "OSS_ACCESS_KEY_ID",
+            ),
+            (
+                &[
+                    "--sts-role-arn",
+                    "arn:aws:iam::1:role/r",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_STS_ROLE_ARN",
+            ),
+            (
+                &[
+                    "--sts-role-arn",
+                    "acs:ram::1:role/r",
+                    "--sts-duration",
+                    "600",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_STS_DURATION",
+            ),
+            (
+                &[
+                    "--sts-role-arn",
+                    "acs:ram::1:role/r",
+                    "--sts-endpoint",
+                    "sts.local",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_STS_ENDPOINT",
+            ),
+            (
+                &[
+                    "--target",
+                    "oss",
+                    "--bucket",
+                    "b1b",
+                    "--oss-endpoint",
+                    "oss.example.com",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_REGION",
+            ),
             (&["--bucket", "Bad_Name"], "PORTAL_BUCKET"),
             (&["--upload-root", "../x"], "PORTAL_UPLOAD_ROOT"),
             (&["--default-folder", "other/"], "PORTAL_DEFAULT_FOLDER"),
@@ -622,6 +810,20 @@ mod tests {
             !format!("{settings:?}").contains("shh"),
             "the secret must not print"
         );
+    }
+
+    #[test]
+    fn regions_come_from_endpoints() {
+        let region = |e: &str| region_of_endpoint(e);
+        assert_eq!(
+            region("oss-cn-hangzhou.aliyuncs.com").as_deref(),
+            Some("cn-hangzhou")
+        );
+        assert_eq!(
+            region("oss-ap-southeast-1-internal.aliyuncs.com").as_deref(),
+            Some("ap-southeast-1")
+        );
+        assert_eq!(region("minio.example.com"), None);
     }
 
     #[test]

@@ -4,9 +4,11 @@
 pub mod bucket;
 pub mod config;
 pub mod layers;
+pub mod local_sts;
 pub mod policy;
 pub mod signing;
 pub mod state;
+pub mod sts;
 pub mod targets;
 pub mod tickets;
 
@@ -16,6 +18,7 @@ use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
 use self::bucket::cors::CorsRule;
+use self::bucket::keys::KeyRing;
 use self::bucket::store::ObjectStore;
 use self::bucket::Bucket;
 use self::config::Settings;
@@ -48,10 +51,11 @@ pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Buc
         .to_owned();
     Ok(Some(Arc::new(Bucket {
         name: settings.bucket.clone(),
+        region: settings.region.clone(),
         public_url: local.public_url.clone(),
         host_id,
         store,
-        credentials: vec![settings.credentials.clone()],
+        keys: Arc::new(KeyRing::new(vec![settings.credentials.clone()])),
         cors: vec![CorsRule::for_portal(local.cors_origins.clone())],
         max_object_size: bucket::MAX_OBJECT_SIZE,
     })))

@@ -9,7 +9,9 @@ use time::OffsetDateTime;
 /// One policy condition. Field names are stored lower-case and without the leading `$`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Condition {
-    /// `{"field": "v"}` or `["eq", "$field", "v"]`.
+    /// `{"field": "v"}`: the "simple condition" form the SDKs use for `bucket` and the V4 fields.
+    Exact { field: String, value: String },
+    /// `["eq", "$field", "v"]`: the same test, written as an array.
     Eq { field: String, value: String },
     /// `["starts-with", "$field", "prefix"]`.
     StartsWith { field: String, prefix: String },
@@ -29,11 +31,32 @@ impl Condition {
         }
     }
 
-    /// The JSON form written into a policy. `bucket` uses the object form, as the SDKs do.
+    pub fn exact(field: &str, value: &str) -> Self {
+        Condition::Exact {
+            field: field.to_ascii_lowercase(),
+            value: value.to_owned(),
+        }
+    }
+
+    /// The form field this condition tests (`None` for the size range).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Condition::Exact { field, .. }
+            | Condition::Eq { field, .. }
+            | Condition::StartsWith { field, .. }
+            | Condition::In { field, .. }
+            | Condition::NotIn { field, .. } => Some(field),
+            Condition::ContentLengthRange { .. } => None,
+        }
+    }
+
+    /// The JSON form written into a policy.
     fn to_json(&self) -> Value {
         match self {
-            Condition::Eq { field, value } if field == "bucket" => {
-                serde_json::json!({ "bucket": escape_dollar(value) })
+            Condition::Exact { field, value } => {
+                let mut object = serde_json::Map::new();
+                object.insert(field.clone(), Value::String(escape_dollar(value)));
+                Value::Object(object)
             }
             Condition::Eq { field, value } => {
                 serde_json::json!(["eq", format!("${field}"), escape_dollar(value)])
@@ -60,7 +83,7 @@ impl Condition {
     /// How OSS quotes a failed condition in its error message: `["eq", "$key", "a/b"]`.
     fn describe(&self) -> String {
         let json = match self {
-            Condition::Eq { field, value } => {
+            Condition::Exact { field, value } => {
                 serde_json::json!(["eq", format!("${field}"), escape_dollar(value)])
             }
             other => other.to_json(),
@@ -169,7 +192,9 @@ impl PolicyDocument {
         for condition in &self.conditions {
             // An absent field compares as the empty string, as in S3.
             let satisfied = match condition {
-                Condition::Eq { field: name, value } => field(name).unwrap_or("") == value,
+                Condition::Exact { field: name, value } | Condition::Eq { field: name, value } => {
+                    field(name).unwrap_or("") == value
+                }
                 Condition::StartsWith {
                     field: name,
                     prefix,
@@ -189,6 +214,11 @@ impl PolicyDocument {
             }
         }
         Ok(())
+    }
+
+    /// Whether some condition tests `field` (V4 requires its signature fields to be tested).
+    pub fn constrains(&self, field: &str) -> bool {
+        self.conditions.iter().any(|c| c.field() == Some(field))
     }
 
     /// The largest size every `content-length-range` allows (lets the bucket stop early).
@@ -244,7 +274,7 @@ fn parse_condition(value: &Value) -> Result<Condition, PolicyParseError> {
             let Value::String(value) = value else {
                 return Err(err("Invalid Simple-Condition: the value must be a string."));
             };
-            Ok(Condition::Eq {
+            Ok(Condition::Exact {
                 field: name.to_ascii_lowercase(),
                 value: unescape_dollar(value),
             })
@@ -329,7 +359,7 @@ mod tests {
         PolicyDocument {
             expiration: datetime!(2030-01-01 00:00:00 UTC),
             conditions: vec![
-                Condition::eq("bucket", "examplebucket"),
+                Condition::exact("bucket", "examplebucket"),
                 Condition::StartsWith {
                     field: "key".into(),
                     prefix: "user/alice/".into(),
@@ -367,7 +397,9 @@ mod tests {
         let doc = r#"{"expiration":"2013-12-01T12:00:00Z","conditions":[["content-length-range", 0, 10485760],{"bucket":"ahaha"}, {"A": "a"},{"key": "ABC"}]}"#;
         let policy = PolicyDocument::parse(doc.as_bytes()).unwrap();
         assert_eq!(policy.conditions.len(), 4);
-        assert_eq!(policy.conditions[2], Condition::eq("a", "a"));
+        assert_eq!(policy.conditions[2], Condition::exact("a", "a"));
+        assert!(policy.constrains("key") && policy.constrains("bucket"));
+        assert!(!policy.constrains("x-oss-date"));
         assert_eq!(policy.max_length(), Some(10485760));
     }
 

@@ -3,12 +3,16 @@
 
 use std::time::Duration;
 
-use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use super::bucket::encode_key;
-use super::config::{Credentials, Settings, TargetKind};
-use super::signing::v1;
+use super::config::{Credentials, Settings, SignatureVersion, TargetKind};
+use super::policy::{Condition, PolicyDocument};
+use super::signing::{v1, v4};
+use super::sts::{StsClient, StsError};
 
 /// A bucket the portal signs uploads for.
 pub struct Target {
@@ -16,7 +20,9 @@ pub struct Target {
     pub bucket: String,
     /// The form action, with a trailing `/`.
     pub url: String,
-    credentials: Credentials,
+    credentials: CredentialSource,
+    signature_version: SignatureVersion,
+    region: String,
     http: reqwest::Client,
 }
 
@@ -27,6 +33,38 @@ pub enum TargetError {
     Request(#[from] reqwest::Error),
     #[error("the storage answered {0} to a HEAD request")]
     Status(u16),
+    #[error(transparent)]
+    Sts(#[from] StsError),
+}
+
+/// Where signing keys come from: the configured AccessKey, or STS temporary credentials.
+enum CredentialSource {
+    Static(Credentials),
+    Sts(Arc<StsClient>),
+}
+
+/// The key that signs now, with its security token when it is temporary.
+struct SigningKey {
+    credentials: Credentials,
+    security_token: Option<SecretString>,
+}
+
+impl CredentialSource {
+    async fn current(&self, now: OffsetDateTime) -> Result<SigningKey, StsError> {
+        match self {
+            CredentialSource::Static(credentials) => Ok(SigningKey {
+                credentials: credentials.clone(),
+                security_token: None,
+            }),
+            CredentialSource::Sts(client) => {
+                let temporary = client.credentials(now).await?;
+                Ok(SigningKey {
+                    credentials: temporary.credentials,
+                    security_token: Some(temporary.security_token),
+                })
+            }
+        }
+    }
 }
 
 impl Target {
@@ -40,7 +78,17 @@ impl Target {
             kind: settings.target,
             bucket: settings.bucket.clone(),
             url: settings.bucket_url.clone(),
-            credentials: settings.credentials.clone(),
+            credentials: match &settings.sts {
+                None => CredentialSource::Static(settings.credentials.clone()),
+                Some(sts) => CredentialSource::Sts(Arc::new(StsClient::new(
+                    sts.clone(),
+                    settings.credentials.clone(),
+                    time::Duration::try_from(settings.rules.policy_ttl).unwrap_or_default()
+                        + time::Duration::minutes(2),
+                ))),
+            },
+            signature_version: settings.signature_version,
+            region: settings.region.clone(),
             http,
         }
     }
@@ -49,48 +97,132 @@ impl Target {
         format!("{}{}", self.url, encode_key(key))
     }
 
-    /// The signature fields of a POST form for this policy JSON (OSS V1).
-    pub fn sign_post(&self, policy_json: &str) -> [(String, String); 3] {
+    /// The STS client, when the target signs with temporary credentials.
+    pub fn sts(&self) -> Option<&StsClient> {
+        match &self.credentials {
+            CredentialSource::Sts(client) => Some(client),
+            CredentialSource::Static(_) => None,
+        }
+    }
+
+    /// The signed policy for `conditions` and the form fields that carry it: V1
+    /// (`OSSAccessKeyId`, `policy`, `Signature`) or V4 (`policy` and the four `x-oss-*` fields,
+    /// the three that V4 pins going into the policy after the bucket condition, as the SDKs
+    /// do). With STS credentials the security token is sent and pinned too.
+    pub async fn sign_post(
+        &self,
+        mut conditions: Vec<Condition>,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<Vec<(String, String)>, TargetError> {
         use base64::Engine;
-        let policy = base64::engine::general_purpose::STANDARD.encode(policy_json.as_bytes());
-        let signature = v1::sign(self.credentials.secret.expose_secret(), &policy);
-        [
-            (
-                "OSSAccessKeyId".into(),
-                self.credentials.access_key_id.clone(),
-            ),
-            ("policy".into(), policy),
-            ("Signature".into(), signature),
-        ]
+        let key = self.credentials.current(now).await?;
+        let encode = |policy: &PolicyDocument| {
+            base64::engine::general_purpose::STANDARD.encode(policy.to_json().as_bytes())
+        };
+        let secret = key.credentials.secret.expose_secret();
+        let access_key_id = &key.credentials.access_key_id;
+        let token = key
+            .security_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned());
+        let mut pinned: Vec<(&str, String)> = Vec::new();
+        let mut fields = Vec::new();
+        match self.signature_version {
+            SignatureVersion::V1 => {
+                if let Some(token) = &token {
+                    pinned.push(("x-oss-security-token", token.clone()));
+                }
+                let at = after_bucket(&conditions);
+                conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
+                let policy = encode(&PolicyDocument {
+                    expiration: expires,
+                    conditions,
+                });
+                let signature = v1::sign(secret, &policy);
+                fields.push(("OSSAccessKeyId".to_owned(), access_key_id.clone()));
+                fields.push(("policy".to_owned(), policy));
+                fields.push(("Signature".to_owned(), signature));
+            }
+            SignatureVersion::V4 => {
+                let date_time = v4::format_date_time(now);
+                let date = &date_time[..8];
+                pinned.push(("x-oss-signature-version", v4::ALGORITHM.to_owned()));
+                pinned.push((
+                    "x-oss-credential",
+                    v4::credential(access_key_id, date, &self.region),
+                ));
+                pinned.push(("x-oss-date", date_time.clone()));
+                if let Some(token) = &token {
+                    pinned.push(("x-oss-security-token", token.clone()));
+                }
+                let at = after_bucket(&conditions);
+                conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
+                let policy = encode(&PolicyDocument {
+                    expiration: expires,
+                    conditions,
+                });
+                let signature = v4::post_signature(secret, date, &self.region, &policy);
+                fields.push(("policy".to_owned(), policy));
+                fields.extend(
+                    pinned
+                        .iter()
+                        .filter(|(f, _)| *f != "x-oss-security-token")
+                        .map(|(f, v)| (f.to_string(), v.clone())),
+                );
+                fields.push(("x-oss-signature".to_owned(), signature));
+            }
+        }
+        if let Some(token) = token {
+            fields.push(("x-oss-security-token".to_owned(), token));
+        }
+        Ok(fields)
     }
 
     /// Whether `key` exists, by a HEAD signed with a V1 header signature.
     pub async fn object_exists(&self, key: &str) -> Result<bool, TargetError> {
-        let date = v1::http_date(OffsetDateTime::now_utc());
+        let now = OffsetDateTime::now_utc();
+        let signing = self.credentials.current(now).await?;
+        let token = signing.security_token.as_ref().map(|t| t.expose_secret());
+        let date = v1::http_date(now);
+        let mut oss_headers = vec![("x-oss-date", date.as_str())];
+        if let Some(token) = token {
+            oss_headers.push(("x-oss-security-token", token));
+        }
         let request = v1::HeaderRequest {
             method: "HEAD",
             date: &date,
-            oss_headers: vec![("x-oss-date", &date)],
+            oss_headers,
             bucket: &self.bucket,
             key,
             ..Default::default()
         };
         let authorization = v1::authorization(
-            &self.credentials.access_key_id,
-            self.credentials.secret.expose_secret(),
+            &signing.credentials.access_key_id,
+            signing.credentials.secret.expose_secret(),
             &request,
         );
-        let response = self
+        let mut head = self
             .http
             .head(self.object_url(key))
             .header("x-oss-date", &date)
-            .header("authorization", authorization)
-            .send()
-            .await?;
+            .header("authorization", authorization);
+        if let Some(token) = token {
+            head = head.header("x-oss-security-token", token);
+        }
+        let response = head.send().await?;
         match response.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
             other => Err(TargetError::Status(other)),
         }
     }
+}
+
+/// Where conditions pinned by the signer go: right after the bucket condition.
+fn after_bucket(conditions: &[Condition]) -> usize {
+    conditions
+        .iter()
+        .position(|c| c.field() == Some("bucket"))
+        .map_or(0, |i| i + 1)
 }

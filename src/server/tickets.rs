@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use super::config::UploadRules;
-use super::policy::{Condition, PolicyDocument};
+use super::policy::Condition;
 use super::targets::Target;
 use crate::model::{format_size, FileSpec, NamingMode, PortalError, UploadBatch, UploadTicket};
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
@@ -56,7 +56,7 @@ pub async fn sign_batch(
         };
         let key = format!("{folder}{name}");
         taken.insert(key.clone());
-        tickets.push(ticket(target, key, file.size, content_type, expires));
+        tickets.push(ticket(target, key, file.size, content_type, now, expires).await?);
     }
     Ok(tickets)
 }
@@ -152,44 +152,46 @@ async fn free_name(
     Ok(suffixed_name(name, suffix))
 }
 
-fn ticket(
+async fn ticket(
     target: &Target,
     key: String,
     size: u64,
     content_type: String,
+    now: OffsetDateTime,
     expires: OffsetDateTime,
-) -> UploadTicket {
-    let policy = PolicyDocument {
-        expiration: expires,
-        conditions: vec![
-            Condition::eq("bucket", &target.bucket),
-            Condition::eq("key", &key),
-            Condition::ContentLengthRange {
-                min: size,
-                max: size,
-            },
-            Condition::eq("success_action_status", "200"),
-            Condition::eq("x-oss-forbid-overwrite", "true"),
-            Condition::eq("content-type", &content_type),
-        ],
-    };
-    let [access_key, policy_field, signature] = target.sign_post(&policy.to_json());
-    let fields = vec![
-        ("key".to_owned(), key.clone()),
-        access_key,
-        policy_field,
-        signature,
+) -> Result<UploadTicket, PortalError> {
+    let conditions = vec![
+        Condition::exact("bucket", &target.bucket),
+        Condition::eq("key", &key),
+        Condition::ContentLengthRange {
+            min: size,
+            max: size,
+        },
+        Condition::eq("success_action_status", "200"),
+        Condition::eq("x-oss-forbid-overwrite", "true"),
+        Condition::eq("content-type", &content_type),
+    ];
+    let mut fields = vec![("key".to_owned(), key.clone())];
+    let signed = target
+        .sign_post(conditions, expires, now)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "signing failed");
+            PortalError::Unavailable
+        })?;
+    fields.extend(signed);
+    fields.extend([
         ("success_action_status".to_owned(), "200".to_owned()),
         ("x-oss-forbid-overwrite".to_owned(), "true".to_owned()),
         ("Content-Type".to_owned(), content_type),
-    ];
-    UploadTicket {
+    ]);
+    Ok(UploadTicket {
         object_url: target.object_url(&key),
         url: target.url.clone(),
         key,
         fields,
         expires_at: expires.unix_timestamp(),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use base64::Engine;
 use clap::Parser;
 use tokio::net::TcpListener;
 use upload_portal::server::config::{Config, Settings};
+use upload_portal::server::local_sts::{self, LocalSts};
 use upload_portal::server::policy::PolicyDocument;
 use upload_portal::server::signing::v1;
 use upload_portal::server::{self, AppState};
@@ -15,6 +17,9 @@ pub const AK: &str = "LTAI5tFakeAccessKeyId0001";
 pub const SK: &str = "FakeAccessKeySecretForTestsOnly0001";
 
 pub struct Harness {
+    pub state: AppState,
+    /// The local STS endpoint's URL, when started with one.
+    pub sts_url: Option<String>,
     pub portal_url: String,
     pub bucket_url: String,
     pub settings: Settings,
@@ -25,7 +30,18 @@ pub struct Harness {
 
 impl Harness {
     pub async fn start(extra: &[&str]) -> Self {
+        Self::launch(extra, false).await
+    }
+
+    /// With a local STS endpoint, and the portal signing with its temporary credentials.
+    pub async fn start_with_sts(extra: &[&str]) -> Self {
+        Self::launch(extra, true).await
+    }
+
+    async fn launch(extra: &[&str], with_sts: bool) -> Self {
         let data = tempfile::tempdir().unwrap();
+        let sts_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let sts_addr = sts_listener.local_addr().unwrap().to_string();
         let bucket_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let portal_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let bucket_addr = bucket_listener.local_addr().unwrap().to_string();
@@ -44,9 +60,19 @@ impl Harness {
             "--access-key-secret",
             SK,
         ];
+        if with_sts {
+            args.extend_from_slice(&[
+                "--local-sts-addr",
+                &sts_addr,
+                "--sts-role-arn",
+                "acs:ram::1234567890123456:role/uploader",
+            ]);
+        }
         args.extend_from_slice(extra);
         let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
         let bucket = server::local_bucket(&settings).await.unwrap().unwrap();
+        let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
+        tokio::spawn(async move { axum::serve(sts_listener, local_sts::router(sts)).await });
         tokio::spawn(
             async move { axum::serve(bucket_listener, server::bucket_router(bucket)).await },
         );
@@ -55,8 +81,11 @@ impl Harness {
             .site_addr(portal_listener.local_addr().unwrap())
             .build();
         let state = AppState::new(&settings, leptos_options);
-        tokio::spawn(async move { axum::serve(portal_listener, server::router(state)).await });
+        let app = server::router(state.clone());
+        tokio::spawn(async move { axum::serve(portal_listener, app).await });
         Harness {
+            state,
+            sts_url: with_sts.then(|| format!("http://{sts_addr}/")),
             portal_url: format!("http://{portal_addr}"),
             bucket_url: settings.bucket_url.clone(),
             bucket_root: data.path().join(&settings.bucket),

@@ -18,10 +18,12 @@ pub enum OssCode {
     InvalidArgument,
     InvalidObjectName,
     InvalidPolicyDocument,
+    InvalidSecurityToken,
     MalformedPostRequest,
     MethodNotAllowed,
     NoSuchKey,
     RequestTimeTooSkewed,
+    SecurityTokenExpired,
     SignatureDoesNotMatch,
     InternalError,
 }
@@ -40,6 +42,8 @@ impl OssCode {
             OssCode::InvalidArgument => "InvalidArgument",
             OssCode::InvalidObjectName => "InvalidObjectName",
             OssCode::InvalidPolicyDocument => "InvalidPolicyDocument",
+            OssCode::InvalidSecurityToken => "InvalidSecurityToken",
+            OssCode::SecurityTokenExpired => "SecurityTokenExpired",
             OssCode::MalformedPostRequest => "MalformedPOSTRequest",
             OssCode::MethodNotAllowed => "MethodNotAllowed",
             OssCode::NoSuchKey => "NoSuchKey",
@@ -54,6 +58,8 @@ impl OssCode {
             OssCode::AccessDenied
             | OssCode::AccessForbidden
             | OssCode::InvalidAccessKeyId
+            | OssCode::InvalidSecurityToken
+            | OssCode::SecurityTokenExpired
             | OssCode::RequestTimeTooSkewed
             | OssCode::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
             OssCode::FileAlreadyExists => StatusCode::CONFLICT,

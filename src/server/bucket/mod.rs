@@ -3,6 +3,7 @@
 
 pub mod cors;
 pub mod errors;
+pub mod keys;
 pub mod objects;
 pub mod post_object;
 pub mod store;
@@ -16,12 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-use secrecy::ExposeSecret;
 
 use self::cors::CorsRule;
 use self::errors::{BucketError, OssCode};
+use self::keys::{KeyError, KeyRing};
 use self::store::ObjectStore;
-use crate::server::config::Credentials;
 
 /// CRC-64/XZ, which OSS calls crc64ecma.
 pub const CRC64: crc::Crc<u64, crc::Table<16>> =
@@ -46,22 +46,36 @@ pub fn encode_key(key: &str) -> String {
 /// One bucket and everything it needs to answer requests.
 pub struct Bucket {
     pub name: String,
+    /// The region V4 credential scopes must name.
+    pub region: String,
     /// The URL browsers use for this bucket, with a trailing `/`.
     pub public_url: String,
     /// What error documents give as `HostId`.
     pub host_id: String,
     pub store: ObjectStore,
-    pub credentials: Vec<Credentials>,
+    pub keys: Arc<KeyRing>,
     pub cors: Vec<CorsRule>,
     pub max_object_size: u64,
 }
 
 impl Bucket {
-    pub fn secret_for(&self, access_key_id: &str) -> Option<&str> {
-        self.credentials
-            .iter()
-            .find(|c| c.access_key_id == access_key_id)
-            .map(|c| c.secret.expose_secret())
+    /// The secret for a signed request, or the OSS error that refuses it.
+    pub fn secret_for(
+        &self,
+        access_key_id: &str,
+        security_token: Option<&str>,
+        now: time::OffsetDateTime,
+    ) -> Result<secrecy::SecretString, BucketError> {
+        self.keys
+            .secret(access_key_id, security_token, now)
+            .map_err(|e| {
+                let code = match e {
+                    KeyError::Unknown => OssCode::InvalidAccessKeyId,
+                    KeyError::InvalidToken => OssCode::InvalidSecurityToken,
+                    KeyError::Expired => OssCode::SecurityTokenExpired,
+                };
+                BucketError::new(code, e.to_string())
+            })
     }
 
     pub fn object_url(&self, key: &str) -> String {

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
+use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
@@ -108,12 +109,13 @@ fn verify_header_signature(
         .ok_or_else(|| {
             BucketError::new(OssCode::InvalidArgument, "Authorization header is invalid.")
         })?;
-    let secret = bucket.secret_for(access_key_id).ok_or_else(|| {
-        BucketError::new(
-            OssCode::InvalidAccessKeyId,
-            "The OSS Access Key Id you provided does not exist in our records.",
-        )
-    })?;
+    let secret = bucket.secret_for(
+        access_key_id,
+        headers
+            .get("x-oss-security-token")
+            .and_then(|v| v.to_str().ok()),
+        OffsetDateTime::now_utc(),
+    )?;
     let date = if headers.contains_key("x-oss-date") {
         text("x-oss-date")
     } else {
@@ -146,7 +148,11 @@ fn verify_header_signature(
         key,
         sub_resources: vec![],
     };
-    if v1::verify(secret, &v1::header_string_to_sign(&request), signature) {
+    if v1::verify(
+        secret.expose_secret(),
+        &v1::header_string_to_sign(&request),
+        signature,
+    ) {
         Ok(())
     } else {
         Err(denied())

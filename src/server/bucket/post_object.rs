@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::io::{AsyncWriteExt, BufWriter};
 
@@ -21,7 +22,8 @@ use super::store::{ObjectMeta, StoreError};
 use super::{Bucket, RequestContext, CRC64};
 use crate::naming::basename;
 use crate::server::policy::{PolicyDocument, PolicyViolation};
-use crate::server::signing::v1;
+use crate::server::signing::{v1, v4};
+use time::OffsetDateTime;
 
 /// Longest form field name (OSS EC 0006-00000110).
 const MAX_FIELD_NAME: usize = 8 * 1024;
@@ -162,8 +164,8 @@ async fn receive(
 
     // 2–5. Key, signature, policy.
     let key_template = form.get("key").ok_or_else(key_missing)?.to_owned();
-    let policy = authorize(bucket, &form)?;
-    let now = time::OffsetDateTime::now_utc();
+    let now = OffsetDateTime::now_utc();
+    let policy = authorize(bucket, &form, now)?;
     policy
         .check_form(now, |name| {
             if name == "bucket" {
@@ -306,9 +308,34 @@ async fn receive(
     Ok(response)
 }
 
-/// Checks the signature fields and returns the decoded policy they vouch for.
-fn authorize(bucket: &Bucket, form: &Form) -> Result<PolicyDocument, BucketError> {
-    let invalid = |m: &str| BucketError::new(OssCode::InvalidArgument, m);
+/// Checks the signature fields (V1 or V4) and returns the decoded policy they vouch for.
+fn authorize(
+    bucket: &Bucket,
+    form: &Form,
+    now: OffsetDateTime,
+) -> Result<PolicyDocument, BucketError> {
+    match form.get("x-oss-signature-version") {
+        Some(version) => authorize_v4(bucket, form, version, now),
+        None => authorize_v1(bucket, form, now),
+    }
+}
+
+fn invalid(message: impl Into<String>) -> BucketError {
+    BucketError::new(OssCode::InvalidArgument, message)
+}
+
+fn signature_mismatch() -> BucketError {
+    BucketError::new(
+        OssCode::SignatureDoesNotMatch,
+        "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+    )
+}
+
+fn authorize_v1(
+    bucket: &Bucket,
+    form: &Form,
+    now: OffsetDateTime,
+) -> Result<PolicyDocument, BucketError> {
     let (access_key_id, policy_b64, signature) = match (
         form.get("ossaccesskeyid"),
         form.get("policy"),
@@ -341,25 +368,90 @@ fn authorize(bucket: &Bucket, form: &Form) -> Result<PolicyDocument, BucketError
     if signature.is_empty() {
         return Err(invalid("The Signature field is empty."));
     }
-    let secret = bucket.secret_for(access_key_id).ok_or_else(|| {
-        BucketError::new(
-            OssCode::InvalidAccessKeyId,
-            "The OSS Access Key Id you provided does not exist in our records.",
-        )
-    })?;
+    let secret = bucket.secret_for(access_key_id, form.get("x-oss-security-token"), now)?;
+    if !v1::verify(secret.expose_secret(), policy_b64, signature) {
+        return Err(signature_mismatch());
+    }
+    decode_policy(policy_b64)
+}
+
+/// How far ahead of the server's clock a V4 `x-oss-date` may be.
+const V4_MAX_SKEW: time::Duration = time::Duration::minutes(15);
+/// How long after its `x-oss-date` a V4 signature stays valid.
+const V4_MAX_AGE: time::Duration = time::Duration::days(7);
+
+fn authorize_v4(
+    bucket: &Bucket,
+    form: &Form,
+    version: &str,
+    now: OffsetDateTime,
+) -> Result<PolicyDocument, BucketError> {
+    if version != v4::ALGORITHM {
+        return Err(invalid(format!(
+            "x-oss-signature-version must be {}.",
+            v4::ALGORITHM
+        )));
+    }
+    let required = |name: &str| {
+        form.get(name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| invalid(format!("A V4 form must contain {name}.")))
+    };
+    let credential = required("x-oss-credential")?;
+    let date = required("x-oss-date")?;
+    let signature = required("x-oss-signature")?;
+    let policy_b64 = required("policy")?;
+    let scope = v4::parse_credential(credential).map_err(|e| invalid(format!("{e}.")))?;
+    if scope.region != bucket.region {
+        return Err(invalid(format!(
+            "The region in x-oss-credential ({}) is not this bucket's region ({}).",
+            scope.region, bucket.region
+        )));
+    }
+    let signed_at = v4::parse_date_time(date)
+        .ok_or_else(|| invalid("x-oss-date must be written YYYYMMDDTHHMMSSZ."))?;
+    if !date.starts_with(scope.date) {
+        return Err(invalid(
+            "x-oss-date must fall on the date of x-oss-credential.",
+        ));
+    }
+    if signed_at - now > V4_MAX_SKEW {
+        return Err(BucketError::new(
+            OssCode::RequestTimeTooSkewed,
+            "The difference between the request time and the current time is too large.",
+        ));
+    }
+    if now - signed_at > V4_MAX_AGE {
+        return Err(BucketError::new(
+            OssCode::AccessDenied,
+            "Invalid according to Policy: Request has expired (x-oss-date is more than 7 days old).",
+        ));
+    }
+    let secret = bucket.secret_for(scope.access_key_id, form.get("x-oss-security-token"), now)?;
+    if !v4::verify_post_signature(
+        secret.expose_secret(),
+        scope.date,
+        scope.region,
+        policy_b64,
+        signature,
+    ) {
+        return Err(signature_mismatch());
+    }
+    let policy = decode_policy(policy_b64)?;
+    let mut pinned = vec!["x-oss-signature-version", "x-oss-credential", "x-oss-date"];
     if form.get("x-oss-security-token").is_some() {
-        // Static keys carry no token; STS credentials are not issued by this bucket yet.
+        pinned.push("x-oss-security-token");
+    }
+    if let Some(extra) = pinned.into_iter().find(|f| !policy.constrains(f)) {
         return Err(BucketError::new(
-            OssCode::InvalidAccessKeyId,
-            "The security token you provided is not valid for this AccessKeyId.",
+            OssCode::AccessDenied,
+            format!("Invalid according to Policy: Extra input fields: {extra}"),
         ));
     }
-    if !v1::verify(secret, policy_b64, signature) {
-        return Err(BucketError::new(
-            OssCode::SignatureDoesNotMatch,
-            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-        ));
-    }
+    Ok(policy)
+}
+
+fn decode_policy(policy_b64: &str) -> Result<PolicyDocument, BucketError> {
     let json = BASE64.decode(policy_b64.trim()).map_err(|_| {
         BucketError::new(
             OssCode::InvalidPolicyDocument,

@@ -1,4 +1,33 @@
 //! Signature schemes, as pure functions over strings and keys: no clock, no I/O. Each scheme
 //! is tested against the official SDKs' vectors in `../shared/oss-vectors.json`.
 
+pub mod sts;
 pub mod v1;
+pub mod v4;
+
+/// Lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Bytes from hex (either case); `None` unless every pair is valid.
+pub(crate) fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_round_trips() {
+        assert_eq!(super::hex(&[0, 15, 255]), "000fff");
+        assert_eq!(super::unhex("000fFF"), Some(vec![0, 15, 255]));
+        assert_eq!(super::unhex("0"), None);
+        assert_eq!(super::unhex("zz"), None);
+    }
+}
