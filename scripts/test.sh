@@ -25,6 +25,8 @@ export PORTAL_DATA_DIR="$work/data"
 # The browser run signs V4 policies with STS temporary credentials from the local STS endpoint.
 export PORTAL_LOCAL_STS_ADDR=127.0.0.1:9311
 export OSS_STS_ROLE_ARN=acs:ram::1234567890123456:role/uploader
+# ...and every upload ends with the bucket's signed callback to the portal.
+export OSS_CALLBACK_URL=http://127.0.0.1:3210/oss/callback
 export OSS_ACCESS_KEY_ID=LTAItestrun$RANDOM
 export OSS_ACCESS_KEY_SECRET="secret-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 export RUST_LOG=debug

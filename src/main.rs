@@ -106,7 +106,8 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
         );
     }
 
-    let state = AppState::new(&settings, leptos_options);
+    let state = AppState::new(&settings, leptos_options)
+        .map_err(|e| format!("PORTAL_UPLOAD_LOG {}: {e}", settings.upload_log.display()))?;
     let listener = TcpListener::bind(settings.site_addr)
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR {}: {e}", settings.site_addr))?;

@@ -300,3 +300,37 @@ fn sts_assume_role_matches_ali_oss() {
         assert!(sts::verify(secret, &string_to_sign, &signature));
     }
 }
+
+#[test]
+fn callback_signatures_match_the_vectors() {
+    use upload_portal::server::signing::callback;
+    let all = vectors();
+    let v = &all["callback"];
+    let key = callback::parse_private_key(s(v, "/test_rsa_private_key_pem")).unwrap();
+    let public = callback::parse_public_key(s(v, "/test_rsa_public_key_pem")).unwrap();
+    assert_eq!(key.to_public_key(), public);
+    for request in v["signed_requests"].as_array().unwrap() {
+        let line = request["request_line"].as_str().unwrap();
+        let target = line.split(' ').nth(1).unwrap();
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (target, None),
+        };
+        let body = request["body"].as_str().unwrap().as_bytes();
+        let message = callback::string_to_sign(path, query, body);
+        assert_eq!(
+            message,
+            request["string_to_sign"].as_str().unwrap().as_bytes()
+        );
+        let authorization = callback::sign(&key, &message);
+        assert_eq!(authorization, request["authorization"].as_str().unwrap());
+        assert!(callback::verify(&public, &message, &authorization));
+        let mut tampered = message.clone();
+        tampered.push(b'x');
+        assert!(!callback::verify(&public, &tampered, &authorization));
+    }
+    assert_eq!(
+        s(v, "/x_oss_pub_key_url_header"),
+        "aHR0cHM6Ly9nb3NzcHVibGljLmFsaWNkbi5jb20vY2FsbGJhY2tfcHViX2tleV92MS5wZW0="
+    );
+}

@@ -17,6 +17,17 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+export function md5Hex(data: Buffer): string {
+  return createHash('md5').update(data).digest('hex').toUpperCase();
+}
+
+/** The portal's upload log (one JSON record per verified callback). */
+export function recordedUploads(): { key: string; etag: string; size: number }[] {
+  const file = path.join(dataDir, 'uploads.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+}
+
 /** Every stored file, relative to the objects folder. */
 export function storedKeys(): string[] {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { objectFile, openPortal, row, scenarioFiles, sha256, storedKeys } from './portal';
+import { md5Hex, objectFile, openPortal, recordedUploads, row, scenarioFiles, sha256, storedKeys } from './portal';
 
 const run = Date.now().toString(36);
 
@@ -41,6 +41,7 @@ for (const mode of ['Random name', 'Original name'] as const) {
     await page.getByRole('button', { name: 'Upload' }).click();
 
     const expectedFolder = folder.replace('//', '/') + '/';
+    const stored: { key: string; file: (typeof files)[number] }[] = [];
     for (const file of files) {
       const item = row(page, file.name);
       await expect(item.getByText('done', { exact: true })).toBeVisible({ timeout: 60_000 });
@@ -48,6 +49,7 @@ for (const mode of ['Random name', 'Original name'] as const) {
       const link = item.getByRole('link');
       const key = (await link.textContent())!.trim();
       expect(key.startsWith(expectedFolder)).toBe(true);
+      stored.push({ key, file });
       const name = key.slice(expectedFolder.length);
       if (mode === 'Random name') {
         const ext = file.name.split('.').pop()!.toLowerCase();
@@ -62,6 +64,21 @@ for (const mode of ['Random name', 'Original name'] as const) {
       expect(served.status()).toBe(200);
       expect(sha256(await served.body())).toBe(sha256(file.buffer));
       await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-F]{32}"$/);
+      if (process.env.OSS_CALLBACK_URL) {
+        // The portal verified the bucket's callback and its reply reached this row.
+        await expect(item.getByText('Recorded by the portal.')).toBeVisible();
+      }
+    }
+
+    if (process.env.OSS_CALLBACK_URL) {
+      // Each upload is in the portal's log once, with the size and ETag the bucket stored.
+      const records = recordedUploads();
+      for (const { key, file } of stored) {
+        const matching = records.filter((r) => r.key === key);
+        expect(matching).toHaveLength(1);
+        expect(matching[0].size).toBe(file.buffer.length);
+        expect(matching[0].etag).toBe(md5Hex(file.buffer));
+      }
     }
 
     const seen = (await page.evaluate(() => (window as any).progressSeen)) as Record<string, number[]>;

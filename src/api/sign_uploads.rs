@@ -15,6 +15,7 @@ pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, Porta
         sign_batch(
             &state.rules,
             &state.target,
+            state.callback.as_deref(),
             batch,
             time::OffsetDateTime::now_utc(),
         )

@@ -11,6 +11,8 @@ pub enum RowStatus {
         key: String,
         url: String,
         etag: String,
+        /// What the app server said through the upload callback, if one ran.
+        note: Option<String>,
     },
     Failed(String),
 }
@@ -69,11 +71,17 @@ fn UploadRowView(row: UploadRow) -> impl IntoView {
     let label = |status: ArcRwSignal<RowStatus>| move || status.get().label();
     let details_status = status.clone();
     let details = move || match details_status.get() {
-        RowStatus::Done { key, url, etag } => view! {
+        RowStatus::Done {
+            key,
+            url,
+            etag,
+            note,
+        } => view! {
             <div class="result">
                 <a href=url target="_blank" rel="noopener">{key}</a>
                 " "
                 <span class="etag">"ETag " <code>{etag}</code></span>
+                {note.map(|note| view! { <div class="note">{note}</div> })}
             </div>
         }
         .into_any(),

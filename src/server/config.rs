@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Parser, ValueEnum};
 use secrecy::SecretString;
 
+use super::callback::{self, CallbackSpec};
 use super::sts::StsSettings;
 use crate::naming::{folder_under_root, normalize_folder};
 
@@ -93,6 +94,32 @@ pub struct Config {
     /// local: also run an STS-compatible endpoint at this address, issuing keys the embedded bucket accepts.
     #[arg(long, env = "PORTAL_LOCAL_STS_ADDR")]
     pub local_sts_addr: Option<SocketAddr>,
+    /// Upload callback: the portal's callback URL as the bucket reaches it; unset disables callbacks.
+    #[arg(long, env = "OSS_CALLBACK_URL")]
+    pub callback_url: Option<String>,
+    /// Upload callback: the body template, with ${bucket} ${object} ${etag} ${size} ${mimeType} and ${x:ticket}.
+    #[arg(
+        long,
+        env = "OSS_CALLBACK_BODY",
+        default_value = "bucket=${bucket}&object=${object}&etag=${etag}&size=${size}&mimeType=${mimeType}&ticket=${x:ticket}"
+    )]
+    pub callback_body: String,
+    /// Upload callback: application/x-www-form-urlencoded or application/json.
+    #[arg(
+        long,
+        env = "OSS_CALLBACK_BODY_TYPE",
+        default_value = "application/x-www-form-urlencoded"
+    )]
+    pub callback_body_type: String,
+    /// Upload callback: comma-separated public-key URLs (or prefixes ending in /) trusted besides Alibaba's.
+    #[arg(long, env = "OSS_CALLBACK_KEY_URLS", value_delimiter = ',')]
+    pub callback_key_urls: Vec<String>,
+    /// local: PEM file of the embedded bucket's callback-signing RSA key [default: generated in the data folder].
+    #[arg(long, env = "PORTAL_CALLBACK_KEY_FILE")]
+    pub callback_key_file: Option<PathBuf>,
+    /// File where verified uploads are recorded [default: <data-dir>/uploads.jsonl].
+    #[arg(long, env = "PORTAL_UPLOAD_LOG")]
+    pub upload_log: Option<PathBuf>,
     /// Signature version of upload policies.
     #[arg(long, env = "OSS_SIGNATURE_VERSION", value_enum, default_value_t = SignatureVersion::V4)]
     pub signature_version: SignatureVersion,
@@ -188,6 +215,14 @@ pub struct LocalBucketSettings {
     pub public_url: String,
     pub cors_origins: Vec<String>,
     pub data_dir: PathBuf,
+    pub callback_key_file: Option<PathBuf>,
+}
+
+/// The upload callback every ticket asks for, and the key URLs the portal trusts.
+#[derive(Clone, Debug)]
+pub struct CallbackSettings {
+    pub spec: CallbackSpec,
+    pub allowed_key_urls: Vec<String>,
 }
 
 /// The checked configuration.
@@ -200,6 +235,9 @@ pub struct Settings {
     pub bucket_url: String,
     pub credentials: Credentials,
     pub signature_version: SignatureVersion,
+    /// Set when uploads end with a callback to the portal.
+    pub callback: Option<CallbackSettings>,
+    pub upload_log: PathBuf,
     /// Set when policies are signed with STS temporary credentials.
     pub sts: Option<StsSettings>,
     /// local: where the local STS-compatible endpoint listens, if it runs.
@@ -231,6 +269,7 @@ impl Config {
             &mut self.access_key_id,
             &mut self.default_folder,
             &mut self.sts_role_arn,
+            &mut self.callback_url,
             &mut self.sts_endpoint,
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
@@ -290,6 +329,7 @@ impl Config {
                     public_url: url.clone(),
                     cors_origins,
                     data_dir: self.data_dir.clone(),
+                    callback_key_file: self.callback_key_file.clone(),
                 };
                 let region = self.oss_region.clone().unwrap_or_else(|| "local".into());
                 (bucket, url, Some(local), region)
@@ -372,7 +412,14 @@ impl Config {
                 "only the local target runs a local STS endpoint",
             ));
         }
+        let callback = self.callback_settings(&bucket_url)?;
+        let upload_log = self
+            .upload_log
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("uploads.jsonl"));
         Ok(Settings {
+            callback,
+            upload_log,
             site_addr: self.site_addr,
             sts,
             local_sts_addr: self.local_sts_addr,
@@ -451,6 +498,48 @@ impl Config {
             role_arn,
             session_name: name.clone(),
             duration_seconds: self.sts_duration,
+        }))
+    }
+
+    fn callback_settings(&self, bucket_url: &str) -> Result<Option<CallbackSettings>, ConfigError> {
+        let Some(url) = self.callback_url.clone() else {
+            return Ok(None);
+        };
+        let spec = CallbackSpec {
+            callback_url: url.trim().to_owned(),
+            callback_host: None,
+            callback_body: self.callback_body.clone(),
+            callback_body_type: Some(self.callback_body_type.trim().to_owned()),
+        };
+        if spec.urls().len() != 1
+            || reqwest::Url::parse(&spec.callback_url)
+                .map_or(true, |u| !matches!(u.scheme(), "http" | "https"))
+        {
+            return Err(config_error(
+                "OSS_CALLBACK_URL",
+                "must be one http or https URL",
+            ));
+        }
+        if !matches!(spec.body_type(), callback::FORM | callback::JSON) {
+            return Err(config_error(
+                "OSS_CALLBACK_BODY_TYPE",
+                "must be application/x-www-form-urlencoded or application/json",
+            ));
+        }
+        spec.check()
+            .map_err(|problem| config_error("OSS_CALLBACK_BODY", problem))?;
+        let mut allowed_key_urls: Vec<String> = self
+            .callback_key_urls
+            .iter()
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .collect();
+        if self.target == TargetKind::Local {
+            allowed_key_urls.push(format!("{bucket_url}?callback-public-key"));
+        }
+        Ok(Some(CallbackSettings {
+            spec,
+            allowed_key_urls,
         }))
     }
 
@@ -690,6 +779,25 @@ mod tests {
                 "OSS_ACCESS_KEY_SECRET",
             ),
             (&["--target", "s3"], "PORTAL_TARGET"),
+            (&["--callback-url", "ftp://portal/cb"], "OSS_CALLBACK_URL"),
+            (
+                &[
+                    "--callback-url",
+                    "http://portal/cb",
+                    "--callback-body-type",
+                    "text/plain",
+                ],
+                "OSS_CALLBACK_BODY_TYPE",
+            ),
+            (
+                &[
+                    "--callback-url",
+                    "http://portal/cb",
+                    "--callback-body",
+                    "a=${nope}",
+                ],
+                "OSS_CALLBACK_BODY",
+            ),
             (
                 &["--sts-role-arn", "acs:ram::1:role/r"],
                 "OSS_ACCESS_KEY_ID",

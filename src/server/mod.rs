@@ -2,6 +2,7 @@
 //! embedded bucket and the HTTP layers. `router(state)` is the portal tests call.
 
 pub mod bucket;
+pub mod callback;
 pub mod config;
 pub mod layers;
 pub mod local_sts;
@@ -11,12 +12,16 @@ pub mod state;
 pub mod sts;
 pub mod targets;
 pub mod tickets;
+pub mod upload_log;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
+use self::bucket::callback::CallbackSigner;
 use self::bucket::cors::CorsRule;
 use self::bucket::keys::KeyRing;
 use self::bucket::store::ObjectStore;
@@ -30,6 +35,11 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let app = Router::new()
+        .route(
+            "/oss/callback",
+            post(callback::endpoint::receive)
+                .layer(DefaultBodyLimit::max(callback::endpoint::MAX_BODY)),
+        )
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
@@ -58,7 +68,55 @@ pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Buc
         keys: Arc::new(KeyRing::new(vec![settings.credentials.clone()])),
         cors: vec![CorsRule::for_portal(local.cors_origins.clone())],
         max_object_size: bucket::MAX_OBJECT_SIZE,
+        callback: Some(Arc::new(CallbackSigner::new(
+            callback_key(settings, local).await?,
+            format!("{}?callback-public-key", local.public_url),
+        ))),
     })))
+}
+
+/// The embedded bucket's callback-signing key: from the configured file, or generated once
+/// and kept in the data folder.
+async fn callback_key(
+    settings: &Settings,
+    local: &config::LocalBucketSettings,
+) -> std::io::Result<rsa::RsaPrivateKey> {
+    use rsa::pkcs1::EncodeRsaPrivateKey;
+    let invalid = |path: &std::path::Path| {
+        std::io::Error::other(format!(
+            "{} is not an RSA private key in PEM form",
+            path.display()
+        ))
+    };
+    if let Some(path) = &local.callback_key_file {
+        let pem = tokio::fs::read_to_string(path).await?;
+        return signing::callback::parse_private_key(&pem).ok_or_else(|| invalid(path));
+    }
+    let path = local
+        .data_dir
+        .join(format!("{}-callback-key.pem", settings.bucket));
+    if let Ok(pem) = tokio::fs::read_to_string(&path).await {
+        return signing::callback::parse_private_key(&pem).ok_or_else(|| invalid(&path));
+    }
+    let key = tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048))
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(std::io::Error::other)?;
+    let pem = key
+        .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+        .map_err(std::io::Error::other)?;
+    tokio::fs::create_dir_all(&local.data_dir).await?;
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    use tokio::io::AsyncWriteExt;
+    options.open(&path).await?.write_all(pem.as_bytes()).await?;
+    tracing::info!(
+        "generated the embedded bucket's callback key in {}",
+        path.display()
+    );
+    Ok(key)
 }
 
 /// The embedded bucket's HTTP service.

@@ -7,8 +7,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 
+use super::callback::verify::CallbackVerifier;
+use super::callback::CallbackSpec;
 use super::config::{Settings, UploadRules};
 use super::targets::Target;
+use super::upload_log::UploadLog;
 use crate::model::PortalError;
 
 #[derive(Clone)]
@@ -16,15 +19,27 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub rules: Arc<UploadRules>,
     pub target: Arc<Target>,
+    /// The callback every ticket asks for, when callbacks are on.
+    pub callback: Option<Arc<CallbackSpec>>,
+    /// Verifies callback requests, when callbacks are on.
+    pub callbacks: Option<Arc<CallbackVerifier>>,
+    pub uploads: Arc<UploadLog>,
 }
 
 impl AppState {
-    pub fn new(settings: &Settings, leptos_options: LeptosOptions) -> Self {
-        AppState {
+    /// Opens the upload log; fails when it cannot be read or created.
+    pub fn new(settings: &Settings, leptos_options: LeptosOptions) -> std::io::Result<Self> {
+        Ok(AppState {
             leptos_options,
             rules: Arc::new(settings.rules.clone()),
             target: Arc::new(Target::new(settings)),
-        }
+            callback: settings.callback.as_ref().map(|c| Arc::new(c.spec.clone())),
+            callbacks: settings
+                .callback
+                .as_ref()
+                .map(|c| Arc::new(CallbackVerifier::new(c.allowed_key_urls.clone()))),
+            uploads: Arc::new(UploadLog::open(&settings.upload_log)?),
+        })
     }
 }
 

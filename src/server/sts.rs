@@ -138,7 +138,8 @@ impl StsClient {
             .send()
             .await?;
         let status = response.status();
-        let reply: Reply = response.json().await.map_err(|_| StsError::Malformed)?;
+        let bytes = response.bytes().await?;
+        let reply: Reply = serde_json::from_slice(&bytes).map_err(|_| StsError::Malformed)?;
         match reply.credentials {
             Some(c) if status.is_success() => {
                 let expiration = OffsetDateTime::parse(&c.expiration, &Rfc3339)

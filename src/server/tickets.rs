@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
+use super::callback::CallbackSpec;
 use super::config::UploadRules;
 use super::policy::Condition;
 use super::targets::Target;
@@ -21,6 +22,7 @@ const MAX_CLIENT_NAME_BYTES: usize = 1024;
 pub async fn sign_batch(
     rules: &UploadRules,
     target: &Target,
+    callback: Option<&CallbackSpec>,
     batch: UploadBatch,
     now: OffsetDateTime,
 ) -> Result<Vec<UploadTicket>, PortalError> {
@@ -56,7 +58,20 @@ pub async fn sign_batch(
         };
         let key = format!("{folder}{name}");
         taken.insert(key.clone());
-        tickets.push(ticket(target, key, file.size, content_type, now, expires).await?);
+        tickets.push(
+            ticket(
+                target,
+                callback,
+                Decision {
+                    key,
+                    size: file.size,
+                    content_type,
+                },
+                now,
+                expires,
+            )
+            .await?,
+        );
     }
     Ok(tickets)
 }
@@ -152,15 +167,25 @@ async fn free_name(
     Ok(suffixed_name(name, suffix))
 }
 
-async fn ticket(
-    target: &Target,
+/// What the server decided for one file.
+struct Decision {
     key: String,
     size: u64,
     content_type: String,
+}
+
+async fn ticket(
+    target: &Target,
+    callback: Option<&CallbackSpec>,
+    Decision {
+        key,
+        size,
+        content_type,
+    }: Decision,
     now: OffsetDateTime,
     expires: OffsetDateTime,
 ) -> Result<UploadTicket, PortalError> {
-    let conditions = vec![
+    let mut conditions = vec![
         Condition::exact("bucket", &target.bucket),
         Condition::eq("key", &key),
         Condition::ContentLengthRange {
@@ -171,6 +196,19 @@ async fn ticket(
         Condition::eq("x-oss-forbid-overwrite", "true"),
         Condition::eq("content-type", &content_type),
     ];
+    // The callback and its ticket id are pinned, so the bucket calls the portal, not elsewhere.
+    let callback_fields = callback.map(|spec| {
+        [
+            ("callback".to_owned(), spec.encode()),
+            (
+                "x:ticket".to_owned(),
+                uuid::Uuid::new_v4().simple().to_string(),
+            ),
+        ]
+    });
+    for (field, value) in callback_fields.iter().flatten() {
+        conditions.push(Condition::eq(field, value));
+    }
     let mut fields = vec![("key".to_owned(), key.clone())];
     let signed = target
         .sign_post(conditions, expires, now)
@@ -185,6 +223,7 @@ async fn ticket(
         ("x-oss-forbid-overwrite".to_owned(), "true".to_owned()),
         ("Content-Type".to_owned(), content_type),
     ]);
+    fields.extend(callback_fields.into_iter().flatten());
     Ok(UploadTicket {
         object_url: target.object_url(&key),
         url: target.url.clone(),

@@ -143,6 +143,7 @@ async fn upload(job: Job) -> bool {
                 key: ticket.key,
                 url: ticket.object_url,
                 etag: reply.etag,
+                note: xhr::callback_message(&reply.body),
             });
             true
         }

@@ -99,3 +99,14 @@ pub fn error_code_and_message(body: &str) -> (String, String) {
     };
     (text("Code"), text("Message"))
 }
+
+/// The `message` of an upload callback's JSON reply, passed through by the bucket.
+pub fn callback_message(body: &str) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let reply = js_sys::JSON::parse(body).ok()?;
+    js_sys::Reflect::get(&reply, &JsValue::from_str("message"))
+        .ok()?
+        .as_string()
+}

@@ -15,6 +15,11 @@ use upload_portal::server::{self, AppState};
 
 pub const AK: &str = "LTAI5tFakeAccessKeyId0001";
 pub const SK: &str = "FakeAccessKeySecretForTestsOnly0001";
+/// The fake RSA key of the callback vectors signs the embedded bucket's callbacks in tests.
+pub const CALLBACK_KEY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/oss-test-callback-key.pem"
+);
 
 pub struct Harness {
     pub state: AppState,
@@ -59,6 +64,8 @@ impl Harness {
             AK,
             "--access-key-secret",
             SK,
+            "--callback-key-file",
+            CALLBACK_KEY,
         ];
         if with_sts {
             args.extend_from_slice(&[
@@ -68,7 +75,12 @@ impl Harness {
                 "acs:ram::1234567890123456:role/uploader",
             ]);
         }
-        args.extend_from_slice(extra);
+        // "{portal}" in an argument stands for the portal's address (known only now).
+        let extra: Vec<String> = extra
+            .iter()
+            .map(|a| a.replace("{portal}", &portal_addr))
+            .collect();
+        args.extend(extra.iter().map(String::as_str));
         let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
         let bucket = server::local_bucket(&settings).await.unwrap().unwrap();
         let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
@@ -80,7 +92,7 @@ impl Harness {
             .output_name("upload-portal")
             .site_addr(portal_listener.local_addr().unwrap())
             .build();
-        let state = AppState::new(&settings, leptos_options);
+        let state = AppState::new(&settings, leptos_options).unwrap();
         let app = server::router(state.clone());
         tokio::spawn(async move { axum::serve(portal_listener, app).await });
         Harness {

@@ -8,6 +8,7 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OssCode {
     AccessDenied,
+    CallbackFailed,
     AccessForbidden,
     EntityTooLarge,
     EntityTooSmall,
@@ -32,6 +33,7 @@ impl OssCode {
     pub fn as_str(self) -> &'static str {
         match self {
             OssCode::AccessDenied => "AccessDenied",
+            OssCode::CallbackFailed => "CallbackFailed",
             OssCode::AccessForbidden => "AccessForbidden",
             OssCode::EntityTooLarge => "EntityTooLarge",
             OssCode::EntityTooSmall => "EntityTooSmall",
@@ -63,6 +65,7 @@ impl OssCode {
             | OssCode::RequestTimeTooSkewed
             | OssCode::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
             OssCode::FileAlreadyExists => StatusCode::CONFLICT,
+            OssCode::CallbackFailed => StatusCode::NON_AUTHORITATIVE_INFORMATION,
             OssCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             OssCode::NoSuchKey => StatusCode::NOT_FOUND,
             OssCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,

@@ -1,6 +1,7 @@
 //! The embedded OSS-compatible bucket: PostObject, GET/HEAD, CORS, OSS XML errors, objects on
 //! disk. It runs in the portal's process on its own port and knows nothing of the portal.
 
+pub mod callback;
 pub mod cors;
 pub mod errors;
 pub mod keys;
@@ -56,6 +57,8 @@ pub struct Bucket {
     pub keys: Arc<KeyRing>,
     pub cors: Vec<CorsRule>,
     pub max_object_size: u64,
+    /// Signs upload callbacks; its public key is served at `?callback-public-key`.
+    pub callback: Option<Arc<callback::CallbackSigner>>,
 }
 
 impl Bucket {
@@ -95,6 +98,7 @@ pub fn router(bucket: Arc<Bucket>) -> Router {
         .route(
             "/",
             post(post_object::post_object)
+                .get(bucket_get)
                 .options(preflight)
                 .fallback(method_not_allowed),
         )
@@ -208,6 +212,22 @@ async fn preflight(
     );
     out.insert(header::VARY, HeaderValue::from_static("Origin"));
     response
+}
+
+/// `GET /?callback-public-key` serves the key that verifies this bucket's callbacks.
+async fn bucket_get(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    match (&bucket.callback, query.as_deref()) {
+        (Some(signer), Some("callback-public-key")) => (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            signer.public_key_pem.clone(),
+        )
+            .into_response(),
+        _ => method_not_allowed(State(bucket), Extension(ctx)).await,
+    }
 }
 
 async fn method_not_allowed(

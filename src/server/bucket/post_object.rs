@@ -21,6 +21,7 @@ use super::errors::{BucketError, OssCode};
 use super::store::{ObjectMeta, StoreError};
 use super::{Bucket, RequestContext, CRC64};
 use crate::naming::basename;
+use crate::server::callback::CallbackSpec;
 use crate::server::policy::{PolicyDocument, PolicyViolation};
 use crate::server::signing::{v1, v4};
 use time::OffsetDateTime;
@@ -60,7 +61,7 @@ pub async fn post_object(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    match receive(&bucket, &headers, body).await {
+    match receive(&bucket, &ctx.request_id, &headers, body).await {
         Ok(response) => response,
         Err(error) => {
             tracing::info!(request_id = %ctx.request_id, code = error.code.as_str(), message = %error.message, "PostObject refused");
@@ -86,6 +87,7 @@ fn key_missing() -> BucketError {
 
 async fn receive(
     bucket: &Bucket,
+    request_id: &str,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, BucketError> {
@@ -175,6 +177,17 @@ async fn receive(
             }
         })
         .map_err(policy_error)?;
+    let callback = match form.get("callback") {
+        None => None,
+        Some(field) => {
+            let spec = CallbackSpec::decode(field).map_err(invalid)?;
+            let signer = bucket
+                .callback
+                .clone()
+                .ok_or_else(|| invalid("This bucket does not perform callbacks."))?;
+            Some((spec, signer))
+        }
+    };
     let filename = basename(file.file_name().unwrap_or(""));
     let key = key_template.replace("${filename}", filename);
     bucket.store.object_path(&key).map_err(store_error)?;
@@ -289,23 +302,60 @@ async fn receive(
     tracing::info!(key = %key, size, "object stored");
 
     let etag = format!("\"{md5_hex}\"");
-    let mut response = match (redirect, form.get("success_action_status")) {
+    let content_md5 = BASE64.encode(digest);
+    if let Some((spec, signer)) = callback {
+        let body = spec.render(|name| match name {
+            "bucket" => Some(bucket.name.clone()),
+            "object" => Some(key.clone()),
+            "etag" => Some(md5_hex.clone()),
+            "size" => Some(size.to_string()),
+            "mimeType" => Some(meta.content_type.clone()),
+            "crc64" => Some(crc64.to_string()),
+            "contentMd5" => Some(content_md5.clone()),
+            "reqId" => Some(request_id.to_owned()),
+            custom => form.get(custom).map(str::to_owned),
+        });
+        let response = match signer.call(&spec, body).await {
+            Ok(reply) => ([(header::CONTENT_TYPE, "application/json")], reply).into_response(),
+            Err(message) => {
+                // The object stays stored; the uploader learns that the callback failed.
+                tracing::info!(key = %key, %message, "callback failed");
+                BucketError::new(OssCode::CallbackFailed, message).into_response(
+                    request_id,
+                    &bucket.host_id,
+                    true,
+                )
+            }
+        };
+        return Ok(with_object_headers(response, &etag, &content_md5, crc64));
+    }
+    let response = match (redirect, form.get("success_action_status")) {
         (Some(url), _) => redirect_response(&url, &bucket.name, &key, &etag),
         (None, Some("201")) => created_response(bucket, &key, &etag),
         (None, Some("200")) => StatusCode::OK.into_response(),
         _ => StatusCode::NO_CONTENT.into_response(),
     };
+    Ok(with_object_headers(response, &etag, &content_md5, crc64))
+}
+
+/// The checksums OSS returns with every stored object.
+fn with_object_headers(
+    mut response: Response,
+    etag: &str,
+    content_md5: &str,
+    crc64: u64,
+) -> Response {
     let headers = response.headers_mut();
     headers.insert(
         header::ETAG,
-        HeaderValue::from_str(&etag).expect("hex is a valid header"),
+        HeaderValue::from_str(etag).expect("hex is a valid header"),
     );
     headers.insert(
         "content-md5",
-        HeaderValue::from_str(&BASE64.encode(digest)).expect("base64 header"),
+        HeaderValue::from_str(content_md5).expect("base64 header"),
     );
     headers.insert("x-oss-hash-crc64ecma", HeaderValue::from(crc64));
-    Ok(response)
+    response
 }
 
 /// Checks the signature fields (V1 or V4) and returns the decoded policy they vouch for.

@@ -1,0 +1,246 @@
+//! Upload callbacks end to end: the bucket calls the portal after storing, signed with its RSA
+//! key; the portal verifies, records once, and its JSON reply reaches the uploader.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use common::{error_code, Harness, AK, CALLBACK_KEY};
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+use upload_portal::server::policy::{Condition, PolicyDocument};
+use upload_portal::server::signing::callback;
+
+const WITH_CALLBACK: &[&str] = &["--callback-url", "http://{portal}/oss/callback"];
+
+async fn ticket(h: &Harness, size: u64) -> Value {
+    let response = h
+        .call(
+            "sign_uploads",
+            json!({"batch": {"files": [{"name": "cat.png", "size": size, "content_type": "image/png"}], "naming": "original", "folder": "uploads/cb"}}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json::<Value>().await.unwrap()[0].clone()
+}
+
+async fn upload(h: &Harness, ticket: &Value, data: &[u8]) -> reqwest::Response {
+    let mut form = Form::new();
+    for pair in ticket["fields"].as_array().unwrap() {
+        form = form.text(
+            pair[0].as_str().unwrap().to_owned(),
+            pair[1].as_str().unwrap().to_owned(),
+        );
+    }
+    h.post_form(form.part("file", Part::bytes(data.to_vec()).file_name("cat.png")))
+        .await
+}
+
+#[tokio::test]
+async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
+    let h = Harness::start(WITH_CALLBACK).await;
+    let ticket = ticket(&h, 12).await;
+    let names: Vec<&str> = ticket["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap())
+        .collect();
+    assert!(names.ends_with(&["callback", "x:ticket"]), "{names:?}");
+    let response = upload(&h, &ticket, b"hello world\n").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["etag"],
+        "\"6F5902AC237024BDD0C176CB93063DC4\""
+    );
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["message"], "Recorded by the portal.");
+    assert_eq!(reply["key"], "uploads/cb/cat.png");
+    assert_eq!(reply["etag"], "6F5902AC237024BDD0C176CB93063DC4");
+    assert_eq!(reply["size"], 12);
+    let records = h.state.uploads.records();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key, "uploads/cb/cat.png");
+    assert_eq!(records[0].mime_type, "image/png");
+    let x_ticket = ticket["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == "x:ticket")
+        .unwrap()[1]
+        .clone();
+    assert_eq!(records[0].ticket, x_ticket.as_str().unwrap());
+}
+
+#[tokio::test]
+async fn failed_callback_answers_203_and_keeps_the_object() {
+    // Nothing listens on port 9 (discard) of loopback here.
+    let h = Harness::start(&["--callback-url", "http://127.0.0.1:9/oss/callback"]).await;
+    let ticket = ticket(&h, 3).await;
+    let response = upload(&h, &ticket, b"abc").await;
+    assert_eq!(response.status(), 203);
+    assert!(response.headers().contains_key("etag"));
+    assert_eq!(
+        error_code(&response.text().await.unwrap()),
+        "CallbackFailed"
+    );
+    assert_eq!(
+        std::fs::read(h.object_path("uploads/cb/cat.png")).unwrap(),
+        b"abc"
+    );
+    assert!(h.state.uploads.records().is_empty());
+}
+
+#[tokio::test]
+async fn app_servers_that_answer_badly_fail_the_callback() {
+    // An app server that answers 200 with text, not JSON.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/cb", axum::routing::post(|| async { "ok" }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let h = Harness::start(&["--callback-url", &url]).await;
+    let response = upload(&h, &ticket(&h, 3).await, b"abc").await;
+    assert_eq!(response.status(), 203);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("not valid json"), "{body}");
+}
+
+#[tokio::test]
+async fn an_invalid_callback_parameter_stores_nothing() {
+    let h = Harness::start(&[]).await;
+    let policy = PolicyDocument {
+        expiration: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+        conditions: vec![
+            Condition::exact("bucket", "portal-dev"),
+            Condition::eq("key", "uploads/x.txt"),
+        ],
+    };
+    for bad in [
+        BASE64.encode("{not json"),
+        BASE64.encode(r#"{"callbackUrl":"ftp://x/","callbackBody":"a=1"}"#),
+    ] {
+        let (b64, signature) = h.sign_policy(&policy);
+        let form = Form::new()
+            .text("key", "uploads/x.txt")
+            .text("OSSAccessKeyId", AK)
+            .text("policy", b64)
+            .text("Signature", signature)
+            .text("callback", bad)
+            .part("file", Part::bytes(b"x".to_vec()).file_name("x.txt"));
+        let response = h.post_form(form).await;
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            error_code(&response.text().await.unwrap()),
+            "InvalidArgument"
+        );
+        assert!(h.stored_files().is_empty());
+    }
+}
+
+/// A callback as the embedded bucket would send it, signed with `key_pem`, naming `key_url`.
+async fn send_callback(
+    h: &Harness,
+    body: &str,
+    key_pem: &str,
+    key_url: &str,
+    tamper: bool,
+) -> reqwest::Response {
+    let key = callback::parse_private_key(key_pem).unwrap();
+    let message = callback::string_to_sign("/oss/callback", None, body.as_bytes());
+    let mut authorization = callback::sign(&key, &message);
+    if tamper {
+        authorization = callback::sign(&key, b"something else");
+    }
+    h.http
+        .post(format!("{}/oss/callback", h.portal_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", authorization)
+        .header("x-oss-pub-key-url", BASE64.encode(key_url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_portal_verifies_callbacks_before_recording() {
+    let h = Harness::start(WITH_CALLBACK).await;
+    let pem = std::fs::read_to_string(CALLBACK_KEY).unwrap();
+    let own_key_url = format!("{}?callback-public-key", h.bucket_url);
+    let body =
+        "bucket=portal-dev&object=uploads%2Fa.png&etag=ABC&size=3&mimeType=image%2Fpng&ticket=t1";
+
+    let unsigned = h
+        .http
+        .post(format!("{}/oss/callback", h.portal_url))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    assert_eq!(
+        send_callback(&h, body, &pem, &own_key_url, true)
+            .await
+            .status(),
+        403
+    );
+
+    // A correct signature under a key served from a URL that is not on the allowlist.
+    let (other_pem, other_url) = {
+        let other = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 1024).unwrap();
+        let public = callback::public_key_pem(&other);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/key.pem", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/key.pem",
+            axum::routing::get(move || async move { public }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        (
+            other
+                .to_pkcs1_pem(rsa::pkcs8::LineEnding::LF)
+                .unwrap()
+                .to_string(),
+            url,
+        )
+    };
+    assert_eq!(
+        send_callback(&h, body, &other_pem, &other_url, false)
+            .await
+            .status(),
+        403
+    );
+    assert!(
+        h.state.uploads.records().is_empty(),
+        "nothing recorded from refused callbacks"
+    );
+
+    // The real thing, twice: one record.
+    for _ in 0..2 {
+        let ok = send_callback(&h, body, &pem, &own_key_url, false).await;
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.json::<Value>().await.unwrap()["key"], "uploads/a.png");
+    }
+    assert_eq!(h.state.uploads.records().len(), 1);
+}
+
+#[tokio::test]
+async fn the_bucket_serves_its_callback_public_key() {
+    let h = Harness::start(&[]).await;
+    let pem = h
+        .http
+        .get(format!("{}?callback-public-key", h.bucket_url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let public = callback::parse_public_key(&pem).unwrap();
+    let private =
+        callback::parse_private_key(&std::fs::read_to_string(CALLBACK_KEY).unwrap()).unwrap();
+    assert_eq!(public, private.to_public_key());
+}
