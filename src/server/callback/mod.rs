@@ -203,7 +203,7 @@ mod tests {
         assert!(spec("a=${x:Upper}", None).check().is_err());
         assert!(spec("a=1", Some("text/plain")).check().is_err());
         let mut six = spec("a=1", None);
-        six.callback_url = vec!["http://a/"; 6].join(";");
+        six.callback_url = ["http://a/"; 6].join(";");
         assert!(six.check().is_err());
         let mut ftp = spec("a=1", None);
         ftp.callback_url = "ftp://a/".into();
