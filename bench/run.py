@@ -64,8 +64,7 @@ def table(title, header, rows):
         print("| " + " | ".join(str(c) for c in row) + " |")
 
 
-def bench_signing(duration):
-    rows = []
+def bench_signing(label, duration, rows):
     for connections in (1, 8, 64):
         threads = min(connections, 2)
         result = subprocess.run(
@@ -77,9 +76,7 @@ def bench_signing(duration):
         p50 = re.search(r"\s50%\s+(\S+)", result).group(1)
         p99 = re.search(r"\s99%\s+(\S+)", result).group(1)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-        rows.append((connections, f"{float(rps):,.0f}", p50, p99, errors.group(1) if errors else 0))
-    table("Signing (`/api/sign_uploads`, one file per batch, V1, wrk on loopback)",
-          ["connections", "requests/s", "p50", "p99", "non-2xx"], rows)
+        rows.append((label, connections, f"{float(rps):,.0f}", p50, p99, errors.group(1) if errors else 0))
 
 
 def bench_ingest(pid, work):
@@ -129,28 +126,56 @@ def bench_page_weight():
     table("First load (HTML + JS + WASM + CSS as served)", ["resource", "brotli", "gzip", "uncompressed"], rows)
 
 
+class Portal:
+    """The release binary on loopback with `extra` settings; stopped on exit."""
+
+    def __init__(self, work, extra):
+        env = dict(os.environ, LEPTOS_SITE_ADDR=PORTAL, PORTAL_BUCKET_ADDR=BUCKET,
+                   PORTAL_DATA_DIR=str(work / "data"), LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"),
+                   LEPTOS_OUTPUT_NAME="upload-portal", RUST_LOG="warn",
+                   OSS_ACCESS_KEY_ID="LTAIbench", OSS_ACCESS_KEY_SECRET="bench-secret-0123456789", **extra)
+        self.process = subprocess.Popen([str(ROOT / "target" / "release" / "upload-portal")], env=env,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
+        wait_until_up(f"http://{PORTAL}/")
+        return self.process
+
+    def __exit__(self, *_):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+SIGNERS = [
+    ("V1", {"OSS_SIGNATURE_VERSION": "v1"}),
+    ("V4", {"OSS_SIGNATURE_VERSION": "v4"}),
+    ("V4 + STS", {"OSS_SIGNATURE_VERSION": "v4", "PORTAL_LOCAL_STS_ADDR": "127.0.0.1:9321",
+                  "OSS_STS_ROLE_ARN": "acs:ram::1234567890123456:role/bench"}),
+]
+
+
 def main():
     duration = int(os.environ.get("BENCH_SECONDS", "10"))
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=OUT))
-    env = dict(os.environ, LEPTOS_SITE_ADDR=PORTAL, PORTAL_BUCKET_ADDR=BUCKET, PORTAL_DATA_DIR=str(work / "data"),
-               LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"), LEPTOS_OUTPUT_NAME="upload-portal", RUST_LOG="warn")
-    server = subprocess.Popen([str(ROOT / "target" / "release" / "upload-portal")], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_up(f"http://{PORTAL}/")
         print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-sr'], capture_output=True, text=True).stdout.strip()}")
-        print(f"server RSS idle: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
-        bench_signing(duration)
-        print(f"\nserver RSS after the signing runs: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
-        bench_page_weight()
-        bench_ingest(server.pid, work)
+        rows = []
+        for label, extra in SIGNERS:
+            with Portal(work, extra) as server:
+                if label == "V4":
+                    print(f"server RSS idle: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
+                bench_signing(label, duration, rows)
+                print(f"server RSS after the {label} signing runs: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
+        table("Signing (`/api/sign_uploads`, one file per batch, wrk on loopback)",
+              ["signer", "connections", "requests/s", "p50", "p99", "non-2xx"], rows)
+        with Portal(work, {}) as server:
+            bench_page_weight()
+            bench_ingest(server.pid, work)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -3,6 +3,9 @@ import { expect, test } from '@playwright/test';
 import { md5Hex, objectFile, openPortal, recordedUploads, row, scenarioFiles, sha256, storedKeys } from './portal';
 
 const run = Date.now().toString(36);
+// The same tests run against the embedded bucket and, with PORTAL_TARGET=s3, against Garage,
+// where the bytes are checked through the links (its disk is not ours to read).
+const onEmbeddedBucket = (process.env.PORTAL_TARGET ?? 'local') === 'local';
 
 for (const mode of ['Random name', 'Original name'] as const) {
   test(`uploads four files with "${mode}" into a nested folder`, async ({ page }) => {
@@ -57,13 +60,13 @@ for (const mode of ['Random name', 'Original name'] as const) {
       } else {
         expect(name).toBe(file.name);
       }
-      // The bytes on the bucket's disk are the original bytes...
-      expect(sha256(fs.readFileSync(objectFile(key)))).toBe(sha256(file.buffer));
+      // The bytes on the embedded bucket's disk are the original bytes...
+      if (onEmbeddedBucket) expect(sha256(fs.readFileSync(objectFile(key)))).toBe(sha256(file.buffer));
       // ...and so are the bytes the link serves.
       const served = await page.request.get((await link.getAttribute('href'))!);
       expect(served.status()).toBe(200);
       expect(sha256(await served.body())).toBe(sha256(file.buffer));
-      await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-F]{32}"$/);
+      await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-Fa-f]{32}"$/);
       if (process.env.OSS_CALLBACK_URL) {
         // The portal verified the bucket's callback and its reply reached this row.
         await expect(item.getByText('Recorded by the portal.')).toBeVisible();
@@ -90,6 +93,7 @@ for (const mode of ['Random name', 'Original name'] as const) {
 }
 
 test('a bad folder shows a readable error and uploads nothing', async ({ page }) => {
+  test.skip(!onEmbeddedBucket, 'counts files on the embedded bucket\'s disk');
   await openPortal(page);
   const before = storedKeys();
   await page.getByLabel('Destination folder').fill('../etc');
@@ -118,6 +122,7 @@ test('three photos all named image.jpg keep distinct names', async ({ page }) =>
     `uploads/e2e-${run}/phone/image-2.jpg`,
     `uploads/e2e-${run}/phone/image.jpg`,
   ]);
-  const contents = keys.map((k) => fs.readFileSync(objectFile(k), 'utf8')).sort();
+  const hrefs = await links.evaluateAll((all) => all.map((a) => (a as HTMLAnchorElement).href));
+  const contents = (await Promise.all(hrefs.map(async (href) => (await page.request.get(href)).text()))).sort();
   expect(contents).toEqual(['photo 1', 'photo 2', 'photo 3']);
 });

@@ -32,6 +32,24 @@ pub enum SignatureVersion {
     V4,
 }
 
+/// How an S3 bucket is addressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UrlStyle {
+    /// `https://endpoint/bucket/key`
+    Path,
+    /// `https://bucket.endpoint/key`
+    VirtualHost,
+}
+
+/// Where an S3-compatible store is and how to address it.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    pub endpoint: reqwest::Url,
+    pub url_style: UrlStyle,
+    pub session_token: Option<SecretString>,
+    pub link_ttl: u64,
+}
+
 /// An AccessKey pair. The secret never prints (`SecretString`'s Debug is redacted).
 #[derive(Clone, Debug)]
 pub struct Credentials {
@@ -94,6 +112,21 @@ pub struct Config {
     /// local: also run an STS-compatible endpoint at this address, issuing keys the embedded bucket accepts.
     #[arg(long, env = "PORTAL_LOCAL_STS_ADDR")]
     pub local_sts_addr: Option<SocketAddr>,
+    /// s3: the store's endpoint URL, e.g. http://127.0.0.1:3900 or https://s3.eu-west-1.amazonaws.com.
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// s3: region in the SigV4 credential scope.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// s3: bucket addressing, path (endpoint/bucket/key) or virtual-host (bucket.endpoint/key).
+    #[arg(long, env = "S3_URL_STYLE", value_enum, default_value_t = UrlStyle::Path)]
+    pub s3_url_style: UrlStyle,
+    /// s3: session token for temporary credentials (sent as x-amz-security-token). Never printed.
+    #[arg(long, env = "S3_SESSION_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub s3_session_token: Option<SecretString>,
+    /// s3: how long the presigned links to uploaded objects work, in seconds (at most 7 days).
+    #[arg(long, env = "PORTAL_LINK_TTL", default_value_t = 86400)]
+    pub link_ttl: u64,
     /// Upload callback: the portal's callback URL as the bucket reaches it; unset disables callbacks.
     #[arg(long, env = "OSS_CALLBACK_URL")]
     pub callback_url: Option<String>,
@@ -114,6 +147,9 @@ pub struct Config {
     /// Upload callback: comma-separated public-key URLs (or prefixes ending in /) trusted besides Alibaba's.
     #[arg(long, env = "OSS_CALLBACK_KEY_URLS", value_delimiter = ',')]
     pub callback_key_urls: Vec<String>,
+    /// local: the public-key URL the embedded bucket names in its callbacks [default: <bucket URL>?callback-public-key, where it serves the key].
+    #[arg(long, env = "PORTAL_CALLBACK_PUBLIC_KEY_URL")]
+    pub callback_public_key_url: Option<String>,
     /// local: PEM file of the embedded bucket's callback-signing RSA key [default: generated in the data folder].
     #[arg(long, env = "PORTAL_CALLBACK_KEY_FILE")]
     pub callback_key_file: Option<PathBuf>,
@@ -216,6 +252,8 @@ pub struct LocalBucketSettings {
     pub cors_origins: Vec<String>,
     pub data_dir: PathBuf,
     pub callback_key_file: Option<PathBuf>,
+    /// The public-key URL named in callbacks (`x-oss-pub-key-url`).
+    pub callback_public_key_url: String,
 }
 
 /// The upload callback every ticket asks for, and the key URLs the portal trusts.
@@ -235,6 +273,8 @@ pub struct Settings {
     pub bucket_url: String,
     pub credentials: Credentials,
     pub signature_version: SignatureVersion,
+    /// Set for the s3 target.
+    pub s3: Option<S3Settings>,
     /// Set when uploads end with a callback to the portal.
     pub callback: Option<CallbackSettings>,
     pub upload_log: PathBuf,
@@ -270,6 +310,8 @@ impl Config {
             &mut self.default_folder,
             &mut self.sts_role_arn,
             &mut self.callback_url,
+            &mut self.s3_endpoint,
+            &mut self.callback_public_key_url,
             &mut self.sts_endpoint,
         ] {
             if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
@@ -330,7 +372,15 @@ impl Config {
                     cors_origins,
                     data_dir: self.data_dir.clone(),
                     callback_key_file: self.callback_key_file.clone(),
+                    callback_public_key_url: self
+                        .callback_public_key_url
+                        .clone()
+                        .unwrap_or_else(|| format!("{url}?callback-public-key")),
                 };
+                check_url(
+                    "PORTAL_CALLBACK_PUBLIC_KEY_URL",
+                    &local.callback_public_key_url,
+                )?;
                 let region = self.oss_region.clone().unwrap_or_else(|| "local".into());
                 (bucket, url, Some(local), region)
             }
@@ -376,10 +426,13 @@ impl Config {
                 (bucket, url, None, region)
             }
             TargetKind::S3 => {
-                return Err(config_error(
-                    "PORTAL_TARGET",
-                    "the s3 target is not available in this release; use local or oss",
-                ))
+                let bucket = self
+                    .bucket
+                    .clone()
+                    .ok_or_else(|| config_error("PORTAL_BUCKET", "required for the s3 target"))?;
+                let s3 = self.s3_settings()?;
+                let url = s3_bucket_url(&s3, &bucket);
+                (bucket, url, None, self.s3_region.trim().to_owned())
             }
         };
         check_bucket_name(&bucket)?;
@@ -412,12 +465,31 @@ impl Config {
                 "only the local target runs a local STS endpoint",
             ));
         }
-        let callback = self.callback_settings(&bucket_url)?;
+        let callback = self.callback_settings(local.as_ref())?;
+        if self.target == TargetKind::S3 {
+            if callback.is_some() {
+                return Err(config_error(
+                    "OSS_CALLBACK_URL",
+                    "S3 stores do not perform upload callbacks",
+                ));
+            }
+            if sts.is_some() {
+                return Err(config_error(
+                    "OSS_STS_ROLE_ARN",
+                    "STS AssumeRole is for OSS; give S3 temporary keys with S3_SESSION_TOKEN",
+                ));
+            }
+        }
+        let s3 = match self.target {
+            TargetKind::S3 => Some(self.s3_settings()?),
+            _ => None,
+        };
         let upload_log = self
             .upload_log
             .clone()
             .unwrap_or_else(|| self.data_dir.join("uploads.jsonl"));
         Ok(Settings {
+            s3,
             callback,
             upload_log,
             site_addr: self.site_addr,
@@ -501,7 +573,41 @@ impl Config {
         }))
     }
 
-    fn callback_settings(&self, bucket_url: &str) -> Result<Option<CallbackSettings>, ConfigError> {
+    fn s3_settings(&self) -> Result<S3Settings, ConfigError> {
+        let endpoint = self
+            .s3_endpoint
+            .as_deref()
+            .ok_or_else(|| config_error("S3_ENDPOINT", "required for the s3 target"))?;
+        let endpoint = reqwest::Url::parse(endpoint.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+            .ok_or_else(|| {
+                config_error(
+                    "S3_ENDPOINT",
+                    "must be an http(s) URL such as http://127.0.0.1:3900",
+                )
+            })?;
+        if self.s3_region.trim().is_empty() {
+            return Err(config_error("S3_REGION", "must not be empty"));
+        }
+        if !(60..=7 * 24 * 3600).contains(&self.link_ttl) {
+            return Err(config_error(
+                "PORTAL_LINK_TTL",
+                "must be between 60 seconds and 7 days",
+            ));
+        }
+        Ok(S3Settings {
+            endpoint,
+            url_style: self.s3_url_style,
+            session_token: self.s3_session_token.clone(),
+            link_ttl: self.link_ttl,
+        })
+    }
+
+    fn callback_settings(
+        &self,
+        local: Option<&LocalBucketSettings>,
+    ) -> Result<Option<CallbackSettings>, ConfigError> {
         let Some(url) = self.callback_url.clone() else {
             return Ok(None);
         };
@@ -534,8 +640,8 @@ impl Config {
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty())
             .collect();
-        if self.target == TargetKind::Local {
-            allowed_key_urls.push(format!("{bucket_url}?callback-public-key"));
+        if let Some(local) = local {
+            allowed_key_urls.push(local.callback_public_key_url.clone());
         }
         Ok(Some(CallbackSettings {
             spec,
@@ -596,6 +702,23 @@ impl Config {
             allowed_types,
             policy_ttl: Duration::from_secs(self.policy_ttl),
         })
+    }
+}
+
+/// The form action of an S3 bucket, with a trailing `/`.
+pub fn s3_bucket_url(s3: &S3Settings, bucket: &str) -> String {
+    let endpoint = s3.endpoint.as_str().trim_end_matches('/');
+    match s3.url_style {
+        UrlStyle::Path => format!("{endpoint}/{bucket}/"),
+        UrlStyle::VirtualHost => {
+            let host = s3.endpoint.host_str().unwrap_or_default();
+            let port = s3
+                .endpoint
+                .port()
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
+            format!("{}://{bucket}.{host}{port}/", s3.endpoint.scheme())
+        }
     }
 }
 
@@ -778,7 +901,39 @@ mod tests {
                 ],
                 "OSS_ACCESS_KEY_SECRET",
             ),
-            (&["--target", "s3"], "PORTAL_TARGET"),
+            (&["--target", "s3", "--bucket", "b1b"], "S3_ENDPOINT"),
+            (
+                &["--target", "s3", "--s3-endpoint", "http://s3.local"],
+                "PORTAL_BUCKET",
+            ),
+            (
+                &[
+                    "--target",
+                    "s3",
+                    "--bucket",
+                    "b1b",
+                    "--s3-endpoint",
+                    "s3.local",
+                ],
+                "S3_ENDPOINT",
+            ),
+            (
+                &[
+                    "--target",
+                    "s3",
+                    "--bucket",
+                    "b1b",
+                    "--s3-endpoint",
+                    "http://s3.local",
+                    "--callback-url",
+                    "http://p/cb",
+                    "--access-key-id",
+                    "a",
+                    "--access-key-secret",
+                    "b",
+                ],
+                "OSS_CALLBACK_URL",
+            ),
             (&["--callback-url", "ftp://portal/cb"], "OSS_CALLBACK_URL"),
             (
                 &[
@@ -918,6 +1073,46 @@ mod tests {
             !format!("{settings:?}").contains("shh"),
             "the secret must not print"
         );
+    }
+
+    #[test]
+    fn s3_bucket_urls_follow_the_style() {
+        let path = config(&[
+            "--target",
+            "s3",
+            "--bucket",
+            "photos",
+            "--s3-endpoint",
+            "http://127.0.0.1:3900",
+            "--access-key-id",
+            "GK1",
+            "--access-key-secret",
+            "s",
+        ])
+        .validate()
+        .unwrap();
+        assert_eq!(path.bucket_url, "http://127.0.0.1:3900/photos/");
+        assert_eq!(path.region, "us-east-1");
+        let virtual_host = config(&[
+            "--target",
+            "s3",
+            "--bucket",
+            "photos",
+            "--s3-endpoint",
+            "https://s3.example.com",
+            "--s3-url-style",
+            "virtual-host",
+            "--s3-region",
+            "eu-west-1",
+            "--access-key-id",
+            "AK",
+            "--access-key-secret",
+            "s",
+        ])
+        .validate()
+        .unwrap();
+        assert_eq!(virtual_host.bucket_url, "https://photos.s3.example.com/");
+        assert_eq!(virtual_host.region, "eu-west-1");
     }
 
     #[test]

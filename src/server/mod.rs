@@ -70,7 +70,7 @@ pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Buc
         max_object_size: bucket::MAX_OBJECT_SIZE,
         callback: Some(Arc::new(CallbackSigner::new(
             callback_key(settings, local).await?,
-            format!("{}?callback-public-key", local.public_url),
+            local.callback_public_key_url.clone(),
         ))),
     })))
 }

@@ -9,9 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use super::bucket::encode_key;
-use super::config::{Credentials, Settings, SignatureVersion, TargetKind};
+use super::config::{Credentials, S3Settings, Settings, SignatureVersion, TargetKind, UrlStyle};
 use super::policy::{Condition, PolicyDocument};
-use super::signing::{v1, v4};
+use super::signing::{s3, v1, v4};
 use super::sts::{StsClient, StsError};
 
 /// A bucket the portal signs uploads for.
@@ -23,6 +23,8 @@ pub struct Target {
     credentials: CredentialSource,
     signature_version: SignatureVersion,
     region: String,
+    /// Set for the s3 target.
+    s3: Option<S3Settings>,
     http: reqwest::Client,
 }
 
@@ -89,12 +91,64 @@ impl Target {
             },
             signature_version: settings.signature_version,
             region: settings.region.clone(),
+            s3: settings.s3.clone(),
             http,
         }
     }
 
+    /// The link to a stored object. S3 buckets are private by default, so S3 links are
+    /// presigned GETs (valid PORTAL_LINK_TTL); OSS and the embedded bucket get plain URLs.
     pub fn object_url(&self, key: &str) -> String {
-        format!("{}{}", self.url, encode_key(key))
+        match &self.s3 {
+            None => format!("{}{}", self.url, encode_key(key)),
+            Some(s3) => {
+                let (host, path) = self.s3_host_and_path(s3, key);
+                let key_pair = self.static_s3_key();
+                let query = s3::presign_get_query(&s3::PresignedGet {
+                    access_key_id: &key_pair.access_key_id,
+                    secret: key_pair.secret.expose_secret(),
+                    security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
+                    date_time: &v4::format_date_time(OffsetDateTime::now_utc()),
+                    region: &self.region,
+                    host: &host,
+                    path: &path,
+                    expires_seconds: s3.link_ttl,
+                });
+                format!(
+                    "{}://{host}{}?{query}",
+                    s3.endpoint.scheme(),
+                    s3::uri_encode(&path, true)
+                )
+            }
+        }
+    }
+
+    /// Whether the store can refuse to overwrite (`x-oss-forbid-overwrite`); S3 POST cannot.
+    pub fn guards_overwrites(&self) -> bool {
+        self.s3.is_none()
+    }
+
+    fn static_s3_key(&self) -> &Credentials {
+        match &self.credentials {
+            CredentialSource::Static(credentials) => credentials,
+            CredentialSource::Sts(_) => {
+                unreachable!("the s3 target never uses STS (refused by config)")
+            }
+        }
+    }
+
+    /// The `Host` and the unencoded path of `key` in this S3 bucket.
+    fn s3_host_and_path(&self, s3: &S3Settings, key: &str) -> (String, String) {
+        let host = s3.endpoint.host_str().unwrap_or_default();
+        let port = s3
+            .endpoint
+            .port()
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
+        match s3.url_style {
+            UrlStyle::Path => (format!("{host}{port}"), format!("/{}/{key}", self.bucket)),
+            UrlStyle::VirtualHost => (format!("{}.{host}{port}", self.bucket), format!("/{key}")),
+        }
     }
 
     /// The STS client, when the target signs with temporary credentials.
@@ -120,6 +174,9 @@ impl Target {
         let encode = |policy: &PolicyDocument| {
             base64::engine::general_purpose::STANDARD.encode(policy.to_json().as_bytes())
         };
+        if let Some(s3) = &self.s3 {
+            return Ok(self.sign_s3_post(s3, &key.credentials, conditions, expires, now, encode));
+        }
         let secret = key.credentials.secret.expose_secret();
         let access_key_id = &key.credentials.access_key_id;
         let token = key
@@ -179,9 +236,53 @@ impl Target {
         Ok(fields)
     }
 
+    /// SigV4 POST: every field the form sends is covered by a condition, as S3 requires.
+    fn sign_s3_post(
+        &self,
+        s3: &S3Settings,
+        credentials: &Credentials,
+        mut conditions: Vec<Condition>,
+        expires: OffsetDateTime,
+        now: OffsetDateTime,
+        encode: impl Fn(&PolicyDocument) -> String,
+    ) -> Vec<(String, String)> {
+        let date_time = v4::format_date_time(now);
+        let date = &date_time[..8];
+        let mut pinned = vec![
+            ("x-amz-algorithm", s3::ALGORITHM.to_owned()),
+            (
+                "x-amz-credential",
+                s3::credential(&credentials.access_key_id, date, &self.region),
+            ),
+            ("x-amz-date", date_time.clone()),
+        ];
+        if let Some(token) = &s3.session_token {
+            pinned.push(("x-amz-security-token", token.expose_secret().to_owned()));
+        }
+        let at = after_bucket(&conditions);
+        conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
+        let policy = encode(&PolicyDocument {
+            expiration: expires,
+            conditions,
+        });
+        let signature = s3::post_signature(
+            credentials.secret.expose_secret(),
+            date,
+            &self.region,
+            &policy,
+        );
+        let mut fields = vec![("policy".to_owned(), policy)];
+        fields.extend(pinned.into_iter().map(|(f, v)| (f.to_owned(), v)));
+        fields.push(("x-amz-signature".to_owned(), signature));
+        fields
+    }
+
     /// Whether `key` exists, by a HEAD signed with a V1 header signature.
     pub async fn object_exists(&self, key: &str) -> Result<bool, TargetError> {
         let now = OffsetDateTime::now_utc();
+        if let Some(s3) = &self.s3 {
+            return self.s3_object_exists(s3, key, now).await;
+        }
         let signing = self.credentials.current(now).await?;
         let token = signing.security_token.as_ref().map(|t| t.expose_secret());
         let date = v1::http_date(now);
@@ -209,6 +310,63 @@ impl Target {
             .header("authorization", authorization);
         if let Some(token) = token {
             head = head.header("x-oss-security-token", token);
+        }
+        let response = head.send().await?;
+        match response.status().as_u16() {
+            200 => Ok(true),
+            404 => Ok(false),
+            other => Err(TargetError::Status(other)),
+        }
+    }
+}
+
+impl Target {
+    /// HEAD with a SigV4 header signature.
+    async fn s3_object_exists(
+        &self,
+        s3: &S3Settings,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<bool, TargetError> {
+        let (host, path) = self.s3_host_and_path(s3, key);
+        let date_time = v4::format_date_time(now);
+        let mut headers = vec![
+            ("host".to_owned(), host.clone()),
+            (
+                "x-amz-content-sha256".to_owned(),
+                s3::EMPTY_SHA256.to_owned(),
+            ),
+            ("x-amz-date".to_owned(), date_time.clone()),
+        ];
+        if let Some(token) = &s3.session_token {
+            headers.push((
+                "x-amz-security-token".to_owned(),
+                token.expose_secret().to_owned(),
+            ));
+        }
+        let request = s3::CanonicalRequest {
+            method: "HEAD",
+            path: &path,
+            query: vec![],
+            headers: headers.clone(),
+            payload_hash: s3::EMPTY_SHA256,
+        };
+        let credentials = self.static_s3_key();
+        let authorization = s3::authorization(
+            &credentials.access_key_id,
+            credentials.secret.expose_secret(),
+            &date_time,
+            &self.region,
+            &request,
+        );
+        let url = format!(
+            "{}://{host}{}",
+            s3.endpoint.scheme(),
+            s3::uri_encode(&path, true)
+        );
+        let mut head = self.http.head(url).header("authorization", authorization);
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            head = head.header(name.as_str(), value.as_str());
         }
         let response = head.send().await?;
         match response.status().as_u16() {

@@ -193,9 +193,11 @@ async fn ticket(
             max: size,
         },
         Condition::eq("success_action_status", "200"),
-        Condition::eq("x-oss-forbid-overwrite", "true"),
         Condition::eq("content-type", &content_type),
     ];
+    if target.guards_overwrites() {
+        conditions.push(Condition::eq("x-oss-forbid-overwrite", "true"));
+    }
     // The callback and its ticket id are pinned, so the bucket calls the portal, not elsewhere.
     let callback_fields = callback.map(|spec| {
         [
@@ -218,11 +220,11 @@ async fn ticket(
             PortalError::Unavailable
         })?;
     fields.extend(signed);
-    fields.extend([
-        ("success_action_status".to_owned(), "200".to_owned()),
-        ("x-oss-forbid-overwrite".to_owned(), "true".to_owned()),
-        ("Content-Type".to_owned(), content_type),
-    ]);
+    fields.push(("success_action_status".to_owned(), "200".to_owned()));
+    if target.guards_overwrites() {
+        fields.push(("x-oss-forbid-overwrite".to_owned(), "true".to_owned()));
+    }
+    fields.push(("Content-Type".to_owned(), content_type));
     fields.extend(callback_fields.into_iter().flatten());
     Ok(UploadTicket {
         object_url: target.object_url(&key),

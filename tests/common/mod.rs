@@ -82,12 +82,13 @@ impl Harness {
             .collect();
         args.extend(extra.iter().map(String::as_str));
         let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
-        let bucket = server::local_bucket(&settings).await.unwrap().unwrap();
-        let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
-        tokio::spawn(async move { axum::serve(sts_listener, local_sts::router(sts)).await });
-        tokio::spawn(
-            async move { axum::serve(bucket_listener, server::bucket_router(bucket)).await },
-        );
+        // Other targets (s3 against Garage) have no embedded bucket to start.
+        if let Some(bucket) = server::local_bucket(&settings).await.unwrap() {
+            let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
+            tokio::spawn(async move { axum::serve(sts_listener, local_sts::router(sts)).await });
+            let app = server::bucket_router(bucket);
+            tokio::spawn(async move { axum::serve(bucket_listener, app).await });
+        }
         let leptos_options = leptos::config::LeptosOptions::builder()
             .output_name("upload-portal")
             .site_addr(portal_listener.local_addr().unwrap())

@@ -2,6 +2,7 @@
 //! is tested against the official SDKs' vectors in `../shared/oss-vectors.json`.
 
 pub mod callback;
+pub mod s3;
 pub mod sts;
 pub mod v1;
 pub mod v4;

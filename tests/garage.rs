@@ -1,0 +1,230 @@
+//! The s3 target against Garage 2.5.0, a real S3-compatible store: scripts/test.sh starts it
+//! (scripts/garage.sh) and runs these with `--ignored`; they need its GARAGE_* variables.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::Harness;
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+use upload_portal::server::policy::Condition;
+
+fn env(name: &str) -> String {
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name} is not set: run these through scripts/test.sh"))
+}
+
+async fn portal() -> Harness {
+    let (endpoint, region, bucket, key, secret) = (
+        env("GARAGE_S3_ENDPOINT"),
+        env("GARAGE_REGION"),
+        env("GARAGE_BUCKET"),
+        env("GARAGE_KEY_ID"),
+        env("GARAGE_SECRET"),
+    );
+    Harness::start(&[
+        "--target",
+        "s3",
+        "--s3-endpoint",
+        &endpoint,
+        "--s3-region",
+        &region,
+        "--bucket",
+        &bucket,
+        "--access-key-id",
+        &key,
+        "--access-key-secret",
+        &secret,
+    ])
+    .await
+}
+
+async fn sign(h: &Harness, name: &str, size: u64, naming: &str, folder: &str) -> Value {
+    let response = h
+        .call(
+            "sign_uploads",
+            json!({"batch": {"files": [{"name": name, "size": size, "content_type": "application/octet-stream"}], "naming": naming, "folder": folder}}),
+        )
+        .await;
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    body[0].clone()
+}
+
+fn form(ticket: &Value, replace: Option<(&str, String)>, data: &[u8]) -> Form {
+    let mut form = Form::new();
+    for pair in ticket["fields"].as_array().unwrap() {
+        let name = pair[0].as_str().unwrap().to_owned();
+        let mut value = pair[1].as_str().unwrap().to_owned();
+        if let Some((field, replacement)) = &replace {
+            if name == *field {
+                value = replacement.clone();
+            }
+        }
+        form = form.text(name, value);
+    }
+    form.part("file", Part::bytes(data.to_vec()).file_name("upload.bin"))
+}
+
+async fn post(h: &Harness, ticket: &Value, form: Form) -> reqwest::Response {
+    h.http
+        .post(ticket["url"].as_str().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+#[ignore = "needs Garage: scripts/test.sh runs it"]
+async fn garage_accepts_server_signed_posts_and_serves_them_back() {
+    let h = portal().await;
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
+    let ticket = sign(
+        &h,
+        "data.bin",
+        data.len() as u64,
+        "random",
+        "uploads/garage",
+    )
+    .await;
+    let names: Vec<&str> = ticket["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "key",
+            "policy",
+            "x-amz-algorithm",
+            "x-amz-credential",
+            "x-amz-date",
+            "x-amz-signature",
+            "success_action_status",
+            "Content-Type"
+        ]
+    );
+    let response = post(&h, &ticket, form(&ticket, None, &data)).await;
+    let status = response.status();
+    assert_eq!(status, 200, "{}", response.text().await.unwrap());
+    // The link is a presigned GET: the private bucket serves the same bytes through it.
+    let link = ticket["object_url"].as_str().unwrap();
+    assert!(link.contains("X-Amz-Signature="), "{link}");
+    let served = h.http.get(link).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), data.as_slice());
+    let unsigned = link.split('?').next().unwrap();
+    assert_eq!(h.http.get(unsigned).send().await.unwrap().status(), 403);
+}
+
+#[tokio::test]
+#[ignore = "needs Garage: scripts/test.sh runs it"]
+async fn garage_rejects_tampered_expired_and_out_of_range_forms() {
+    let h = portal().await;
+    let ticket = sign(&h, "a.bin", 4, "random", "uploads/garage").await;
+    // Another key in the form than the policy allows.
+    let moved = post(
+        &h,
+        &ticket,
+        form(
+            &ticket,
+            Some(("key", "uploads/elsewhere.bin".into())),
+            b"abcd",
+        ),
+    )
+    .await;
+    assert!(moved.status().is_client_error(), "{}", moved.status());
+    // A policy re-encoded with a wider size range, under the old signature.
+    let policy = ticket["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f[0] == "policy")
+        .unwrap()[1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::STANDARD;
+    let json = String::from_utf8(engine.decode(&policy).unwrap()).unwrap();
+    let wider = engine.encode(json.replace(
+        "[\"content-length-range\",4,4]",
+        "[\"content-length-range\",0,99999]",
+    ));
+    assert_ne!(wider, policy);
+    let tampered = post(
+        &h,
+        &ticket,
+        form(&ticket, Some(("policy", wider)), b"abcdefgh"),
+    )
+    .await;
+    assert_eq!(tampered.status(), 403);
+    // The right form with the wrong number of bytes.
+    let too_big = post(&h, &ticket, form(&ticket, None, b"abcdefgh")).await;
+    assert!(too_big.status().is_client_error(), "{}", too_big.status());
+    // A policy that expired a minute ago, signed by the target itself.
+    let now = time::OffsetDateTime::now_utc();
+    let conditions = vec![
+        Condition::exact("bucket", &env("GARAGE_BUCKET")),
+        Condition::eq("key", "uploads/garage/expired.bin"),
+        Condition::ContentLengthRange { min: 0, max: 10 },
+    ];
+    let fields = h
+        .state
+        .target
+        .sign_post(conditions, now - time::Duration::minutes(1), now)
+        .await
+        .unwrap();
+    let mut expired = Form::new().text("key", "uploads/garage/expired.bin");
+    for (name, value) in fields {
+        expired = expired.text(name, value);
+    }
+    let expired = expired.part("file", Part::bytes(b"x".to_vec()).file_name("x"));
+    let response = h
+        .http
+        .post(h.state.target.url.as_str())
+        .multipart(expired)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error(), "{}", response.status());
+    // None of these stored anything: the keys are free.
+    assert!(!h
+        .state
+        .target
+        .object_exists("uploads/elsewhere.bin")
+        .await
+        .unwrap());
+    assert!(!h
+        .state
+        .target
+        .object_exists(ticket["key"].as_str().unwrap())
+        .await
+        .unwrap());
+    assert!(!h
+        .state
+        .target
+        .object_exists("uploads/garage/expired.bin")
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+#[ignore = "needs Garage: scripts/test.sh runs it"]
+async fn original_names_check_garage_before_naming() {
+    let h = portal().await;
+    let folder = format!("uploads/garage-{}", uuid::Uuid::new_v4().simple());
+    let first = sign(&h, "report.pdf", 3, "original", &folder).await;
+    assert_eq!(
+        post(&h, &first, form(&first, None, b"one")).await.status(),
+        200
+    );
+    // A signed HEAD finds it, so the next one is numbered.
+    let second = sign(&h, "report.pdf", 3, "original", &folder).await;
+    assert_eq!(first["key"], format!("{folder}/report.pdf"));
+    assert_eq!(second["key"], format!("{folder}/report-1.pdf"));
+}
