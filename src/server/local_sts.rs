@@ -26,9 +26,6 @@ pub struct LocalSts {
     pub keys: Arc<KeyRing>,
     /// Nonces seen within the skew window, to refuse replays.
     nonces: Mutex<HashMap<String, OffsetDateTime>>,
-    /// When set, every credential lives this long whatever DurationSeconds says (tests use it
-    /// to make credentials expire quickly).
-    pub fixed_lifetime: Option<time::Duration>,
 }
 
 impl LocalSts {
@@ -36,7 +33,6 @@ impl LocalSts {
         LocalSts {
             keys,
             nonces: Mutex::new(HashMap::new()),
-            fixed_lifetime: None,
         }
     }
 }
@@ -229,10 +225,7 @@ fn issue(
             )
         })?;
     }
-    let lifetime = sts
-        .fixed_lifetime
-        .unwrap_or(time::Duration::seconds(duration));
-    let issued = sts.keys.issue(lifetime, now);
+    let issued = sts.keys.issue(time::Duration::seconds(duration), now);
     let expiration = issued
         .expiration
         .format(&Rfc3339)

@@ -40,7 +40,9 @@ pub struct StsClient {
     /// so every policy expires before the key that signed it).
     refresh_margin: time::Duration,
     http: reqwest::Client,
-    cache: tokio::sync::Mutex<Option<TemporaryCredentials>>,
+    cache: tokio::sync::RwLock<Option<TemporaryCredentials>>,
+    /// Held while one caller refreshes; the others wait for it and then read its result.
+    refresh: tokio::sync::Mutex<()>,
     calls: AtomicU64,
 }
 
@@ -72,7 +74,8 @@ impl StsClient {
             base,
             refresh_margin,
             http,
-            cache: tokio::sync::Mutex::new(None),
+            cache: tokio::sync::RwLock::new(None),
+            refresh: tokio::sync::Mutex::new(()),
             calls: AtomicU64::new(0),
         }
     }
@@ -84,11 +87,13 @@ impl StsClient {
 
     /// Valid temporary credentials as of `now`, from the cache or a fresh AssumeRole.
     pub async fn credentials(&self, now: OffsetDateTime) -> Result<TemporaryCredentials, StsError> {
-        let mut cache = self.cache.lock().await;
-        if let Some(cached) = cache.as_ref() {
-            if cached.expiration - now > self.refresh_margin {
-                return Ok(cached.clone());
-            }
+        if let Some(cached) = self.fresh_cached(now).await {
+            return Ok(cached);
+        }
+        let _refreshing = self.refresh.lock().await;
+        // Whoever refreshed while this caller waited has left fresh credentials behind.
+        if let Some(cached) = self.fresh_cached(now).await {
+            return Ok(cached);
         }
         let fresh = self.assume_role().await?;
         tracing::info!(
@@ -96,8 +101,16 @@ impl StsClient {
             expiration = %fresh.expiration,
             "STS issued temporary credentials"
         );
-        *cache = Some(fresh.clone());
+        *self.cache.write().await = Some(fresh.clone());
         Ok(fresh)
+    }
+
+    async fn fresh_cached(&self, now: OffsetDateTime) -> Option<TemporaryCredentials> {
+        let cache = self.cache.read().await;
+        cache
+            .as_ref()
+            .filter(|c| c.expiration - now > self.refresh_margin)
+            .cloned()
     }
 
     async fn assume_role(&self) -> Result<TemporaryCredentials, StsError> {

@@ -138,12 +138,21 @@ async fn upload(job: Job) -> bool {
     .await;
     match outcome {
         Ok(reply) if (200..300).contains(&reply.status) => {
+            // 203 is OSS's "stored, but the upload callback failed": the object is there.
+            let note = if reply.status == 203 {
+                let (_, message) = xhr::error_code_and_message(&reply.body);
+                Some(format!(
+                    "Stored, but the portal was not notified: {message}"
+                ))
+            } else {
+                xhr::callback_message(&reply.body)
+            };
             row.progress.set(100);
             row.status.set(RowStatus::Done {
                 key: ticket.key,
                 url: ticket.object_url,
                 etag: reply.etag,
-                note: xhr::callback_message(&reply.body),
+                note,
             });
             true
         }
