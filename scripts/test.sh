@@ -33,7 +33,7 @@ export OSS_ACCESS_KEY_ID=LTAItestrun$RANDOM
 export OSS_ACCESS_KEY_SECRET="secret-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 export RUST_LOG=debug
 set +e
-cargo leptos end-to-end --release 2>&1 | tee "$work/e2e.log"
+cargo leptos end-to-end --release --precompress 2>&1 | tee "$work/e2e.log"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then

@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
 use crate::components::upload_page::UploadPage;
+use crate::components::uploaded_page::UploadedPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -14,6 +15,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // Lets CSS show the full uploader only where scripts run (no flash of the
+                // plain fallback form); without JavaScript the plain form shows instead.
+                <script>"document.documentElement.classList.add('js')"</script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -35,6 +39,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p>"Page not found."</p> }>
                     // Async: the whole form is in the first HTML, no streaming placeholders.
                     <Route path=StaticSegment("") view=UploadPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("uploaded") view=UploadedPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

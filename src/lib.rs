@@ -1,5 +1,7 @@
 //! Upload Portal: the browser uploads straight to object storage with policies the server signs.
 //! `app`/`components` are the page, `api` the server fns, `server` everything server-only.
+// The page's view types nest deeply (tachys builds them at compile time).
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod app;

@@ -56,6 +56,50 @@ pub struct PortalSettings {
     pub parallel_uploads: u32,
     /// Allowed MIME types (`image/*` style patterns allowed); empty means any type.
     pub allowed_types: Vec<String>,
+    /// What kind of browser asked, from its User-Agent (decided once, on the server, so the
+    /// server's HTML and the hydrated page agree).
+    pub client: ClientKind,
+    /// A plain form that uploads one file without JavaScript.
+    pub fallback: UploadTicket,
+}
+
+/// The browsers the page adapts to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientKind {
+    #[default]
+    Desktop,
+    Mobile,
+    /// WeChat's in-app browser on Android: `multiple` hides the camera, so it gets a separate
+    /// "Take photo" control.
+    WeChatAndroid,
+    /// WeChat's in-app browser on iOS (or elsewhere).
+    WeChatOther,
+}
+
+impl ClientKind {
+    pub fn from_user_agent(user_agent: &str) -> Self {
+        let android = user_agent.contains("Android");
+        if user_agent.contains("MicroMessenger") {
+            return if android {
+                ClientKind::WeChatAndroid
+            } else {
+                ClientKind::WeChatOther
+            };
+        }
+        let mobile = android
+            || ["iPhone", "iPad", "iPod", "Mobile"]
+                .iter()
+                .any(|m| user_agent.contains(m));
+        if mobile {
+            ClientKind::Mobile
+        } else {
+            ClientKind::Desktop
+        }
+    }
+
+    pub fn is_wechat(self) -> bool {
+        matches!(self, ClientKind::WeChatAndroid | ClientKind::WeChatOther)
+    }
 }
 
 /// The one error that crosses the wire. Every message is safe to show to the user.
@@ -129,6 +173,26 @@ mod tests {
         assert_eq!(format_size(5 * 1024 * 1024), "5.2 MB");
         assert_eq!(format_size(999_999), "1.0 MB");
         assert_eq!(format_size(1_000_000_000), "1.0 GB");
+    }
+
+    #[test]
+    fn clients_are_told_apart_by_user_agent() {
+        let wechat_android = "Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/111.0.5563.116 Mobile Safari/537.36 XWEB/5235 MMWEBSDK/20230805 MMWEBID/2651 MicroMessenger/8.0.42.2460(0x28002A3B) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64";
+        let wechat_ios = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.42(0x18002a2b) NetType/WIFI Language/zh_CN";
+        let safari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        let desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+        assert_eq!(
+            ClientKind::from_user_agent(wechat_android),
+            ClientKind::WeChatAndroid
+        );
+        assert_eq!(
+            ClientKind::from_user_agent(wechat_ios),
+            ClientKind::WeChatOther
+        );
+        assert_eq!(ClientKind::from_user_agent(safari), ClientKind::Mobile);
+        assert_eq!(ClientKind::from_user_agent(desktop), ClientKind::Desktop);
+        assert_eq!(ClientKind::from_user_agent(""), ClientKind::Desktop);
+        assert!(ClientKind::WeChatOther.is_wechat() && !ClientKind::Mobile.is_wechat());
     }
 
     #[test]

@@ -283,3 +283,142 @@ async fn the_page_is_complete_html_without_secrets() {
     );
     assert!(!settings.contains(SK));
 }
+
+/// The hidden inputs and action of the page's no-JavaScript form.
+fn fallback_form(html: &str) -> (String, Vec<(String, String)>) {
+    let unescape = |s: &str| {
+        s.replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let class_at = html
+        .find("class=\"uploader fallback\"")
+        .expect("the fallback form");
+    let form = &html[html[..class_at].rfind("<form").unwrap()..];
+    let action = form
+        .split("action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let fields = form
+        .split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|rest| {
+            let name = rest.split('"').next().unwrap();
+            let value = rest
+                .split("value=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            (unescape(name), unescape(value))
+        })
+        .collect();
+    (unescape(action), fields)
+}
+
+#[tokio::test]
+async fn the_page_uploads_without_javascript() {
+    let h = Harness::start(&["--public-url", "http://{portal}"]).await;
+    let html = h
+        .http
+        .get(&h.portal_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<label for=\"fallback-file\">File to upload</label>"),
+        "{html}"
+    );
+    let (action, fields) = fallback_form(&html);
+    assert_eq!(action, h.bucket_url);
+    let mut form = Form::new();
+    for (name, value) in &fields {
+        form = form.text(name.clone(), value.clone());
+    }
+    let form = form.part(
+        "file",
+        Part::bytes(b"no script".to_vec()).file_name("notes 1.txt"),
+    );
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = no_redirects
+        .post(&action)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!(
+            "{}/uploaded?bucket=portal-dev&key=uploads%2F",
+            h.portal_url
+        )),
+        "{location}"
+    );
+    let key = fields
+        .iter()
+        .find(|(n, _)| n == "key")
+        .unwrap()
+        .1
+        .replace("${filename}", "notes 1.txt");
+    assert_eq!(std::fs::read(h.object_path(&key)).unwrap(), b"no script");
+    let result = h
+        .http
+        .get(&location)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(result.contains("<h2>Uploaded</h2>"), "{result}");
+    assert!(result.contains(&format!(">{key}</a>")), "{result}");
+
+    // The same form cannot put a file elsewhere, nor be replayed onto the same name.
+    let mut moved = Form::new();
+    for (name, value) in &fields {
+        let value = if name == "key" {
+            "uploads/elsewhere/${filename}".to_owned()
+        } else {
+            value.clone()
+        };
+        moved = moved.text(name.clone(), value);
+    }
+    let moved = moved.part("file", Part::bytes(b"x".to_vec()).file_name("x.txt"));
+    assert_eq!(
+        no_redirects
+            .post(&action)
+            .multipart(moved)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let outside = h
+        .http
+        .get(format!(
+            "{}/uploaded?key=..%2Fetc%2Fpasswd&etag=x",
+            h.portal_url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(outside
+        .text()
+        .await
+        .unwrap()
+        .contains("That is not an upload of this portal."));
+}

@@ -35,7 +35,7 @@ for (const mode of ['Random name', 'Original name'] as const) {
     });
 
     await page.getByLabel(mode).check();
-    const folder = `uploads/e2e-${run}/${mode === 'Random name' ? 'random' : 'original'}//nested/deeper`;
+    const folder = `uploads/e2e-${run}-${test.info().project.name}/${mode === 'Random name' ? 'random' : 'original'}//nested/deeper`;
     await page.getByLabel('Destination folder').fill(folder);
     await page.getByLabel('Files').setInputFiles(files);
     for (const file of files) {
@@ -110,18 +110,15 @@ test('a bad folder shows a readable error and uploads nothing', async ({ page })
 test('three photos all named image.jpg keep distinct names', async ({ page }) => {
   await openPortal(page);
   await page.getByLabel('Original name').check();
-  await page.getByLabel('Destination folder').fill(`uploads/e2e-${run}/phone`);
+  const phone = `uploads/e2e-${run}-${test.info().project.name}/phone`;
+  await page.getByLabel('Destination folder').fill(phone);
   const photos = [1, 2, 3].map((i) => ({ name: 'image.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
   await page.getByLabel('Files').setInputFiles(photos);
   await page.getByRole('button', { name: 'Upload' }).click();
   const links = page.getByRole('listitem').getByRole('link');
   await expect(links).toHaveCount(3, { timeout: 30_000 });
   const keys = (await links.allTextContents()).map((k) => k.trim()).sort();
-  expect(keys).toEqual([
-    `uploads/e2e-${run}/phone/image-1.jpg`,
-    `uploads/e2e-${run}/phone/image-2.jpg`,
-    `uploads/e2e-${run}/phone/image.jpg`,
-  ]);
+  expect(keys).toEqual([`${phone}/image-1.jpg`, `${phone}/image-2.jpg`, `${phone}/image.jpg`]);
   const hrefs = await links.evaluateAll((all) => all.map((a) => (a as HTMLAnchorElement).href));
   const contents = (await Promise.all(hrefs.map(async (href) => (await page.request.get(href)).text()))).sort();
   expect(contents).toEqual(['photo 1', 'photo 2', 'photo 3']);

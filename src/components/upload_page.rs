@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::get_portal_settings;
+use crate::components::fallback_form::FallbackForm;
 use crate::components::uploader::Uploader;
 
 /// The page at `/`: a short explanation and the uploader, configured by the server's rules.
@@ -17,7 +18,21 @@ pub fn UploadPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
-                    Ok(settings) => view! { <Uploader settings /> }.into_any(),
+                    Ok(settings) => {
+                        let fallback = settings.fallback.clone();
+                        let max = settings.max_file_size;
+                        view! {
+                            // The shell marks <html class="js"> before the body renders: with
+                            // JavaScript the full uploader shows, without it the plain form.
+                            <div class="with-js">
+                                <Uploader settings />
+                            </div>
+                            <div class="without-js">
+                                <FallbackForm ticket=fallback max_file_size=max />
+                            </div>
+                        }
+                            .into_any()
+                    }
                     Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
                 }
             })}

@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
-use crate::components::upload_list::{UploadList, UploadRow};
+use crate::components::upload_list::{RowStatus, UploadList, UploadRow};
 use crate::model::{NamingMode, PortalSettings};
 
 /// The upload form and its list. Files picked are listed as queued; "Upload" asks the server to
@@ -18,6 +18,8 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     // Until the WASM runs, the button cannot work: keep it disabled so nobody clicks in vain.
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
+    #[cfg(feature = "hydrate")]
+    crate::upload::keep_alive_while(busy);
 
     #[cfg(feature = "hydrate")]
     let shelf = StoredValue::new_local(std::collections::HashMap::<u32, web_sys::File>::new());
@@ -76,7 +78,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     );
     view! {
         <form class="uploader" on:submit=on_upload>
-            <FilePicker on_pick />
+            <FilePicker client=settings.client allowed_types=settings.allowed_types.clone() on_pick />
             <p class="limits">{limits}</p>
             <NamingChoice naming />
             <FolderField folder root=settings.upload_root.clone() />
@@ -87,6 +89,36 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
                 {move || error.get().unwrap_or_default()}
             </p>
         </form>
+        <p class="summary" role="status" aria-live="polite">
+            {move || summary(&rows.get())}
+        </p>
         <UploadList rows />
+    }
+}
+
+/// One sentence on the batch, announced politely to screen readers as it changes.
+fn summary(rows: &[UploadRow]) -> String {
+    let statuses: Vec<RowStatus> = rows.iter().map(|r| r.status.get()).collect();
+    let count = |f: fn(&RowStatus) -> bool| statuses.iter().filter(|s| f(s)).count();
+    let total = statuses.len();
+    let done = count(|s| matches!(s, RowStatus::Done { .. }));
+    let failed = count(|s| matches!(s, RowStatus::Failed(_)));
+    let uploading = count(|s| matches!(s, RowStatus::Uploading));
+    let files = |n: usize| {
+        if n == 1 {
+            "1 file".to_owned()
+        } else {
+            format!("{n} files")
+        }
+    };
+    match (total, uploading) {
+        (0, _) => String::new(),
+        (1, 0) if done == 1 => "The file is uploaded.".to_owned(),
+        (_, 0) if done == total => format!("All {total} files uploaded."),
+        (_, 0) if done + failed == total => {
+            format!("{done} of {} uploaded, {failed} failed.", files(total))
+        }
+        (_, 0) => format!("{} waiting to upload.", files(total - done - failed)),
+        _ => format!("Uploading: {done} of {} done.", files(total)),
     }
 }

@@ -235,6 +235,8 @@ fn config_error(variable: &'static str, problem: impl Into<String>) -> ConfigErr
 /// The rules every signed upload follows.
 #[derive(Clone, Debug)]
 pub struct UploadRules {
+    /// The portal's URL as browsers reach it, without a trailing `/`.
+    pub portal_url: String,
     pub upload_root: String,
     pub default_folder: String,
     pub max_file_size: u64,
@@ -341,7 +343,10 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.site_addr));
         check_url("PORTAL_PUBLIC_URL", &public_url)?;
-        let rules = self.upload_rules()?;
+        let rules = UploadRules {
+            portal_url: public_url.trim_end_matches('/').to_owned(),
+            ..self.upload_rules()?
+        };
         let (bucket, bucket_url, local, region) = match self.target {
             TargetKind::Local => {
                 let bucket = self.bucket.clone().unwrap_or_else(|| "portal-dev".into());
@@ -694,6 +699,7 @@ impl Config {
             ));
         }
         Ok(UploadRules {
+            portal_url: String::new(),
             upload_root,
             default_folder,
             max_file_size: self.max_file_size,

@@ -76,6 +76,58 @@ pub async fn sign_batch(
     Ok(tickets)
 }
 
+/// The no-JavaScript form: one file of any allowed size into the default folder, named
+/// `<random>-<the file's own name>` (OSS and S3 expand `${filename}` after checking the policy),
+/// then redirected to the portal's result page.
+pub async fn sign_fallback(
+    rules: &UploadRules,
+    target: &Target,
+    now: OffsetDateTime,
+) -> Result<UploadTicket, PortalError> {
+    let prefix = format!(
+        "{}{}-",
+        rules.default_folder,
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    let redirect = format!("{}/uploaded", rules.portal_url);
+    let mut conditions = vec![
+        Condition::exact("bucket", &target.bucket),
+        Condition::StartsWith {
+            field: "key".into(),
+            prefix: prefix.clone(),
+        },
+        Condition::ContentLengthRange {
+            min: 0,
+            max: rules.max_file_size,
+        },
+        Condition::eq("success_action_redirect", &redirect),
+    ];
+    if target.guards_overwrites() {
+        conditions.push(Condition::eq("x-oss-forbid-overwrite", "true"));
+    }
+    let expires = now + rules.policy_ttl;
+    let signed = target
+        .sign_post(conditions, expires, now)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "signing the fallback form failed");
+            PortalError::Unavailable
+        })?;
+    let mut fields = vec![("key".to_owned(), format!("{prefix}${{filename}}"))];
+    fields.extend(signed);
+    fields.push(("success_action_redirect".to_owned(), redirect));
+    if target.guards_overwrites() {
+        fields.push(("x-oss-forbid-overwrite".to_owned(), "true".to_owned()));
+    }
+    Ok(UploadTicket {
+        object_url: String::new(),
+        url: target.url.clone(),
+        key: prefix,
+        fields,
+        expires_at: expires.unix_timestamp(),
+    })
+}
+
 /// Checks one file's description; returns the content type the object will get.
 fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalError> {
     let invalid = |m: String| PortalError::Invalid(m);
@@ -247,6 +299,7 @@ mod tests {
             max_files: 3,
             parallel_uploads: 3,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            portal_url: "http://portal.test".into(),
             policy_ttl: std::time::Duration::from_secs(300),
         }
     }

@@ -2,10 +2,14 @@
 //! with XHR (for upload progress), a few at a time. The pure parts build on both sides.
 
 #[cfg(feature = "hydrate")]
+mod keep_alive;
+#[cfg(feature = "hydrate")]
 mod queue;
 #[cfg(feature = "hydrate")]
 mod xhr;
 
+#[cfg(feature = "hydrate")]
+pub use keep_alive::keep_alive_while;
 #[cfg(feature = "hydrate")]
 pub use queue::{start, Start};
 
