@@ -50,6 +50,17 @@ pub struct S3Settings {
     pub link_ttl: u64,
 }
 
+impl S3Settings {
+    /// The endpoint's `host[:port]`.
+    pub fn authority(&self) -> String {
+        let host = self.endpoint.host_str().unwrap_or_default();
+        match self.endpoint.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        }
+    }
+}
+
 /// An AccessKey pair. The secret never prints (`SecretString`'s Debug is redacted).
 #[derive(Clone, Debug)]
 pub struct Credentials {
@@ -716,15 +727,7 @@ pub fn s3_bucket_url(s3: &S3Settings, bucket: &str) -> String {
     let endpoint = s3.endpoint.as_str().trim_end_matches('/');
     match s3.url_style {
         UrlStyle::Path => format!("{endpoint}/{bucket}/"),
-        UrlStyle::VirtualHost => {
-            let host = s3.endpoint.host_str().unwrap_or_default();
-            let port = s3
-                .endpoint
-                .port()
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default();
-            format!("{}://{bucket}.{host}{port}/", s3.endpoint.scheme())
-        }
+        UrlStyle::VirtualHost => format!("{}://{bucket}.{}/", s3.endpoint.scheme(), s3.authority()),
     }
 }
 

@@ -139,15 +139,10 @@ impl Target {
 
     /// The `Host` and the unencoded path of `key` in this S3 bucket.
     fn s3_host_and_path(&self, s3: &S3Settings, key: &str) -> (String, String) {
-        let host = s3.endpoint.host_str().unwrap_or_default();
-        let port = s3
-            .endpoint
-            .port()
-            .map(|p| format!(":{p}"))
-            .unwrap_or_default();
+        let authority = s3.authority();
         match s3.url_style {
-            UrlStyle::Path => (format!("{host}{port}"), format!("/{}/{key}", self.bucket)),
-            UrlStyle::VirtualHost => (format!("{}.{host}{port}", self.bucket), format!("/{key}")),
+            UrlStyle::Path => (authority, format!("/{}/{key}", self.bucket)),
+            UrlStyle::VirtualHost => (format!("{}.{authority}", self.bucket), format!("/{key}")),
         }
     }
 
@@ -159,10 +154,15 @@ impl Target {
         }
     }
 
-    /// The signed policy for `conditions` and the form fields that carry it: V1
-    /// (`OSSAccessKeyId`, `policy`, `Signature`) or V4 (`policy` and the four `x-oss-*` fields,
-    /// the three that V4 pins going into the policy after the bucket condition, as the SDKs
-    /// do). With STS credentials the security token is sent and pinned too.
+    /// The signed policy for `conditions` and the form fields that carry it:
+    /// - OSS V1: `OSSAccessKeyId`, `policy`, `Signature`;
+    /// - OSS V4: `policy`, `x-oss-signature-version`, `x-oss-credential`, `x-oss-date`,
+    ///   `x-oss-signature` (the three middle ones also pinned in the policy);
+    /// - S3: `policy`, `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`
+    ///   (pinned likewise, as S3 wants every field covered).
+    ///
+    /// A security token (STS or S3 session) is sent and pinned too. Pinned conditions go right
+    /// after the bucket condition, where the SDKs put them.
     pub async fn sign_post(
         &self,
         mut conditions: Vec<Condition>,
@@ -171,110 +171,82 @@ impl Target {
     ) -> Result<Vec<(String, String)>, TargetError> {
         use base64::Engine;
         let key = self.credentials.current(now).await?;
-        let encode = |policy: &PolicyDocument| {
-            base64::engine::general_purpose::STANDARD.encode(policy.to_json().as_bytes())
-        };
-        if let Some(s3) = &self.s3 {
-            return Ok(self.sign_s3_post(s3, &key.credentials, conditions, expires, now, encode));
-        }
         let secret = key.credentials.secret.expose_secret();
         let access_key_id = &key.credentials.access_key_id;
-        let token = key
-            .security_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned());
-        let mut pinned: Vec<(&str, String)> = Vec::new();
-        let mut fields = Vec::new();
-        match self.signature_version {
-            SignatureVersion::V1 => {
-                if let Some(token) = &token {
-                    pinned.push(("x-oss-security-token", token.clone()));
-                }
-                let at = after_bucket(&conditions);
-                conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
-                let policy = encode(&PolicyDocument {
-                    expiration: expires,
-                    conditions,
-                });
+        let date_time = v4::format_date_time(now);
+        let date = &date_time[..8];
+        let (mut pinned, token_field): (Vec<(&str, String)>, &str) =
+            match (&self.s3, self.signature_version) {
+                (Some(_), _) => (
+                    vec![
+                        ("x-amz-algorithm", s3::ALGORITHM.to_owned()),
+                        (
+                            "x-amz-credential",
+                            s3::credential(access_key_id, date, &self.region),
+                        ),
+                        ("x-amz-date", date_time.clone()),
+                    ],
+                    "x-amz-security-token",
+                ),
+                (None, SignatureVersion::V1) => (vec![], "x-oss-security-token"),
+                (None, SignatureVersion::V4) => (
+                    vec![
+                        ("x-oss-signature-version", v4::ALGORITHM.to_owned()),
+                        (
+                            "x-oss-credential",
+                            v4::credential(access_key_id, date, &self.region),
+                        ),
+                        ("x-oss-date", date_time.clone()),
+                    ],
+                    "x-oss-security-token",
+                ),
+            };
+        let token = match &self.s3 {
+            Some(s3) => s3.session_token.as_ref(),
+            None => key.security_token.as_ref(),
+        };
+        if let Some(token) = token {
+            pinned.push((token_field, token.expose_secret().to_owned()));
+        }
+        let at = conditions
+            .iter()
+            .position(|c| c.field() == Some("bucket"))
+            .map_or(0, |i| i + 1);
+        conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
+        let policy = PolicyDocument {
+            expiration: expires,
+            conditions,
+        }
+        .to_json();
+        let policy = base64::engine::general_purpose::STANDARD.encode(policy.as_bytes());
+        let mut fields = Vec::with_capacity(pinned.len() + 3);
+        match (&self.s3, self.signature_version) {
+            (Some(_), _) => {
+                let signature = s3::post_signature(secret, date, &self.region, &policy);
+                fields.push(("policy".to_owned(), policy));
+                fields.extend(pinned.into_iter().map(|(f, v)| (f.to_owned(), v)));
+                fields.push(("x-amz-signature".to_owned(), signature));
+            }
+            (None, SignatureVersion::V1) => {
                 let signature = v1::sign(secret, &policy);
                 fields.push(("OSSAccessKeyId".to_owned(), access_key_id.clone()));
                 fields.push(("policy".to_owned(), policy));
                 fields.push(("Signature".to_owned(), signature));
+                fields.extend(pinned.into_iter().map(|(f, v)| (f.to_owned(), v)));
             }
-            SignatureVersion::V4 => {
-                let date_time = v4::format_date_time(now);
-                let date = &date_time[..8];
-                pinned.push(("x-oss-signature-version", v4::ALGORITHM.to_owned()));
-                pinned.push((
-                    "x-oss-credential",
-                    v4::credential(access_key_id, date, &self.region),
-                ));
-                pinned.push(("x-oss-date", date_time.clone()));
-                if let Some(token) = &token {
-                    pinned.push(("x-oss-security-token", token.clone()));
-                }
-                let at = after_bucket(&conditions);
-                conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
-                let policy = encode(&PolicyDocument {
-                    expiration: expires,
-                    conditions,
-                });
+            (None, SignatureVersion::V4) => {
                 let signature = v4::post_signature(secret, date, &self.region, &policy);
+                let token = pinned
+                    .iter()
+                    .position(|(f, _)| *f == token_field)
+                    .map(|i| pinned.remove(i));
                 fields.push(("policy".to_owned(), policy));
-                fields.extend(
-                    pinned
-                        .iter()
-                        .filter(|(f, _)| *f != "x-oss-security-token")
-                        .map(|(f, v)| (f.to_string(), v.clone())),
-                );
+                fields.extend(pinned.into_iter().map(|(f, v)| (f.to_owned(), v)));
                 fields.push(("x-oss-signature".to_owned(), signature));
+                fields.extend(token.map(|(f, v)| (f.to_owned(), v)));
             }
-        }
-        if let Some(token) = token {
-            fields.push(("x-oss-security-token".to_owned(), token));
         }
         Ok(fields)
-    }
-
-    /// SigV4 POST: every field the form sends is covered by a condition, as S3 requires.
-    fn sign_s3_post(
-        &self,
-        s3: &S3Settings,
-        credentials: &Credentials,
-        mut conditions: Vec<Condition>,
-        expires: OffsetDateTime,
-        now: OffsetDateTime,
-        encode: impl Fn(&PolicyDocument) -> String,
-    ) -> Vec<(String, String)> {
-        let date_time = v4::format_date_time(now);
-        let date = &date_time[..8];
-        let mut pinned = vec![
-            ("x-amz-algorithm", s3::ALGORITHM.to_owned()),
-            (
-                "x-amz-credential",
-                s3::credential(&credentials.access_key_id, date, &self.region),
-            ),
-            ("x-amz-date", date_time.clone()),
-        ];
-        if let Some(token) = &s3.session_token {
-            pinned.push(("x-amz-security-token", token.expose_secret().to_owned()));
-        }
-        let at = after_bucket(&conditions);
-        conditions.splice(at..at, pinned.iter().map(|(f, v)| Condition::exact(f, v)));
-        let policy = encode(&PolicyDocument {
-            expiration: expires,
-            conditions,
-        });
-        let signature = s3::post_signature(
-            credentials.secret.expose_secret(),
-            date,
-            &self.region,
-            &policy,
-        );
-        let mut fields = vec![("policy".to_owned(), policy)];
-        fields.extend(pinned.into_iter().map(|(f, v)| (f.to_owned(), v)));
-        fields.push(("x-amz-signature".to_owned(), signature));
-        fields
     }
 
     /// Whether `key` exists, by a HEAD signed with a V1 header signature.
@@ -375,12 +347,4 @@ impl Target {
             other => Err(TargetError::Status(other)),
         }
     }
-}
-
-/// Where conditions pinned by the signer go: right after the bucket condition.
-fn after_bucket(conditions: &[Condition]) -> usize {
-    conditions
-        .iter()
-        .position(|c| c.field() == Some("bucket"))
-        .map_or(0, |i| i + 1)
 }
