@@ -67,6 +67,8 @@ for (const mode of ['Random name', 'Original name'] as const) {
       expect(served.status()).toBe(200);
       expect(sha256(await served.body())).toBe(sha256(file.buffer));
       await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-Fa-f]{32}"$/);
+      // The page's own MD5 of the file equals the ETag the bucket answered.
+      await expect(item.getByText('verified', { exact: true })).toBeVisible();
       if (process.env.OSS_CALLBACK_URL) {
         // The portal verified the bucket's callback and its reply reached this row.
         await expect(item.getByText('Recorded by the portal.')).toBeVisible();
@@ -122,4 +124,22 @@ test('three photos all named image.jpg keep distinct names', async ({ page }) =>
   const hrefs = await links.evaluateAll((all) => all.map((a) => (a as HTMLAnchorElement).href));
   const contents = (await Promise.all(hrefs.map(async (href) => (await page.request.get(href)).text()))).sort();
   expect(contents).toEqual(['photo 1', 'photo 2', 'photo 3']);
+});
+
+test('a stored ETag that differs from the file is shown as a mismatch', async ({ page }) => {
+  test.skip(test.info().project.name !== 'desktop-chromium', 'desktop only');
+  await openPortal(page);
+  const portalOrigin = new URL(page.url()).origin;
+  // Between the bucket and the page, change the ETag the bucket answers.
+  await page.route('**/*', async (route) => {
+    const request = route.request();
+    if (request.method() !== 'POST' || request.url().startsWith(portalOrigin)) return route.continue();
+    const response = await route.fetch();
+    await route.fulfill({ response, headers: { ...response.headers(), etag: '"00000000000000000000000000000000"' } });
+  });
+  await page.getByLabel('Files').setInputFiles({ name: 'tampered.txt', mimeType: 'text/plain', buffer: Buffer.from('original bytes') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const item = row(page, 'tampered.txt');
+  await expect(item.getByText('failed', { exact: true })).toBeVisible();
+  await expect(item.getByText(/^Mismatch: the bucket stored different bytes/)).toBeVisible();
 });

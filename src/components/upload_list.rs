@@ -13,6 +13,8 @@ pub enum RowStatus {
         etag: String,
         /// What the app server said through the upload callback, if one ran.
         note: Option<String>,
+        /// The page's MD5 of the file equals the bucket's ETag.
+        verified: bool,
     },
     Failed(String),
 }
@@ -76,11 +78,13 @@ fn UploadRowView(row: UploadRow) -> impl IntoView {
             url,
             etag,
             note,
+            verified,
         } => view! {
             <div class="result">
                 <a href=url target="_blank" rel="noopener">{key}</a>
                 " "
                 <span class="etag">"ETag " <code>{etag}</code></span>
+                {verified.then(|| view! { <span class="verified">"verified"</span> })}
                 {note.map(|note| view! { <div class="note">{note}</div> })}
             </div>
         }

@@ -132,12 +132,27 @@ async fn upload(job: Job) -> bool {
         }
     }
     let progress = row.progress.clone();
-    let outcome = xhr::post_form(&ticket, &file, move |loaded, total| {
-        progress.set(super::percent_sent(loaded, total));
-    })
-    .await;
+    // Hash while the bytes go out: the two reads of the file overlap.
+    let (outcome, md5) = futures::join!(
+        xhr::post_form(&ticket, &file, move |loaded, total| {
+            progress.set(super::percent_sent(loaded, total));
+        }),
+        super::integrity::md5_hex(&file)
+    );
     match outcome {
         Ok(reply) if (200..300).contains(&reply.status) => {
+            let verified = match md5.map(|md5| super::etag_matches(&reply.etag, &md5)) {
+                Ok(Some(false)) => {
+                    row.status.set(RowStatus::Failed(format!(
+                        "Mismatch: the bucket stored different bytes (ETag {}) than this file.",
+                        reply.etag
+                    )));
+                    return false;
+                }
+                Ok(Some(true)) => true,
+                // No simple ETag (multipart) or the file could not be read again.
+                Ok(None) | Err(_) => false,
+            };
             // 203 is OSS's "stored, but the upload callback failed": the object is there.
             let note = if reply.status == 203 {
                 let (_, message) = xhr::error_code_and_message(&reply.body);
@@ -153,6 +168,7 @@ async fn upload(job: Job) -> bool {
                 url: ticket.object_url,
                 etag: reply.etag,
                 note,
+                verified,
             });
             true
         }
