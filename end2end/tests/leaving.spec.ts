@@ -17,6 +17,8 @@ test('leaving the page while an upload runs asks first', async ({ page }) => {
   await page.getByLabel('Files').setInputFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(4 << 20) });
   await page.getByRole('button', { name: 'Upload' }).click();
   await expect(row(page, 'slow.bin').getByText('uploading', { exact: true })).toBeVisible();
+  // The batch's bytes, speed and time left show while it runs.
+  await expect(page.locator('.totals')).toHaveText(/^[\d.]+ [KM]?B of 4\.2 MB \u00b7 [\d.]+ [KM]?B\/s \u00b7 about \d+ (s|min) left$/);
   const dialog = page.waitForEvent('dialog');
   await page.close({ runBeforeUnload: true });
   const shown = await dialog;

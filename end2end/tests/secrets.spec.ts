@@ -6,15 +6,23 @@ const secret = process.env.OSS_ACCESS_KEY_SECRET ?? '';
 test('no configured secret appears in the HTML, JS, WASM, CSS or server-fn replies', async ({ page, request }) => {
   expect(secret.length, 'OSS_ACCESS_KEY_SECRET must be set for this test').toBeGreaterThan(8);
   const bodies: Record<string, Buffer> = {};
-  page.on('response', async (response) => {
-    try {
-      bodies[response.url()] = await response.body();
-    } catch {
-      // redirects and aborted responses have no body
-    }
+  // Bodies arrive asynchronously: keep every read, and wait for all of them before checking.
+  const reads: Promise<void>[] = [];
+  page.on('response', (response) => {
+    reads.push(
+      response
+        .body()
+        .then((body) => {
+          bodies[response.url()] = body;
+        })
+        .catch(() => {
+          // redirects and aborted responses have no body
+        }),
+    );
   });
   await page.goto('/');
   await expect(page.getByRole('button', { name: 'Upload' })).toBeEnabled();
+  await Promise.all(reads);
   const urls = Object.keys(bodies);
   expect(urls.some((u) => u.endsWith('.wasm')), urls.join(' ')).toBe(true);
   expect(urls.some((u) => u.endsWith('.js')), urls.join(' ')).toBe(true);

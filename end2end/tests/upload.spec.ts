@@ -114,7 +114,8 @@ test('three photos all named image.jpg keep distinct names', async ({ page }) =>
   await page.getByLabel('Original name').check();
   const phone = `uploads/e2e-${run}-${test.info().project.name}/phone`;
   await page.getByLabel('Destination folder').fill(phone);
-  const photos = [1, 2, 3].map((i) => ({ name: 'image.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
+  // Different photos (different sizes), one name, as iOS gives them.
+  const photos = ['1', '22', '333'].map((i) => ({ name: 'image.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(`photo ${i}`) }));
   await page.getByLabel('Files').setInputFiles(photos);
   await page.getByRole('button', { name: 'Upload' }).click();
   const links = page.getByRole('listitem').getByRole('link');
@@ -123,7 +124,7 @@ test('three photos all named image.jpg keep distinct names', async ({ page }) =>
   expect(keys).toEqual([`${phone}/image-1.jpg`, `${phone}/image-2.jpg`, `${phone}/image.jpg`]);
   const hrefs = await links.evaluateAll((all) => all.map((a) => (a as HTMLAnchorElement).href));
   const contents = (await Promise.all(hrefs.map(async (href) => (await page.request.get(href)).text()))).sort();
-  expect(contents).toEqual(['photo 1', 'photo 2', 'photo 3']);
+  expect(contents).toEqual(['photo 1', 'photo 22', 'photo 333']);
 });
 
 test('a stored ETag that differs from the file is shown as a mismatch', async ({ page }) => {
@@ -142,4 +143,15 @@ test('a stored ETag that differs from the file is shown as a mismatch', async ({
   const item = row(page, 'tampered.txt');
   await expect(item.getByText('failed', { exact: true })).toBeVisible();
   await expect(item.getByText(/^Mismatch: the bucket stored different bytes/)).toBeVisible();
+});
+
+test('the same file picked twice is listed once', async ({ page }) => {
+  await openPortal(page);
+  // A file on disk, so both picks see the same modification time, as a person's would.
+  const file = require('node:path').join(require('node:os').tmpdir(), 'twice.txt');
+  fs.writeFileSync(file, 'same bytes');
+  await page.getByLabel('Files').setInputFiles(file);
+  await page.getByLabel('Files').setInputFiles(file);
+  await expect(page.getByRole('alert')).toHaveText('\u201ctwice.txt\u201d is already in the list.');
+  await expect(page.getByRole('listitem').filter({ hasText: 'twice.txt' })).toHaveCount(1);
 });

@@ -38,17 +38,20 @@ pub struct UploadRow {
     pub name: String,
     pub size: u64,
     pub content_type: String,
+    /// `File.lastModified`, to recognise the same file picked twice.
+    pub modified: f64,
     pub progress: ArcRwSignal<u8>,
     pub status: ArcRwSignal<RowStatus>,
 }
 
 impl UploadRow {
-    pub fn new(id: u32, name: String, size: u64, content_type: String) -> Self {
+    pub fn new(id: u32, name: String, size: u64, content_type: String, modified: f64) -> Self {
         UploadRow {
             id,
             name,
             size,
             content_type,
+            modified,
             progress: ArcRwSignal::new(0),
             status: ArcRwSignal::new(RowStatus::Queued),
         }

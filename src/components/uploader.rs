@@ -24,29 +24,75 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     let shelf = StoredValue::new_local(std::collections::HashMap::<u32, web_sys::File>::new());
     let next_id = StoredValue::new(0u32);
+    // When the running batch started (ms since the epoch) and which rows it holds.
+    let batch = StoredValue::new((0.0f64, Vec::<u32>::new()));
+    let totals = move || {
+        if !busy.get() {
+            return String::new();
+        }
+        let (started, ids) = batch.get_value();
+        let (mut sent, mut total) = (0u64, 0u64);
+        for row in rows.get().iter().filter(|r| ids.contains(&r.id)) {
+            total += row.size;
+            sent += match row.status.get() {
+                RowStatus::Done { .. } => row.size,
+                _ => row.size * u64::from(row.progress.get()) / 100,
+            };
+        }
+        crate::upload::totals_line(sent, total, (now_ms() - started) / 1000.0)
+    };
     let parallel = settings.parallel_uploads as usize;
+    // The rules the picker checks files against (the server checks them again).
+    #[cfg(feature = "hydrate")]
+    let rules = StoredValue::new(settings.clone());
 
     let on_pick = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
             let input: web_sys::HtmlInputElement = event_target(&ev);
             if let Some(list) = input.files() {
+                let mut waiting: Vec<(String, u64, f64)> = rows
+                    .get_untracked()
+                    .iter()
+                    .filter(|r| {
+                        matches!(
+                            r.status.get_untracked(),
+                            RowStatus::Queued | RowStatus::Uploading
+                        )
+                    })
+                    .map(|r| (r.name.clone(), r.size, r.modified))
+                    .collect();
                 let mut picked = Vec::new();
+                let mut refusals = Vec::new();
                 for file in (0..list.length()).filter_map(|i| list.get(i)) {
-                    let id = next_id.get_value();
-                    next_id.set_value(id + 1);
-                    picked.push(UploadRow::new(
-                        id,
+                    let (name, size, content_type, modified) = (
                         file.name(),
                         file.size() as u64,
                         file.type_(),
-                    ));
+                        file.last_modified(),
+                    );
+                    let offered = crate::upload::Offered {
+                        name: &name,
+                        size,
+                        content_type: &content_type,
+                        modified,
+                    };
+                    if let Err(refusal) =
+                        rules.with_value(|rules| crate::upload::admit(rules, &waiting, &offered))
+                    {
+                        refusals.push(refusal);
+                        continue;
+                    }
+                    waiting.push((name.clone(), size, modified));
+                    let id = next_id.get_value();
+                    next_id.set_value(id + 1);
+                    picked.push(UploadRow::new(id, name, size, content_type, modified));
                     shelf.update_value(|s| {
                         s.insert(id, file);
                     });
                 }
                 rows.update(|r| r.extend(picked));
-                error.set(None);
+                error.set((!refusals.is_empty()).then(|| refusals.join(" ")));
             }
             // Let the same file be picked again later.
             input.set_value("");
@@ -58,7 +104,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
-        crate::upload::start(crate::upload::Start {
+        let taken = crate::upload::start(crate::upload::Start {
             rows,
             shelf,
             naming: naming.get_untracked(),
@@ -67,6 +113,8 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
             error,
             busy,
         });
+        #[cfg(feature = "hydrate")]
+        batch.set_value((js_sys::Date::now(), taken));
         #[cfg(not(feature = "hydrate"))]
         let _ = parallel;
     };
@@ -92,6 +140,8 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         <p class="summary" role="status" aria-live="polite">
             {move || summary(&rows.get())}
         </p>
+        // Bytes, speed and time left: visual only (the live summary above is what is announced).
+        <p class="totals">{totals}</p>
         <UploadList rows />
     }
 }
@@ -121,4 +171,12 @@ fn summary(rows: &[UploadRow]) -> String {
         (_, 0) => format!("{} waiting to upload.", files(total - done - failed)),
         _ => format!("Uploading: {done} of {} done.", files(total)),
     }
+}
+
+/// Milliseconds since the epoch (the browser's clock; 0 on the server, where no batch runs).
+fn now_ms() -> f64 {
+    #[cfg(feature = "hydrate")]
+    return js_sys::Date::now();
+    #[cfg(not(feature = "hydrate"))]
+    return 0.0;
 }

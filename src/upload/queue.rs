@@ -41,7 +41,8 @@ fn spec(row: &UploadRow) -> FileSpec {
     }
 }
 
-pub fn start(start: Start) {
+/// Signs and uploads the queued (and failed) files; returns the ids of the rows it took.
+pub fn start(start: Start) -> Vec<u32> {
     let queued: Vec<(UploadRow, web_sys::File)> = start
         .rows
         .get_untracked()
@@ -61,8 +62,9 @@ pub fn start(start: Start) {
         start
             .error
             .set(Some("Pick one or more files first.".into()));
-        return;
+        return Vec::new();
     }
+    let taken = queued.iter().map(|(row, _)| row.id).collect();
     start.error.set(None);
     start.busy.set(true);
     let batch = UploadBatch {
@@ -103,6 +105,7 @@ pub fn start(start: Start) {
         }
         start.busy.set(false);
     });
+    taken
 }
 
 /// Uploads one file; true when it is stored.
