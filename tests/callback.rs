@@ -26,14 +26,7 @@ async fn ticket(h: &Harness, size: u64) -> Value {
 }
 
 async fn upload(h: &Harness, ticket: &Value, data: &[u8]) -> reqwest::Response {
-    let mut form = Form::new();
-    for pair in ticket["fields"].as_array().unwrap() {
-        form = form.text(
-            pair[0].as_str().unwrap().to_owned(),
-            pair[1].as_str().unwrap().to_owned(),
-        );
-    }
-    h.post_form(form.part("file", Part::bytes(data.to_vec()).file_name("cat.png")))
+    h.post_ticket(ticket, common::ticket_form(ticket, None, data, "cat.png"))
         .await
 }
 
@@ -41,12 +34,7 @@ async fn upload(h: &Harness, ticket: &Value, data: &[u8]) -> reqwest::Response {
 async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
     let h = Harness::start(WITH_CALLBACK).await;
     let ticket = ticket(&h, 12).await;
-    let names: Vec<&str> = ticket["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f[0].as_str().unwrap())
-        .collect();
+    let names = common::field_names(&ticket);
     assert!(names.ends_with(&["callback", "x:ticket"]), "{names:?}");
     let response = upload(&h, &ticket, b"hello world\n").await;
     assert_eq!(response.status(), 200);

@@ -53,27 +53,14 @@ async fn sign(h: &Harness, name: &str, size: u64, naming: &str, folder: &str) ->
 }
 
 fn form(ticket: &Value, replace: Option<(&str, String)>, data: &[u8]) -> Form {
-    let mut form = Form::new();
-    for pair in ticket["fields"].as_array().unwrap() {
-        let name = pair[0].as_str().unwrap().to_owned();
-        let mut value = pair[1].as_str().unwrap().to_owned();
-        if let Some((field, replacement)) = &replace {
-            if name == *field {
-                value = replacement.clone();
-            }
-        }
-        form = form.text(name, value);
-    }
-    form.part("file", Part::bytes(data.to_vec()).file_name("upload.bin"))
+    let replace = replace
+        .as_ref()
+        .map(|(field, value)| (*field, value.as_str()));
+    common::ticket_form(ticket, replace, data, "upload.bin")
 }
 
 async fn post(h: &Harness, ticket: &Value, form: Form) -> reqwest::Response {
-    h.http
-        .post(ticket["url"].as_str().unwrap())
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    h.post_ticket(ticket, form).await
 }
 
 #[tokio::test]
@@ -89,12 +76,7 @@ async fn garage_accepts_server_signed_posts_and_serves_them_back() {
         "uploads/garage",
     )
     .await;
-    let names: Vec<&str> = ticket["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f[0].as_str().unwrap())
-        .collect();
+    let names = common::field_names(&ticket);
     assert_eq!(
         names,
         [

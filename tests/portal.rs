@@ -26,23 +26,8 @@ async fn sign(h: &Harness, files: Value, naming: &str, folder: &str) -> (u16, Va
 
 /// Posts `data` with a ticket exactly as the page does.
 async fn upload(h: &Harness, ticket: &Value, name: &str, data: &[u8]) -> reqwest::Response {
-    let mut form = Form::new();
-    for pair in ticket["fields"].as_array().unwrap() {
-        form = form.text(
-            pair[0].as_str().unwrap().to_owned(),
-            pair[1].as_str().unwrap().to_owned(),
-        );
-    }
-    form = form.part(
-        "file",
-        Part::bytes(data.to_vec()).file_name(name.to_owned()),
-    );
-    h.http
-        .post(ticket["url"].as_str().unwrap())
-        .multipart(form)
-        .send()
+    h.post_ticket(ticket, common::ticket_form(ticket, None, data, name))
         .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -89,12 +74,7 @@ async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
     );
     assert_eq!(key.len(), "uploads/2024/trip/".len() + 32 + 4);
     assert!(!tickets[1]["key"].as_str().unwrap().contains('.'));
-    let field_names: Vec<&str> = tickets[0]["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f[0].as_str().unwrap())
-        .collect();
+    let field_names = common::field_names(&tickets[0]);
     assert_eq!(field_names, expected_fields);
 
     // The ticket is for those bytes only: another size or another key is refused...

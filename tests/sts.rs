@@ -5,7 +5,7 @@
 mod common;
 
 use common::{error_code, Harness, AK, SK};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Form;
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 use upload_portal::server::signing::sts;
@@ -19,18 +19,7 @@ async fn sign_one(h: &Harness, size: u64) -> reqwest::Response {
 }
 
 fn form_of(ticket: &Value, replace: Option<(&str, &str)>, data: &[u8]) -> Form {
-    let mut form = Form::new();
-    for pair in ticket["fields"].as_array().unwrap() {
-        let name = pair[0].as_str().unwrap().to_owned();
-        let mut value = pair[1].as_str().unwrap().to_owned();
-        if let Some((field, replacement)) = replace {
-            if name == field {
-                value = replacement.to_owned();
-            }
-        }
-        form = form.text(name, value);
-    }
-    form.part("file", Part::bytes(data.to_vec()).file_name("a.txt"))
+    common::ticket_form(ticket, replace, data, "a.txt")
 }
 
 fn field<'a>(ticket: &'a Value, name: &str) -> Option<&'a str> {

@@ -1,19 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
-import { openPortal, row } from './portal';
+import { openPortal, row, throttleUploads } from './portal';
 
 test('leaving the page while an upload runs asks first', async ({ page }) => {
   test.skip(test.info().project.name !== 'desktop-chromium', 'desktop only');
   await openPortal(page);
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
   // Slow enough that the upload is still running when the page is closed.
-  await cdp.send('Network.emulateNetworkConditions', {
-    offline: false,
-    latency: 0,
-    downloadThroughput: -1,
-    uploadThroughput: 512 * 1024,
-  });
+  const setUploadRate = await throttleUploads(page, 512 * 1024);
   await page.getByLabel('Files').setInputFiles({ name: 'slow.bin', mimeType: 'application/octet-stream', buffer: randomBytes(4 << 20) });
   await page.getByRole('button', { name: 'Upload' }).click();
   await expect(row(page, 'slow.bin').getByText('uploading', { exact: true })).toBeVisible();
@@ -25,6 +18,6 @@ test('leaving the page while an upload runs asks first', async ({ page }) => {
   expect(shown.type()).toBe('beforeunload');
   await shown.dismiss();
   // Dismissed: the page stays and the upload finishes.
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await setUploadRate(-1);
   await expect(row(page, 'slow.bin').getByText('done', { exact: true })).toBeVisible({ timeout: 60_000 });
 });

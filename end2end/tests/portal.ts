@@ -74,3 +74,14 @@ export async function openPortal(page: Page) {
 export function row(page: Page, name: string): Locator {
   return page.getByRole('listitem').filter({ hasText: name });
 }
+
+/** Limits the page's upload bandwidth (bytes/s; -1 lifts the limit) through Chromium's
+ * network emulation, so progress can be watched on loopback. Returns a setter for later. */
+export async function throttleUploads(page: Page, bytesPerSecond: number) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  const set = (rate: number) =>
+    cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: rate });
+  await set(bytesPerSecond);
+  return set;
+}

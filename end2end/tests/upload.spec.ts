@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { md5Hex, objectFile, openPortal, recordedUploads, row, scenarioFiles, sha256, storedKeys } from './portal';
+import { md5Hex, objectFile, openPortal, recordedUploads, row, scenarioFiles, sha256, storedKeys, throttleUploads } from './portal';
 
 const run = Date.now().toString(36);
 // The same tests run against the embedded bucket and, with PORTAL_TARGET=s3, against Garage,
@@ -25,14 +25,7 @@ for (const mode of ['Random name', 'Original name'] as const) {
       }).observe(document.body, { attributes: true, subtree: true, attributeFilter: ['aria-valuenow'] });
     });
     // Slow the upload link down so progress is observable on loopback.
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: 0,
-      downloadThroughput: -1,
-      uploadThroughput: 8 * 1024 * 1024,
-    });
+    await throttleUploads(page, 8 * 1024 * 1024);
 
     await page.getByLabel(mode).check();
     const folder = `uploads/e2e-${run}-${test.info().project.name}/${mode === 'Random name' ? 'random' : 'original'}//nested/deeper`;

@@ -164,3 +164,52 @@ pub fn error_code(body: &str) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// A ticket's form as the page sends it: its fields in order (`replace` swaps one value), then
+/// `data` as the file.
+pub fn ticket_form(
+    ticket: &serde_json::Value,
+    replace: Option<(&str, &str)>,
+    data: &[u8],
+    file_name: &str,
+) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for pair in ticket["fields"].as_array().unwrap() {
+        let name = pair[0].as_str().unwrap().to_owned();
+        let value = match replace {
+            Some((field, replacement)) if field == name => replacement.to_owned(),
+            _ => pair[1].as_str().unwrap().to_owned(),
+        };
+        form = form.text(name, value);
+    }
+    form.part(
+        "file",
+        reqwest::multipart::Part::bytes(data.to_vec()).file_name(file_name.to_owned()),
+    )
+}
+
+/// The names of a ticket's form fields, in order.
+pub fn field_names(ticket: &serde_json::Value) -> Vec<&str> {
+    ticket["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f[0].as_str().unwrap())
+        .collect()
+}
+
+impl Harness {
+    /// Posts a ticket's form to the URL the ticket names.
+    pub async fn post_ticket(
+        &self,
+        ticket: &serde_json::Value,
+        form: reqwest::multipart::Form,
+    ) -> reqwest::Response {
+        self.http
+            .post(ticket["url"].as_str().unwrap())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+}
