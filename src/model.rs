@@ -145,6 +145,34 @@ impl leptos::server_fn::error::FromServerFnError for PortalError {
     }
 }
 
+/// Whether `content_type` is allowed by `patterns` (`image/png`, `image/*`); none allows all.
+pub fn type_allowed(patterns: &[String], content_type: &str) -> bool {
+    patterns.is_empty()
+        || patterns
+            .iter()
+            .any(|pattern| match pattern.strip_suffix("/*") {
+                Some(kind) => content_type.split('/').next() == Some(kind),
+                None => pattern == content_type,
+            })
+}
+
+/// The refusal of a file over the size limit, worded the same by the page and the server.
+pub fn too_large_message(name: &str, size: u64, max: u64) -> String {
+    format!(
+        "\u{201c}{name}\u{201d} is {}; the largest file accepted is {}.",
+        format_size(size),
+        format_size(max)
+    )
+}
+
+/// The refusal of a file of a type the portal does not accept, worded the same on both sides.
+pub fn type_refused_message(name: &str, content_type: &str, allowed: &[String]) -> String {
+    format!(
+        "\u{201c}{name}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
+        allowed.join(", ")
+    )
+}
+
 /// Human-readable size: `0 B`, `999 B`, `1.5 KB`, `5.0 MB` (decimal units, as file managers show).
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];

@@ -532,15 +532,7 @@ impl Config {
             return Ok(None);
         };
         let role_arn = role_arn.trim().to_owned();
-        let well_formed = role_arn
-            .strip_prefix("acs:ram::")
-            .and_then(|rest| rest.split_once(":role/"))
-            .is_some_and(|(account, role)| {
-                !account.is_empty()
-                    && account.bytes().all(|b| b.is_ascii_digit())
-                    && !role.is_empty()
-            });
-        if !well_formed {
+        if !super::sts::is_role_arn(&role_arn) {
             return Err(config_error(
                 "OSS_STS_ROLE_ARN",
                 "must look like acs:ram::<account id>:role/<role name>",

@@ -182,13 +182,7 @@ fn issue(
             ));
         }
     }
-    let valid_arn = role_arn
-        .strip_prefix("acs:ram::")
-        .and_then(|rest| rest.split_once(":role/"))
-        .is_some_and(|(account, role)| {
-            !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty()
-        });
-    if !valid_arn {
+    if !super::sts::is_role_arn(role_arn) {
         return Err(bad(
             "InvalidParameter.RoleArn",
             "The parameter RoleArn is wrongly formed.",

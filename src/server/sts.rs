@@ -14,6 +14,15 @@ use super::bucket::keys::TemporaryCredentials;
 use super::config::Credentials;
 use super::signing::sts;
 
+/// `acs:ram::<account id>:role/<role name>`, the form STS accepts for RoleArn.
+pub fn is_role_arn(text: &str) -> bool {
+    text.strip_prefix("acs:ram::")
+        .and_then(|rest| rest.split_once(":role/"))
+        .is_some_and(|(account, role)| {
+            !account.is_empty() && account.bytes().all(|b| b.is_ascii_digit()) && !role.is_empty()
+        })
+}
+
 /// What the portal needs to know to call AssumeRole.
 #[derive(Clone, Debug)]
 pub struct StsSettings {

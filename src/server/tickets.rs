@@ -9,7 +9,10 @@ use super::callback::CallbackSpec;
 use super::config::UploadRules;
 use super::policy::Condition;
 use super::targets::Target;
-use crate::model::{format_size, FileSpec, NamingMode, PortalError, UploadBatch, UploadTicket};
+use crate::model::{
+    too_large_message, type_allowed, type_refused_message, FileSpec, NamingMode, PortalError,
+    UploadBatch, UploadTicket,
+};
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 
 /// Tries at numbered names (`a-1.jpg`, `a-2.jpg`, ...) before a random suffix is used.
@@ -90,7 +93,7 @@ pub async fn sign_fallback(
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     let redirect = format!("{}/uploaded", rules.portal_url);
-    let mut conditions = vec![
+    let conditions = vec![
         Condition::exact("bucket", &target.bucket),
         Condition::StartsWith {
             field: "key".into(),
@@ -100,25 +103,11 @@ pub async fn sign_fallback(
             min: 0,
             max: rules.max_file_size,
         },
-        Condition::eq("success_action_redirect", &redirect),
     ];
-    if target.guards_overwrites() {
-        conditions.push(Condition::eq("x-oss-forbid-overwrite", "true"));
-    }
     let expires = now + rules.policy_ttl;
-    let signed = target
-        .sign_post(conditions, expires, now)
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "signing the fallback form failed");
-            PortalError::Unavailable
-        })?;
-    let mut fields = vec![("key".to_owned(), format!("{prefix}${{filename}}"))];
-    fields.extend(signed);
-    fields.push(("success_action_redirect".to_owned(), redirect));
-    if target.guards_overwrites() {
-        fields.push(("x-oss-forbid-overwrite".to_owned(), "true".to_owned()));
-    }
+    let key = format!("{prefix}${{filename}}");
+    let pinned = vec![("success_action_redirect".to_owned(), redirect)];
+    let fields = signed_form(target, key, conditions, pinned, expires, now).await?;
     Ok(UploadTicket {
         object_url: String::new(),
         url: target.url.clone(),
@@ -141,10 +130,10 @@ fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalErro
     }
     let shown = original_name(&file.name);
     if file.size > rules.max_file_size {
-        return Err(invalid(format!(
-            "\u{201c}{shown}\u{201d} is {}; the largest file accepted is {}.",
-            format_size(file.size),
-            format_size(rules.max_file_size)
+        return Err(invalid(too_large_message(
+            &shown,
+            file.size,
+            rules.max_file_size,
         )));
     }
     let declared = file.content_type.trim().to_ascii_lowercase();
@@ -157,15 +146,11 @@ fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalErro
             .essence_str()
             .to_owned()
     };
-    if !rules.allowed_types.is_empty()
-        && !rules
-            .allowed_types
-            .iter()
-            .any(|p| type_matches(p, &content_type))
-    {
-        return Err(invalid(format!(
-            "\u{201c}{shown}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
-            rules.allowed_types.join(", ")
+    if !type_allowed(&rules.allowed_types, &content_type) {
+        return Err(invalid(type_refused_message(
+            &shown,
+            &content_type,
+            &rules.allowed_types,
         )));
     }
     Ok(content_type)
@@ -179,13 +164,6 @@ fn is_mime(text: &str) -> bool {
                 .all(|c| c.is_ascii_alphanumeric() || "!#$&^_.+-".contains(c))
     };
     matches!(text.split_once('/'), Some((kind, sub)) if token(kind) && token(sub))
-}
-
-fn type_matches(pattern: &str, content_type: &str) -> bool {
-    match pattern.strip_suffix("/*") {
-        Some(kind) => content_type.split('/').next() == Some(kind),
-        None => pattern == content_type,
-    }
 }
 
 /// `name` in `folder`, or a numbered variant of it, that neither exists in the bucket nor was
@@ -219,6 +197,39 @@ async fn free_name(
     Ok(suffixed_name(name, suffix))
 }
 
+/// The form fields of a signed upload: `key`, the target's signature fields, then `pinned`,
+/// each of which the policy also pins with an `eq` condition. Where the store can refuse to
+/// overwrite, `x-oss-forbid-overwrite: true` is pinned after the first of them.
+async fn signed_form(
+    target: &Target,
+    key: String,
+    mut conditions: Vec<Condition>,
+    mut pinned: Vec<(String, String)>,
+    expires: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<Vec<(String, String)>, PortalError> {
+    if target.guards_overwrites() {
+        let at = pinned.len().min(1);
+        pinned.insert(at, ("x-oss-forbid-overwrite".to_owned(), "true".to_owned()));
+    }
+    conditions.extend(
+        pinned
+            .iter()
+            .map(|(field, value)| Condition::eq(field, value)),
+    );
+    let signed = target
+        .sign_post(conditions, expires, now)
+        .await
+        .map_err(|e| {
+            tracing::warn!(error = %e, "signing failed");
+            PortalError::Unavailable
+        })?;
+    let mut fields = vec![("key".to_owned(), key)];
+    fields.extend(signed);
+    fields.extend(pinned);
+    Ok(fields)
+}
+
 /// What the server decided for one file.
 struct Decision {
     key: String,
@@ -237,47 +248,27 @@ async fn ticket(
     now: OffsetDateTime,
     expires: OffsetDateTime,
 ) -> Result<UploadTicket, PortalError> {
-    let mut conditions = vec![
+    let conditions = vec![
         Condition::exact("bucket", &target.bucket),
         Condition::eq("key", &key),
         Condition::ContentLengthRange {
             min: size,
             max: size,
         },
-        Condition::eq("success_action_status", "200"),
-        Condition::eq("content-type", &content_type),
     ];
-    if target.guards_overwrites() {
-        conditions.push(Condition::eq("x-oss-forbid-overwrite", "true"));
-    }
+    let mut pinned = vec![
+        ("success_action_status".to_owned(), "200".to_owned()),
+        ("Content-Type".to_owned(), content_type),
+    ];
     // The callback and its ticket id are pinned, so the bucket calls the portal, not elsewhere.
-    let callback_fields = callback.map(|spec| {
-        [
-            ("callback".to_owned(), spec.encode()),
-            (
-                "x:ticket".to_owned(),
-                uuid::Uuid::new_v4().simple().to_string(),
-            ),
-        ]
-    });
-    for (field, value) in callback_fields.iter().flatten() {
-        conditions.push(Condition::eq(field, value));
+    if let Some(spec) = callback {
+        pinned.push(("callback".to_owned(), spec.encode()));
+        pinned.push((
+            "x:ticket".to_owned(),
+            uuid::Uuid::new_v4().simple().to_string(),
+        ));
     }
-    let mut fields = vec![("key".to_owned(), key.clone())];
-    let signed = target
-        .sign_post(conditions, expires, now)
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "signing failed");
-            PortalError::Unavailable
-        })?;
-    fields.extend(signed);
-    fields.push(("success_action_status".to_owned(), "200".to_owned()));
-    if target.guards_overwrites() {
-        fields.push(("x-oss-forbid-overwrite".to_owned(), "true".to_owned()));
-    }
-    fields.push(("Content-Type".to_owned(), content_type));
-    fields.extend(callback_fields.into_iter().flatten());
+    let fields = signed_form(target, key.clone(), conditions, pinned, expires, now).await?;
     Ok(UploadTicket {
         object_url: target.object_url(&key),
         url: target.url.clone(),
@@ -341,9 +332,12 @@ mod tests {
 
     #[test]
     fn type_patterns() {
-        assert!(type_matches("image/*", "image/png"));
-        assert!(!type_matches("image/*", "imagex/png"));
-        assert!(type_matches("application/pdf", "application/pdf"));
+        let allowed =
+            |pattern: &str, content_type| type_allowed(&[pattern.to_owned()], content_type);
+        assert!(allowed("image/*", "image/png"));
+        assert!(!allowed("image/*", "imagex/png"));
+        assert!(allowed("application/pdf", "application/pdf"));
+        assert!(type_allowed(&[], "text/html"));
         assert!(!is_mime("text"));
         assert!(!is_mime("text/<script>"));
     }

@@ -63,7 +63,7 @@ pub fn admit(
     waiting: &[(String, u64, f64)],
     offered: &Offered<'_>,
 ) -> Result<(), String> {
-    use crate::model::format_size;
+    use crate::model::{too_large_message, type_allowed, type_refused_message};
     let name = offered.name;
     if waiting
         .iter()
@@ -78,26 +78,19 @@ pub fn admit(
         ));
     }
     if offered.size > settings.max_file_size {
-        return Err(format!(
-            "\u{201c}{name}\u{201d} is {}; the largest file accepted is {}.",
-            format_size(offered.size),
-            format_size(settings.max_file_size)
+        return Err(too_large_message(
+            name,
+            offered.size,
+            settings.max_file_size,
         ));
     }
+    // An empty browser type is left to the server, which guesses it from the name.
     let content_type = offered.content_type.to_ascii_lowercase();
-    let allowed = settings.allowed_types.is_empty()
-        || content_type.is_empty()
-        || settings
-            .allowed_types
-            .iter()
-            .any(|pattern| match pattern.strip_suffix("/*") {
-                Some(kind) => content_type.split('/').next() == Some(kind),
-                None => *pattern == content_type,
-            });
-    if !allowed {
-        return Err(format!(
-            "\u{201c}{name}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
-            settings.allowed_types.join(", ")
+    if !content_type.is_empty() && !type_allowed(&settings.allowed_types, &content_type) {
+        return Err(type_refused_message(
+            name,
+            &content_type,
+            &settings.allowed_types,
         ));
     }
     Ok(())

@@ -17,12 +17,13 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 
 use self::cors::CorsRule;
 use self::errors::{BucketError, OssCode};
 use self::keys::{KeyError, KeyRing};
 use self::store::ObjectStore;
+use crate::server::signing::UNRESERVED_AND_SLASH;
 
 /// CRC-64/XZ, which OSS calls crc64ecma.
 pub const CRC64: crc::Crc<u64, crc::Table<16>> =
@@ -31,17 +32,9 @@ pub const CRC64: crc::Crc<u64, crc::Table<16>> =
 /// OSS's limit for one object.
 pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 
-/// Characters kept as they are in object URLs: unreserved ones and `/`.
-const KEY_URL: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~')
-    .remove(b'/');
-
 /// `key` percent-encoded for a URL path, `/` kept.
 pub fn encode_key(key: &str) -> String {
-    utf8_percent_encode(key, KEY_URL).to_string()
+    utf8_percent_encode(key, UNRESERVED_AND_SLASH).to_string()
 }
 
 /// One bucket and everything it needs to answer requests.

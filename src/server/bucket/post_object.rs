@@ -12,7 +12,7 @@ use axum::Extension;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use md5::{Digest, Md5};
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 use tokio::io::{AsyncWriteExt, BufWriter};
@@ -23,7 +23,7 @@ use super::{Bucket, RequestContext, CRC64};
 use crate::naming::basename;
 use crate::server::callback::CallbackSpec;
 use crate::server::policy::{PolicyDocument, PolicyViolation};
-use crate::server::signing::{v1, v4};
+use crate::server::signing::{v1, v4, UNRESERVED};
 use time::OffsetDateTime;
 
 /// Longest form field name (OSS EC 0006-00000110).
@@ -564,12 +564,7 @@ fn created_response(bucket: &Bucket, key: &str, etag: &str) -> Response {
 
 /// 303 to the form's redirect URL with bucket, key and ETag in the query (as S3 does).
 fn redirect_response(url: &str, bucket: &str, key: &str, etag: &str) -> Response {
-    const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    let encode = |v: &str| utf8_percent_encode(v, QUERY_VALUE).to_string();
+    let encode = |v: &str| utf8_percent_encode(v, UNRESERVED).to_string();
     let separator = if url.contains('?') { '&' } else { '?' };
     let location = format!(
         "{url}{separator}bucket={}&key={}&etag={}",

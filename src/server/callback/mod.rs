@@ -6,8 +6,10 @@ pub mod verify;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 use serde::{Deserialize, Serialize};
+
+use crate::server::signing::UNRESERVED;
 
 pub const FORM: &str = "application/x-www-form-urlencoded";
 pub const JSON: &str = "application/json";
@@ -107,7 +109,7 @@ impl CallbackSpec {
             if json {
                 out.push_str(&serde_json::to_string(&text).expect("strings serialise"));
             } else {
-                out.push_str(&utf8_percent_encode(&text, FORM_VALUE).to_string());
+                out.push_str(&utf8_percent_encode(&text, UNRESERVED).to_string());
             }
             rest = &rest[start + end + 1..];
         }
@@ -115,13 +117,6 @@ impl CallbackSpec {
         out
     }
 }
-
-/// Form values: unreserved characters stay, everything else is escaped.
-const FORM_VALUE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
 
 /// The `${}` names in a template; an unclosed `${`, an empty name or an unknown system name is
 /// an error. Custom names are `x:` plus lower-case.

@@ -1,6 +1,18 @@
 //! Signature schemes, as pure functions over strings and keys: no clock, no I/O. Each scheme
 //! is tested against the official SDKs' vectors in `../shared/oss-vectors.json`.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+
+/// RFC 3986 unreserved characters stay, everything else is percent-encoded (`!'()*` too, a
+/// space as `%20`): what SigV4, the RPC signature, form values and redirect queries all use.
+pub const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// The same for URL paths, where `/` separates segments and stays.
+pub const UNRESERVED_AND_SLASH: &AsciiSet = &UNRESERVED.remove(b'/');
+
 pub mod callback;
 pub mod s3;
 pub mod sts;

@@ -54,17 +54,12 @@ pub fn post_signature(secret: &str, date: &str, region: &str, policy_b64: &str) 
 
 /// S3's URI encoding: unreserved characters kept, `/` kept only in paths.
 pub fn uri_encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
+    let set = if keep_slash {
+        super::UNRESERVED_AND_SLASH
+    } else {
+        super::UNRESERVED
+    };
+    percent_encoding::utf8_percent_encode(text, set).to_string()
 }
 
 /// A request to sign: `path` is the raw (unencoded) path, `headers` are lower-case names and

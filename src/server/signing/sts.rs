@@ -2,18 +2,12 @@
 //! percent-encoding, the canonical query and the string to sign. The local STS endpoint
 //! verifies with the same functions.
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use percent_encoding::utf8_percent_encode;
 
-/// RFC 3986: everything but unreserved characters is escaped (so `!'()*` are too, and a space
-/// is `%20`).
-const RPC: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+use super::UNRESERVED;
 
 pub fn percent_encode(text: &str) -> String {
-    utf8_percent_encode(text, RPC).to_string()
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
 /// `k=v` pairs, each side encoded, sorted by key, joined with `&`. `Signature` is left out.
