@@ -54,6 +54,8 @@ pub struct PortalSettings {
     pub max_file_size: u64,
     pub max_files: u32,
     pub parallel_uploads: u32,
+    /// Times the page tries a file again after a network or storage fault.
+    pub upload_retries: u32,
     /// Allowed MIME types (`image/*` style patterns allowed); empty means any type.
     pub allowed_types: Vec<String>,
     /// What kind of browser asked, from its User-Agent (decided once, on the server, so the

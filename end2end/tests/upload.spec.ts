@@ -148,3 +148,40 @@ test('the same file picked twice is listed once', async ({ page }) => {
   await expect(page.getByRole('alert')).toHaveText('\u201ctwice.txt\u201d is already in the list.');
   await expect(page.getByRole('listitem').filter({ hasText: 'twice.txt' })).toHaveCount(1);
 });
+
+test('files dropped onto the uploader or pasted into the page are listed and uploaded', async ({ page }) => {
+  await openPortal(page);
+  const folder = `uploads/e2e-${run}-${test.info().project.name}/dropped`;
+  await page.getByLabel('Original name').check();
+  await page.getByLabel('Destination folder').fill(folder);
+  // A drag from the file manager: the drop carries its files in a DataTransfer.
+  const dropped = await page.evaluateHandle(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['dropped one'], 'dropped-1.txt', { type: 'text/plain' }));
+    data.items.add(new File(['dropped two'], 'dropped-2.txt', { type: 'text/plain' }));
+    return data;
+  });
+  const zone = page.locator('.drop-zone');
+  await zone.dispatchEvent('dragenter', { dataTransfer: dropped });
+  await expect(zone).toHaveClass(/\bover\b/);
+  await zone.dispatchEvent('dragover', { dataTransfer: dropped });
+  await zone.dispatchEvent('drop', { dataTransfer: dropped });
+  await expect(zone).not.toHaveClass(/\bover\b/);
+  // A screenshot pasted with Ctrl+V.
+  await page.evaluate(() => {
+    const data = new DataTransfer();
+    data.items.add(new File(['pasted'], 'pasted.png', { type: 'image/png' }));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true }));
+  });
+  for (const name of ['dropped-1.txt', 'dropped-2.txt', 'pasted.png']) {
+    await expect(row(page, name).getByText('queued', { exact: true })).toBeVisible();
+  }
+  await page.getByRole('button', { name: 'Upload' }).click();
+  for (const name of ['dropped-1.txt', 'dropped-2.txt', 'pasted.png']) {
+    await expect(row(page, name).getByText('done', { exact: true })).toBeVisible({ timeout: 30_000 });
+  }
+  if (process.env.PORTAL_TARGET !== 's3') {
+    expect(fs.readFileSync(objectFile(`${folder}/dropped-2.txt`), 'utf8')).toBe('dropped two');
+    expect(fs.readFileSync(objectFile(`${folder}/pasted.png`), 'utf8')).toBe('pasted');
+  }
+});

@@ -25,6 +25,7 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
             max_file_size: rules.max_file_size,
             max_files: rules.max_files,
             parallel_uploads: rules.parallel_uploads,
+            upload_retries: rules.upload_retries,
             allowed_types: rules.allowed_types.clone(),
             client: ClientKind::from_user_agent(user_agent),
             fallback,

@@ -1,12 +1,24 @@
+use std::sync::{Arc, Mutex};
+
+use futures::future::{AbortHandle, AbortRegistration};
 use leptos::prelude::*;
 
 use crate::model::format_size;
+use crate::upload::Problem;
 
 /// Where one file's upload stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowStatus {
     Queued,
     Uploading,
+    /// Not stored yet, and the engine will try again: after `retry_in` seconds, or (offline)
+    /// when the network is back. `attempt` of `attempts` is the one to come.
+    Waiting {
+        problem: Problem,
+        retry_in: Option<u32>,
+        attempt: u32,
+        attempts: u32,
+    },
     Done {
         key: String,
         url: String,
@@ -16,7 +28,9 @@ pub enum RowStatus {
         /// The page's MD5 of the file equals the bucket's ETag.
         verified: bool,
     },
-    Failed(String),
+    Failed(Problem),
+    /// Stopped by the user; nothing of it is stored.
+    Cancelled,
 }
 
 impl RowStatus {
@@ -24,9 +38,19 @@ impl RowStatus {
         match self {
             RowStatus::Queued => "queued",
             RowStatus::Uploading => "uploading",
+            RowStatus::Waiting { .. } => "waiting",
             RowStatus::Done { .. } => "done",
             RowStatus::Failed(_) => "failed",
+            RowStatus::Cancelled => "cancelled",
         }
+    }
+
+    /// Queued, uploading or waiting to try again: the engine holds it.
+    pub fn is_pending(&self) -> bool {
+        matches!(
+            self,
+            RowStatus::Queued | RowStatus::Uploading | RowStatus::Waiting { .. }
+        )
     }
 }
 
@@ -42,6 +66,8 @@ pub struct UploadRow {
     pub modified: f64,
     pub progress: ArcRwSignal<u8>,
     pub status: ArcRwSignal<RowStatus>,
+    /// Stops the engine's work on this file (aborting its request) when cancelled.
+    cancel: Arc<Mutex<Option<AbortHandle>>>,
 }
 
 impl UploadRow {
@@ -54,23 +80,62 @@ impl UploadRow {
             modified,
             progress: ArcRwSignal::new(0),
             status: ArcRwSignal::new(RowStatus::Queued),
+            cancel: Arc::default(),
         }
+    }
+
+    /// Queues the row for a run of the engine, which wraps its work in the registration.
+    pub fn arm(&self) -> AbortRegistration {
+        let (handle, registration) = AbortHandle::new_pair();
+        if let Some(old) = self.cancel.lock().expect("one thread").replace(handle) {
+            old.abort();
+        }
+        self.progress.set(0);
+        self.status.set(RowStatus::Queued);
+        registration
+    }
+
+    /// Stops the row's upload, if it has not ended: its request is aborted, nothing is stored.
+    pub fn cancel(&self) {
+        if !self.status.get_untracked().is_pending() {
+            return;
+        }
+        if let Some(handle) = self.cancel.lock().expect("one thread").take() {
+            handle.abort();
+        }
+        self.progress.set(0);
+        self.status.set(RowStatus::Cancelled);
     }
 }
 
+/// The picked files; `on_retry` starts one failed or cancelled file again.
 #[component]
-pub fn UploadList(rows: RwSignal<Vec<UploadRow>>) -> impl IntoView {
+pub fn UploadList(rows: RwSignal<Vec<UploadRow>>, on_retry: Callback<u32>) -> impl IntoView {
     view! {
         <ul class="uploads" aria-label="Uploads">
             <For each=move || rows.get() key=|row| row.id let:row>
-                <UploadRowView row />
+                <UploadRowView row on_retry />
             </For>
         </ul>
     }
 }
 
+/// What a waiting row says: why, and when it tries again.
+fn waiting_text(problem: &Problem, retry_in: Option<u32>, attempt: u32, attempts: u32) -> String {
+    match retry_in {
+        Some(seconds) => format!(
+            "{} Trying again in {seconds} s (attempt {attempt} of {attempts}).",
+            problem.describe()
+        ),
+        None => format!(
+            "{} The upload continues when the network is back.",
+            problem.describe()
+        ),
+    }
+}
+
 #[component]
-fn UploadRowView(row: UploadRow) -> impl IntoView {
+fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
     let progress = row.progress.clone();
     let status = row.status.clone();
     let label = |status: ArcRwSignal<RowStatus>| move || status.get().label();
@@ -92,16 +157,63 @@ fn UploadRowView(row: UploadRow) -> impl IntoView {
             </div>
         }
         .into_any(),
-        RowStatus::Failed(reason) => view! { <div class="reason">{reason}</div> }.into_any(),
+        RowStatus::Failed(problem) => {
+            view! { <div class="reason">{problem.describe()}</div> }.into_any()
+        }
+        RowStatus::Waiting {
+            problem,
+            retry_in,
+            attempt,
+            attempts,
+        } => view! {
+            <div class="reason waiting">{waiting_text(&problem, retry_in, attempt, attempts)}</div>
+        }
+        .into_any(),
         _ => ().into_any(),
     };
     let bar = progress.clone();
+    let (id, name) = (row.id, row.name.clone());
+    let action_status = status.clone();
+    let action_row = row.clone();
+    let action = move || {
+        let status = action_status.get();
+        let name = name.clone();
+        if status.is_pending() {
+            let row = action_row.clone();
+            view! {
+                <button
+                    type="button"
+                    class="row-action"
+                    aria-label=format!("Cancel {name}")
+                    on:click=move |_| row.cancel()
+                >
+                    "Cancel"
+                </button>
+            }
+            .into_any()
+        } else if matches!(status, RowStatus::Failed(_) | RowStatus::Cancelled) {
+            view! {
+                <button
+                    type="button"
+                    class="row-action"
+                    aria-label=format!("Retry {name}")
+                    on:click=move |_| on_retry.run(id)
+                >
+                    "Retry"
+                </button>
+            }
+            .into_any()
+        } else {
+            ().into_any()
+        }
+    };
     view! {
         <li class="upload" data-state=label(status.clone())>
             <div class="file">
                 <span class="name">{row.name.clone()}</span>
                 <span class="size">{format_size(row.size)}</span>
                 <span class="state">{label(status.clone())}</span>
+                {action}
             </div>
             <div
                 class="bar"

@@ -191,6 +191,9 @@ pub struct Config {
     /// Files uploaded at the same time by one page.
     #[arg(long, env = "PORTAL_PARALLEL_UPLOADS", default_value_t = 3)]
     pub parallel_uploads: u32,
+    /// Times the page tries a file again after a network or storage fault (with backoff).
+    #[arg(long, env = "PORTAL_UPLOAD_RETRIES", default_value_t = 5)]
+    pub upload_retries: u32,
     /// Comma-separated MIME types allowed (image/*, application/pdf); empty allows any.
     #[arg(long, env = "PORTAL_ALLOWED_TYPES", value_delimiter = ',')]
     pub allowed_types: Vec<String>,
@@ -253,6 +256,7 @@ pub struct UploadRules {
     pub max_file_size: u64,
     pub max_files: u32,
     pub parallel_uploads: u32,
+    pub upload_retries: u32,
     pub allowed_types: Vec<String>,
     pub policy_ttl: Duration,
 }
@@ -683,6 +687,12 @@ impl Config {
                 "must be between 1 and 16",
             ));
         }
+        if self.upload_retries > 20 {
+            return Err(config_error(
+                "PORTAL_UPLOAD_RETRIES",
+                "must be between 0 and 20",
+            ));
+        }
         if !(10..=7 * 24 * 3600).contains(&self.policy_ttl) {
             return Err(config_error(
                 "PORTAL_POLICY_TTL",
@@ -708,6 +718,7 @@ impl Config {
             max_file_size: self.max_file_size,
             max_files: self.max_files,
             parallel_uploads: self.parallel_uploads,
+            upload_retries: self.upload_retries,
             allowed_types,
             policy_ttl: Duration::from_secs(self.policy_ttl),
         })
@@ -1015,6 +1026,7 @@ mod tests {
             (&["--default-folder", "other/"], "PORTAL_DEFAULT_FOLDER"),
             (&["--max-files", "0"], "PORTAL_MAX_FILES"),
             (&["--policy-ttl", "1"], "PORTAL_POLICY_TTL"),
+            (&["--upload-retries", "21"], "PORTAL_UPLOAD_RETRIES"),
             (&["--allowed-types", "image"], "PORTAL_ALLOWED_TYPES"),
             (&["--bucket-addr", "127.0.0.1:3000"], "PORTAL_BUCKET_ADDR"),
             (&["--public-url", "ftp://x"], "PORTAL_PUBLIC_URL"),

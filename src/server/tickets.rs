@@ -289,6 +289,7 @@ mod tests {
             max_file_size: 1000,
             max_files: 3,
             parallel_uploads: 3,
+            upload_retries: 5,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
             portal_url: "http://portal.test".into(),
             policy_ttl: std::time::Duration::from_secs(300),

@@ -9,7 +9,7 @@ use wasm_bindgen_futures::JsFuture;
 const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
 /// Upper-case hex MD5 of the whole file.
-pub async fn md5_hex(file: &web_sys::File) -> Result<String, String> {
+pub async fn md5_hex(file: web_sys::File) -> Result<String, String> {
     let unreadable = |_| "The file could not be read to verify it.".to_owned();
     let mut hasher = Md5::new();
     let size = file.size();

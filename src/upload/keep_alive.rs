@@ -4,21 +4,31 @@
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// Holds the `beforeunload` listener and the wake-lock sentinel while `busy` is true.
-pub fn keep_alive_while(busy: RwSignal<bool>) {
-    let listener = StoredValue::new_local(None::<WindowListenerHandle>);
+/// Holds the `beforeunload` listener and the wake-lock sentinel while `busy` is true. The
+/// browser drops a wake lock when the page is hidden: it is asked for again on coming back.
+pub fn keep_alive_while(busy: Memo<bool>) {
+    let listeners = StoredValue::new_local(Vec::<WindowListenerHandle>::new());
     let sentinel = StoredValue::new_local(None::<JsValue>);
     Effect::new(move |_| {
         if busy.get() {
-            let handle = window_event_listener(leptos::ev::beforeunload, |event| {
+            let leaving = window_event_listener(leptos::ev::beforeunload, |event| {
                 // Browsers show their own "leave site?" text; both calls are needed for all of them.
                 event.prevent_default();
                 event.set_return_value("Uploads are still running.");
             });
-            listener.set_value(Some(handle));
+            // `visibilitychange` bubbles from the document to the window.
+            let back = window_event_listener_untyped("visibilitychange", move |_| {
+                if !document().hidden() {
+                    request_wake_lock(sentinel);
+                }
+            });
+            listeners.set_value(vec![leaving, back]);
             request_wake_lock(sentinel);
         } else {
-            if let Some(handle) = listener.try_update_value(Option::take).flatten() {
+            for handle in listeners
+                .try_update_value(std::mem::take)
+                .unwrap_or_default()
+            {
                 handle.remove();
             }
             if let Some(lock) = sentinel.try_update_value(Option::take).flatten() {

@@ -6,12 +6,16 @@ mod integrity;
 #[cfg(feature = "hydrate")]
 mod keep_alive;
 #[cfg(feature = "hydrate")]
+mod network;
+#[cfg(feature = "hydrate")]
 mod queue;
 #[cfg(feature = "hydrate")]
 mod xhr;
 
 #[cfg(feature = "hydrate")]
 pub use keep_alive::keep_alive_while;
+#[cfg(feature = "hydrate")]
+pub use network::watch as watch_network;
 #[cfg(feature = "hydrate")]
 pub use queue::{start, Start};
 
@@ -106,8 +110,128 @@ pub fn etag_matches(etag: &str, md5_hex: &str) -> Option<bool> {
     Some(etag.eq_ignore_ascii_case(md5_hex))
 }
 
-/// A readable reason for a refused upload, from the bucket's error `Code` and `Message`.
+/// Why a file is not (yet) stored. Kept as data, and put into words only when shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The bucket answered with an error (its `Code` and `Message`, either may be empty).
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The connection to the bucket failed or was cut.
+    Network,
+    /// No bytes moved for too long.
+    Stalled,
+    /// The browser is offline.
+    Offline,
+    /// The portal could not sign the upload; its message is meant for users. `retryable` when
+    /// the portal or the network was at fault rather than the request.
+    Signing { message: String, retryable: bool },
+    /// The browser could not start the request or read the file.
+    Browser(String),
+    /// The bucket stored different bytes than the file's (its ETag is not the file's MD5).
+    Mismatch { etag: String },
+    /// Every attempt failed; `last` is why the last one did.
+    GaveUp { attempts: u32, last: Box<Problem> },
+}
+
+/// What the engine does after an attempt that did not store the file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextStep {
+    /// Wait (backoff) and send again: the network or the storage was at fault.
+    Retry,
+    /// Ask the portal for a fresh policy and send again at once.
+    Resign,
+    /// Stop: sending the same request again cannot succeed.
+    Stop,
+}
+
+/// Whether a bucket refusal says the signed policy or its temporary credentials ran out.
+fn expired(code: &str, message: &str) -> bool {
+    matches!(code, "SecurityTokenExpired" | "ExpiredToken")
+        || (matches!(code, "AccessDenied" | "InvalidPolicyDocument" | "")
+            && message.to_ascii_lowercase().contains("expired"))
+}
+
+impl Problem {
+    pub fn next_step(&self) -> NextStep {
+        match self {
+            Problem::Network | Problem::Stalled | Problem::Offline => NextStep::Retry,
+            Problem::Refused { code, message, .. } if expired(code, message) => NextStep::Resign,
+            Problem::Refused { status, .. }
+                if *status >= 500 || matches!(status, 0 | 408 | 429) =>
+            {
+                NextStep::Retry
+            }
+            Problem::Signing {
+                retryable: true, ..
+            } => NextStep::Retry,
+            _ => NextStep::Stop,
+        }
+    }
+
+    /// The problem in one or two plain sentences.
+    pub fn describe(&self) -> String {
+        match self {
+            Problem::Refused {
+                status,
+                code,
+                message,
+            } => refusal_reason(*status, code, message),
+            Problem::Network => {
+                "The connection to the storage failed. Check your network.".to_owned()
+            }
+            Problem::Stalled => "The upload stopped moving.".to_owned(),
+            Problem::Offline => "You are offline.".to_owned(),
+            Problem::Signing { message, .. } | Problem::Browser(message) => message.clone(),
+            Problem::Mismatch { etag } => {
+                format!("Mismatch: the bucket stored different bytes (ETag {etag}) than this file.")
+            }
+            Problem::GaveUp { attempts, last } => {
+                format!("{} Gave up after {attempts} attempts.", last.describe())
+            }
+        }
+    }
+}
+
+/// How long to wait before attempt `failures + 1`: exponential from 1 s, capped at 30 s, with
+/// jitter (`jitter` in 0..1 scales it between half and all of it) so that many files that
+/// failed together do not all come back at the same instant.
+pub fn backoff_ms(failures: u32, jitter: f64) -> f64 {
+    let base = 1000.0 * f64::from(1u32 << failures.saturating_sub(1).min(5));
+    base.min(30_000.0) * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+}
+
+/// A bucket refusal in plain words, from its HTTP status, error `Code` and `Message`: the codes
+/// a user can meet get a sentence of their own, the rest are passed through.
 pub fn refusal_reason(status: u16, code: &str, message: &str) -> String {
+    let plain = match code {
+        "EntityTooLarge" => Some("The file is larger than the storage accepts for this upload."),
+        "EntityTooSmall" => Some("The file is smaller than the storage expects for this upload."),
+        "FileAlreadyExists" => Some(
+            "A file with this name is already stored there, and the portal never overwrites one.",
+        ),
+        "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "InvalidSecurityToken"
+        | "InvalidPolicyDocument" => Some(
+            "The storage did not accept the portal's signature. Please tell the portal's operator.",
+        ),
+        "RequestTimeTooSkewed" => Some(
+            "The portal's clock and the storage's disagree. Please tell the portal's operator.",
+        ),
+        _ if expired(code, message) => {
+            Some("The upload's permission expired before the file arrived.")
+        }
+        _ => None,
+    };
+    if let Some(plain) = plain {
+        return plain.to_owned();
+    }
+    if status >= 500 {
+        return format!("The storage had a problem (HTTP {status}). Please try again later.");
+    }
     match (code.is_empty(), message.is_empty()) {
         (true, true) => format!("The bucket refused the upload (HTTP {status})."),
         (false, true) => format!("The bucket refused the upload: {code}."),
@@ -136,6 +260,7 @@ mod tests {
             max_file_size: 1000,
             max_files: 2,
             parallel_uploads: 3,
+            upload_retries: 5,
             allowed_types: vec!["image/*".into()],
             client: Default::default(),
             fallback: crate::model::UploadTicket {
@@ -229,12 +354,119 @@ mod tests {
     #[test]
     fn refusals_read_plainly() {
         assert_eq!(
-            refusal_reason(403, "AccessDenied", "Invalid according to Policy: Policy expired."),
-            "The bucket refused the upload (AccessDenied): Invalid according to Policy: Policy expired."
+            refusal_reason(
+                403,
+                "AccessDenied",
+                "Invalid according to Policy: Policy expired."
+            ),
+            "The upload's permission expired before the file arrived."
+        );
+        assert_eq!(
+            refusal_reason(
+                400,
+                "EntityTooLarge",
+                "Your proposed upload exceeds the maximum allowed size."
+            ),
+            "The file is larger than the storage accepts for this upload."
+        );
+        assert_eq!(
+            refusal_reason(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$key\", \"a\"]"),
+            "The bucket refused the upload (AccessDenied): Invalid according to Policy: Policy Condition failed: [\"eq\", \"$key\", \"a\"]"
         );
         assert_eq!(
             refusal_reason(502, "", ""),
-            "The bucket refused the upload (HTTP 502)."
+            "The storage had a problem (HTTP 502). Please try again later."
         );
+        assert_eq!(
+            refusal_reason(400, "", ""),
+            "The bucket refused the upload (HTTP 400)."
+        );
+    }
+
+    fn refused(status: u16, code: &str, message: &str) -> Problem {
+        Problem::Refused {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn network_and_storage_faults_are_retried_and_refusals_are_not() {
+        assert_eq!(Problem::Network.next_step(), NextStep::Retry);
+        assert_eq!(Problem::Stalled.next_step(), NextStep::Retry);
+        assert_eq!(Problem::Offline.next_step(), NextStep::Retry);
+        assert_eq!(refused(503, "", "").next_step(), NextStep::Retry);
+        assert_eq!(
+            refused(500, "InternalError", "x").next_step(),
+            NextStep::Retry
+        );
+        assert_eq!(refused(429, "", "").next_step(), NextStep::Retry);
+        // An expired policy (OSS, S3) or STS token: sign again, no waiting.
+        assert_eq!(
+            refused(
+                403,
+                "AccessDenied",
+                "Invalid according to Policy: Policy expired."
+            )
+            .next_step(),
+            NextStep::Resign
+        );
+        assert_eq!(
+            refused(400, "SecurityTokenExpired", "").next_step(),
+            NextStep::Resign
+        );
+        // Other 4xx: sending it again cannot help.
+        assert_eq!(
+            refused(403, "SignatureDoesNotMatch", "x").next_step(),
+            NextStep::Stop
+        );
+        assert_eq!(
+            refused(409, "FileAlreadyExists", "x").next_step(),
+            NextStep::Stop
+        );
+        assert_eq!(
+            refused(400, "EntityTooLarge", "x").next_step(),
+            NextStep::Stop
+        );
+        assert_eq!(
+            Problem::Mismatch {
+                etag: "\"0\"".into()
+            }
+            .next_step(),
+            NextStep::Stop
+        );
+        let signing = |retryable| Problem::Signing {
+            message: "m".into(),
+            retryable,
+        };
+        assert_eq!(signing(true).next_step(), NextStep::Retry);
+        assert_eq!(signing(false).next_step(), NextStep::Stop);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_thirty_seconds_with_jitter() {
+        assert_eq!(backoff_ms(1, 1.0), 1000.0);
+        assert_eq!(backoff_ms(2, 1.0), 2000.0);
+        assert_eq!(backoff_ms(3, 1.0), 4000.0);
+        assert_eq!(backoff_ms(5, 1.0), 16_000.0);
+        assert_eq!(backoff_ms(6, 1.0), 30_000.0);
+        assert_eq!(backoff_ms(40, 1.0), 30_000.0);
+        assert_eq!(backoff_ms(1, 0.0), 500.0);
+        assert_eq!(backoff_ms(3, 0.5), 3000.0);
+        assert_eq!(backoff_ms(0, 1.0), 1000.0);
+    }
+
+    #[test]
+    fn giving_up_says_why_and_how_often() {
+        let problem = Problem::GaveUp {
+            attempts: 6,
+            last: Box::new(Problem::Network),
+        };
+        assert_eq!(
+            problem.describe(),
+            "The connection to the storage failed. Check your network. Gave up after 6 attempts."
+        );
+        assert_eq!(problem.next_step(), NextStep::Stop);
     }
 }

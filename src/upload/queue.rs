@@ -1,36 +1,66 @@
-//! Signing a batch and running its uploads with bounded parallelism; each row's signals are
-//! updated as its upload moves.
+//! Signing a batch and running its uploads with bounded parallelism. Each file survives the
+//! network: a failed attempt is retried with backoff and jitter, an expiring or expired policy
+//! is re-signed, uploads pause while offline and restart when the page comes back, and a
+//! cancelled file's request is aborted. Each row's signals are updated as its upload moves.
 
 use std::collections::HashMap;
 
-use futures::StreamExt;
+use futures::future::{select, AbortHandle, Abortable, Either, LocalBoxFuture, Shared};
+use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 
-use super::xhr;
+use super::network::{self, Motion};
+use super::{xhr, NextStep, Problem};
 use crate::api::sign_uploads;
 use crate::components::upload_list::{RowStatus, UploadRow};
-use crate::model::{FileSpec, NamingMode, UploadBatch, UploadTicket};
+use crate::model::{FileSpec, NamingMode, PortalError, UploadBatch, UploadTicket};
 
-/// Renew a ticket whose policy expires within this many milliseconds before using it.
+/// Renew a ticket whose policy expires within this many milliseconds (or within a third of
+/// its lifetime, for short ones) before using it.
 const RENEW_MARGIN_MS: f64 = 30_000.0;
+/// Fresh policies asked for in a row after the bucket said one had expired.
+const MAX_RESIGNS: u32 = 3;
 
-/// What the "Upload" button hands to the engine.
+/// What the "Upload" (or a row's "Retry") button hands to the engine.
 pub struct Start {
     pub rows: RwSignal<Vec<UploadRow>>,
     pub shelf: StoredValue<HashMap<u32, web_sys::File>, LocalStorage>,
     pub naming: NamingMode,
     pub folder: String,
     pub parallel: usize,
+    /// Attempts after the first failed one.
+    pub retries: u32,
     pub error: RwSignal<Option<String>>,
-    pub busy: RwSignal<bool>,
+    /// Runs of the engine in progress.
+    pub active: RwSignal<usize>,
+    /// Only this row (a row's Retry button); otherwise every queued or failed row.
+    pub only: Option<u32>,
+}
+
+/// A ticket and when to stop trusting it (ms since the epoch).
+struct Signed {
+    ticket: UploadTicket,
+    renew_at: f64,
+}
+
+impl Signed {
+    fn new(ticket: UploadTicket) -> Self {
+        let expires = ticket.expires_at as f64 * 1000.0;
+        let lifetime = (expires - network::now_ms()).max(0.0);
+        Signed {
+            renew_at: expires - RENEW_MARGIN_MS.min(lifetime / 3.0),
+            ticket,
+        }
+    }
 }
 
 struct Job {
     row: UploadRow,
     file: web_sys::File,
-    ticket: UploadTicket,
+    signed: Signed,
     naming: NamingMode,
     folder: String,
+    retries: u32,
 }
 
 fn spec(row: &UploadRow) -> FileSpec {
@@ -41,152 +71,260 @@ fn spec(row: &UploadRow) -> FileSpec {
     }
 }
 
-/// Signs and uploads the queued (and failed) files; returns the ids of the rows it took.
+fn signing_problem(error: PortalError) -> Problem {
+    Problem::Signing {
+        retryable: !matches!(error, PortalError::Invalid(_)),
+        message: error.to_string(),
+    }
+}
+
+/// Signs and uploads the rows it takes; returns their ids.
 pub fn start(start: Start) -> Vec<u32> {
-    let queued: Vec<(UploadRow, web_sys::File)> = start
+    network::watch();
+    let taken: Vec<(UploadRow, web_sys::File)> = start
         .rows
         .get_untracked()
         .into_iter()
         .filter(|row| {
-            matches!(
-                row.status.get_untracked(),
-                RowStatus::Queued | RowStatus::Failed(_)
-            )
+            let status = row.status.get_untracked();
+            match start.only {
+                Some(id) => {
+                    row.id == id && matches!(status, RowStatus::Failed(_) | RowStatus::Cancelled)
+                }
+                None => matches!(status, RowStatus::Queued | RowStatus::Failed(_)),
+            }
         })
         .filter_map(|row| {
             let file = start.shelf.with_value(|s| s.get(&row.id).cloned())?;
             Some((row, file))
         })
         .collect();
-    if queued.is_empty() {
-        start
-            .error
-            .set(Some("Pick one or more files first.".into()));
+    if taken.is_empty() {
+        if start.only.is_none() {
+            start
+                .error
+                .set(Some("Pick one or more files first.".into()));
+        }
         return Vec::new();
     }
-    let taken = queued.iter().map(|(row, _)| row.id).collect();
+    let ids = taken.iter().map(|(row, _)| row.id).collect();
     start.error.set(None);
-    start.busy.set(true);
+    start.active.update(|n| *n += 1);
+    let jobs: Vec<_> = taken
+        .into_iter()
+        .map(|(row, file)| {
+            let registration = row.arm();
+            (row, file, registration)
+        })
+        .collect();
     let batch = UploadBatch {
-        files: queued.iter().map(|(row, _)| spec(row)).collect(),
+        files: jobs.iter().map(|(row, ..)| spec(row)).collect(),
         naming: start.naming,
         folder: start.folder.clone(),
     };
     leptos::task::spawn_local(async move {
         match sign_uploads(batch).await {
+            // The rows stay queued: "Upload" tries them again.
             Err(error) => start.error.set(Some(error.to_string())),
             Ok(tickets) => {
-                let jobs = queued
-                    .into_iter()
-                    .zip(tickets)
-                    .map(|((row, file), ticket)| {
-                        row.status.set(RowStatus::Queued);
-                        row.progress.set(0);
-                        Job {
-                            row,
-                            file,
-                            ticket,
-                            naming: start.naming,
-                            folder: start.folder.clone(),
-                        }
-                    });
                 let shelf = start.shelf;
-                futures::stream::iter(jobs)
-                    .for_each_concurrent(start.parallel.max(1), |job| async move {
+                let runs =
+                    jobs.into_iter()
+                        .zip(tickets)
+                        .map(|((row, file, registration), ticket)| {
+                            let job = Job {
+                                row,
+                                file,
+                                signed: Signed::new(ticket),
+                                naming: start.naming,
+                                folder: start.folder.clone(),
+                                retries: start.retries,
+                            };
+                            (job, registration)
+                        });
+                futures::stream::iter(runs)
+                    .for_each_concurrent(start.parallel.max(1), |(job, registration)| {
                         let id = job.row.id;
-                        if upload(job).await {
-                            shelf.update_value(|s| {
-                                s.remove(&id);
-                            });
-                        }
+                        // Cancelling the row aborts this future, and with it the request.
+                        Abortable::new(upload(job), registration).map(move |stored| {
+                            if stored == Ok(true) {
+                                shelf.update_value(|s| {
+                                    s.remove(&id);
+                                });
+                            }
+                        })
                     })
                     .await;
             }
         }
-        start.busy.set(false);
+        start.active.update(|n| *n -= 1);
     });
-    taken
+    ids
 }
 
-/// Uploads one file; true when it is stored.
+/// The file's MD5, computed once while the first attempt sends it and shared by every attempt.
+type Md5 = Shared<LocalBoxFuture<'static, Result<String, String>>>;
+
+/// Stops the background hashing when the upload's future ends or is dropped.
+struct StopOnDrop(AbortHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Uploads one file until it is stored, fails for good, or runs out of attempts; true when
+/// it is stored.
 async fn upload(job: Job) -> bool {
     let Job {
         row,
         file,
-        mut ticket,
+        signed,
         naming,
         folder,
+        retries,
     } = job;
-    row.status.set(RowStatus::Uploading);
-    if (ticket.expires_at as f64) * 1000.0 - js_sys::Date::now() < RENEW_MARGIN_MS {
-        // Waited in the queue too long: ask for a fresh policy for this one file.
-        let batch = UploadBatch {
-            files: vec![spec(&row)],
-            naming,
-            folder,
+    let md5: Md5 = super::integrity::md5_hex(file.clone())
+        .boxed_local()
+        .shared();
+    let (stop, registration) = AbortHandle::new_pair();
+    leptos::task::spawn_local(Abortable::new(md5.clone(), registration).map(|_| ()));
+    let _hashing = StopOnDrop(stop);
+
+    let mut signed = Some(signed);
+    let (mut failures, mut resigns) = (0u32, 0u32);
+    loop {
+        if !network::online() {
+            row.status.set(RowStatus::Waiting {
+                problem: Problem::Offline,
+                retry_in: None,
+                attempt: failures + 1,
+                attempts: retries + 1,
+            });
+            network::until_online().await;
+        }
+        let current = match signed.take() {
+            Some(current) if network::now_ms() < current.renew_at => Ok(current),
+            // Waited too long (queue, backoff) or refused as expired: a fresh policy.
+            _ => sign_one(&row, naming, &folder).await.map(Signed::new),
         };
-        match sign_uploads(batch).await.map(|mut t| t.pop()) {
-            Ok(Some(fresh)) => ticket = fresh,
-            Ok(None) => {}
-            Err(error) => {
-                row.status.set(RowStatus::Failed(error.to_string()));
+        let problem = match current {
+            Err(problem) => problem,
+            Ok(current) => match attempt(&row, &current.ticket, &file, md5.clone()).await {
+                Ok(done) => {
+                    row.progress.set(100);
+                    row.status.set(done);
+                    return true;
+                }
+                Err(problem) => {
+                    signed = Some(current);
+                    problem
+                }
+            },
+        };
+        match problem.next_step() {
+            NextStep::Stop => {
+                row.status.set(RowStatus::Failed(problem));
                 return false;
+            }
+            NextStep::Resign if resigns < MAX_RESIGNS => {
+                resigns += 1;
+                signed = None;
+            }
+            NextStep::Resign | NextStep::Retry => {
+                failures += 1;
+                if failures > retries {
+                    row.status.set(RowStatus::Failed(Problem::GaveUp {
+                        attempts: failures,
+                        last: Box::new(problem),
+                    }));
+                    return false;
+                }
+                let delay = super::backoff_ms(failures, js_sys::Math::random());
+                row.progress.set(0);
+                row.status.set(RowStatus::Waiting {
+                    problem,
+                    retry_in: Some((delay / 1000.0).ceil() as u32),
+                    attempt: failures + 1,
+                    attempts: retries + 1,
+                });
+                // Cut short when the network comes back or the page is shown again.
+                network::pause(delay).await;
             }
         }
     }
-    let progress = row.progress.clone();
-    // Hash while the bytes go out: the two reads of the file overlap.
-    let (outcome, md5) = futures::join!(
-        xhr::post_form(&ticket, &file, move |loaded, total| {
-            progress.set(super::percent_sent(loaded, total));
+}
+
+/// A fresh ticket for one file (its policy ran out while it waited).
+async fn sign_one(
+    row: &UploadRow,
+    naming: NamingMode,
+    folder: &str,
+) -> Result<UploadTicket, Problem> {
+    let batch = UploadBatch {
+        files: vec![spec(row)],
+        naming,
+        folder: folder.to_owned(),
+    };
+    match sign_uploads(batch).await {
+        Ok(mut tickets) => tickets.pop().ok_or_else(|| Problem::Signing {
+            message: "The portal signed nothing for this file.".into(),
+            retryable: true,
         }),
-        super::integrity::md5_hex(&file)
-    );
-    match outcome {
-        Ok(reply) if (200..300).contains(&reply.status) => {
-            let verified = match md5.map(|md5| super::etag_matches(&reply.etag, &md5)) {
-                Ok(Some(false)) => {
-                    row.status.set(RowStatus::Failed(format!(
-                        "Mismatch: the bucket stored different bytes (ETag {}) than this file.",
-                        reply.etag
-                    )));
-                    return false;
-                }
-                Ok(Some(true)) => true,
-                // No simple ETag (multipart) or the file could not be read again.
-                Ok(None) | Err(_) => false,
-            };
-            // 203 is OSS's "stored, but the upload callback failed": the object is there.
-            let note = if reply.status == 203 {
-                let (_, message) = xhr::error_code_and_message(&reply.body);
-                Some(format!(
-                    "Stored, but the portal was not notified: {message}"
-                ))
-            } else {
-                xhr::callback_message(&reply.body)
-            };
-            row.progress.set(100);
-            row.status.set(RowStatus::Done {
-                key: ticket.key,
-                url: ticket.object_url,
-                etag: reply.etag,
-                note,
-                verified,
-            });
-            true
-        }
-        Ok(reply) => {
-            let (code, message) = xhr::error_code_and_message(&reply.body);
-            row.status.set(RowStatus::Failed(super::refusal_reason(
-                reply.status,
-                &code,
-                &message,
-            )));
-            false
-        }
-        Err(reason) => {
-            row.status.set(RowStatus::Failed(reason));
-            false
-        }
+        Err(error) => Err(signing_problem(error)),
     }
+}
+
+/// One POST of the file; `Ok` carries the row's final status.
+async fn attempt(
+    row: &UploadRow,
+    ticket: &UploadTicket,
+    file: &web_sys::File,
+    md5: Md5,
+) -> Result<RowStatus, Problem> {
+    row.status.set(RowStatus::Uploading);
+    row.progress.set(0);
+    let motion = Motion::new();
+    let progress = row.progress.clone();
+    let moved = motion.clone();
+    let post = xhr::post_form(ticket, file, move |loaded, total| {
+        moved.moved(loaded, total);
+        progress.set(super::percent_sent(loaded, total));
+    });
+    // A stall (or going offline) drops the POST, which aborts it.
+    let reply = match select(post.boxed_local(), network::stalled(motion).boxed_local()).await {
+        Either::Left((reply, _)) => reply?,
+        Either::Right((problem, _)) => return Err(problem),
+    };
+    if !(200..300).contains(&reply.status) {
+        let (code, message) = xhr::error_code_and_message(&reply.body);
+        return Err(Problem::Refused {
+            status: reply.status,
+            code,
+            message,
+        });
+    }
+    let verified = match md5.await.map(|md5| super::etag_matches(&reply.etag, &md5)) {
+        Ok(Some(false)) => return Err(Problem::Mismatch { etag: reply.etag }),
+        Ok(Some(true)) => true,
+        // No simple ETag (multipart) or the file could not be read again.
+        Ok(None) | Err(_) => false,
+    };
+    // 203 is OSS's "stored, but the upload callback failed": the object is there.
+    let note = if reply.status == 203 {
+        let (_, message) = xhr::error_code_and_message(&reply.body);
+        Some(format!(
+            "Stored, but the portal was not notified: {message}"
+        ))
+    } else {
+        xhr::callback_message(&reply.body)
+    };
+    Ok(RowStatus::Done {
+        key: ticket.key.clone(),
+        url: ticket.object_url.clone(),
+        etag: reply.etag,
+        note,
+        verified,
+    })
 }

@@ -1,4 +1,5 @@
 //! One form POST with XMLHttpRequest, whose `upload` events give byte progress (fetch has none).
+//! Dropping the future aborts the request: that is how an upload is cancelled.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -7,6 +8,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DomParser, FormData, ProgressEvent, SupportedType, XmlHttpRequest};
 
+use super::Problem;
 use crate::model::UploadTicket;
 
 pub struct Reply {
@@ -15,8 +17,22 @@ pub struct Reply {
     pub body: String,
 }
 
-fn js_error(_: JsValue) -> String {
-    "The browser could not start the upload.".to_owned()
+fn js_error(_: JsValue) -> Problem {
+    Problem::Browser("The browser could not start the upload.".to_owned())
+}
+
+/// Aborts the request if the future is dropped before it ends (handlers detached first).
+struct InFlight(Option<XmlHttpRequest>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Some(xhr) = self.0.take() {
+            xhr.set_onload(None);
+            xhr.set_onerror(None);
+            xhr.set_onabort(None);
+            let _ = xhr.abort();
+        }
+    }
 }
 
 /// POSTs the ticket's fields and then the file to the bucket; `on_progress(loaded, total)`
@@ -25,7 +41,7 @@ pub async fn post_form(
     ticket: &UploadTicket,
     file: &web_sys::File,
     on_progress: impl Fn(f64, f64) + 'static,
-) -> Result<Reply, String> {
+) -> Result<Reply, Problem> {
     let form = FormData::new().map_err(js_error)?;
     for (name, value) in &ticket.fields {
         form.append_with_str(name, value).map_err(js_error)?;
@@ -36,9 +52,9 @@ pub async fn post_form(
     let xhr = XmlHttpRequest::new().map_err(js_error)?;
     xhr.open("POST", &ticket.url).map_err(js_error)?;
 
-    let (sender, receiver) = futures::channel::oneshot::channel::<Result<(), String>>();
+    let (sender, receiver) = futures::channel::oneshot::channel::<Result<(), Problem>>();
     let sender = Rc::new(RefCell::new(Some(sender)));
-    let finish = |outcome: Result<(), String>| {
+    let finish = |outcome: Result<(), Problem>| {
         let sender = sender.clone();
         Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
             if let Some(sender) = sender.borrow_mut().take() {
@@ -47,10 +63,9 @@ pub async fn post_form(
         })
     };
     let on_load = finish(Ok(()));
-    let on_error = finish(Err(
-        "The connection to the bucket failed. Check your network and try again.".into(),
-    ));
-    let on_abort = finish(Err("The upload was stopped.".into()));
+    let on_error = finish(Err(Problem::Network));
+    // Only the browser aborts on its own (we detach this before aborting): a network fault.
+    let on_abort = finish(Err(Problem::Network));
     let on_upload_progress =
         Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
             if event.length_computable() {
@@ -64,10 +79,11 @@ pub async fn post_form(
         .map_err(js_error)?
         .set_onprogress(Some(on_upload_progress.as_ref().unchecked_ref()));
     xhr.send_with_opt_form_data(Some(&form)).map_err(js_error)?;
+    // Declared after the closures, so dropped (aborting) while they are still alive.
+    let mut in_flight = InFlight(Some(xhr.clone()));
 
-    let outcome = receiver
-        .await
-        .unwrap_or_else(|_| Err("The upload was stopped.".into()));
+    let outcome = receiver.await.unwrap_or(Err(Problem::Network));
+    in_flight.0 = None;
     // The closures must live until the request has ended; drop them explicitly after it.
     drop((on_load, on_error, on_abort, on_upload_progress));
     outcome?;
