@@ -5,13 +5,16 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::components::language_switch::LanguageSwitch;
 use crate::components::upload_page::UploadPage;
 use crate::components::uploaded_page::UploadedPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` comes from the page's language (the i18n context sets it), so that the
+        // hydrating page reads the language the server chose.
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -28,15 +31,37 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The page's language: from the reader's choice (a cookie kept a year) or else their
+/// browser's `Accept-Language`, decided on the server so the first HTML is already in it.
 #[component]
 pub fn App() -> impl IntoView {
+    use crate::i18n::I18nContextProvider;
+    use leptos_i18n::context::CookieOptions;
+
     provide_meta_context();
+    let remembered = CookieOptions::default()
+        .path("/")
+        .max_age(365 * 24 * 3600 * 1000_i64)
+        .same_site(leptos_use::SameSite::Lax);
+    view! {
+        <I18nContextProvider cookie_options=remembered>
+            <Page />
+        </I18nContextProvider>
+    }
+}
+
+#[component]
+fn Page() -> impl IntoView {
+    use crate::i18n::{t, t_string, use_i18n};
+
+    let i18n = use_i18n();
     view! {
         <Stylesheet id="leptos" href="/pkg/upload-portal.css" />
-        <Title text="Upload Portal" />
+        <Title text=move || t_string!(i18n, title).to_owned() />
         <Router>
             <main>
-                <Routes fallback=|| view! { <p>"Page not found."</p> }>
+                <LanguageSwitch />
+                <Routes fallback=move || view! { <p>{t!(i18n, not_found)}</p> }>
                     // Async: the whole form is in the first HTML, no streaming placeholders.
                     <Route path=StaticSegment("") view=UploadPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("uploaded") view=UploadedPage ssr=SsrMode::Async />

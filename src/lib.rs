@@ -3,6 +3,8 @@
 // The page's view types nest deeply (tachys builds them at compile time).
 #![recursion_limit = "256"]
 
+include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
+
 pub mod api;
 pub mod app;
 pub mod components;

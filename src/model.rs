@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::{td_string, Locale};
+use crate::naming::FolderError;
+
 /// How the server names each object.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -104,21 +107,104 @@ impl ClientKind {
     }
 }
 
+/// Why a request or a picked file was refused: data on the wire, put into words in the
+/// reader's language only where it is shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notice {
+    NoFiles,
+    PickFirst,
+    TooManyFiles {
+        max: u32,
+    },
+    BadFileName,
+    AlreadyListed {
+        name: String,
+    },
+    TooLarge {
+        name: String,
+        size: u64,
+        max: u64,
+    },
+    TypeRefused {
+        name: String,
+        content_type: String,
+        allowed: Vec<String>,
+    },
+    Folder(FolderError),
+    NotAnUpload,
+    Unreadable,
+}
+
+impl Notice {
+    pub fn describe(&self, locale: Locale) -> String {
+        match self {
+            Notice::NoFiles => td_string!(locale, no_files).to_owned(),
+            Notice::PickFirst => td_string!(locale, pick_first).to_owned(),
+            Notice::TooManyFiles { max } => td_string!(locale, too_many_files, count = max),
+            Notice::BadFileName => td_string!(locale, bad_file_name).to_owned(),
+            Notice::AlreadyListed { name } => td_string!(locale, already_listed, name = name),
+            Notice::TooLarge { name, size, max } => td_string!(
+                locale,
+                too_large,
+                name = name,
+                size = format_size(*size),
+                max = format_size(*max)
+            ),
+            Notice::TypeRefused {
+                name,
+                content_type,
+                allowed,
+            } => td_string!(
+                locale,
+                type_refused,
+                name = name,
+                content_type = content_type,
+                allowed = allowed.join(", ")
+            ),
+            Notice::Folder(reason) => {
+                td_string!(locale, folder_refused, reason = reason.describe(locale))
+            }
+            Notice::NotAnUpload => td_string!(locale, not_an_upload).to_owned(),
+            Notice::Unreadable => td_string!(locale, unreadable_request).to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(Locale::en))
+    }
+}
+
 /// The one error that crosses the wire. Every message is safe to show to the user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum PortalError {
-    /// The request was refused; the message says why in plain words.
+    /// The request was refused; the notice says why.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Notice),
     /// The storage could not be reached.
-    #[error("The storage is unavailable right now. Please try again in a moment.")]
+    #[error("The storage is unavailable right now.")]
     Unavailable,
     /// Something failed inside the server; the cause is in the server's log.
-    #[error("Something went wrong on the server. Please try again.")]
+    #[error("Something went wrong on the server.")]
     Internal,
     /// The request did not reach the server or its reply could not be read.
     #[error("Could not reach the server: {0}")]
     Transport(String),
+}
+
+impl PortalError {
+    /// The error in plain words, in the reader's language.
+    pub fn describe(&self, locale: Locale) -> String {
+        match self {
+            PortalError::Invalid(notice) => notice.describe(locale),
+            PortalError::Unavailable => td_string!(locale, storage_unavailable).to_owned(),
+            PortalError::Internal => td_string!(locale, server_failed).to_owned(),
+            PortalError::Transport(detail) => {
+                td_string!(locale, server_unreachable, detail = detail)
+            }
+        }
+    }
 }
 
 impl PortalError {
@@ -140,7 +226,7 @@ impl leptos::server_fn::error::FromServerFnError for PortalError {
         match value {
             // The body did not decode: the request itself is malformed.
             E::Args(_) | E::Deserialization(_) | E::MissingArg(_) => {
-                PortalError::Invalid("The request could not be read.".into())
+                PortalError::Invalid(Notice::Unreadable)
             }
             other => PortalError::Transport(other.to_string()),
         }
@@ -156,23 +242,6 @@ pub fn type_allowed(patterns: &[String], content_type: &str) -> bool {
                 Some(kind) => content_type.split('/').next() == Some(kind),
                 None => pattern == content_type,
             })
-}
-
-/// The refusal of a file over the size limit, worded the same by the page and the server.
-pub fn too_large_message(name: &str, size: u64, max: u64) -> String {
-    format!(
-        "\u{201c}{name}\u{201d} is {}; the largest file accepted is {}.",
-        format_size(size),
-        format_size(max)
-    )
-}
-
-/// The refusal of a file of a type the portal does not accept, worded the same on both sides.
-pub fn type_refused_message(name: &str, content_type: &str, allowed: &[String]) -> String {
-    format!(
-        "\u{201c}{name}\u{201d} is {content_type}, which is not accepted here (allowed: {}).",
-        allowed.join(", ")
-    )
 }
 
 /// Human-readable size: `0 B`, `999 B`, `1.5 KB`, `5.0 MB` (decimal units, as file managers show).
@@ -227,7 +296,7 @@ mod tests {
 
     #[test]
     fn errors_carry_statuses() {
-        assert_eq!(PortalError::Invalid("x".into()).status_code(), 400);
+        assert_eq!(PortalError::Invalid(Notice::NoFiles).status_code(), 400);
         assert_eq!(PortalError::Unavailable.status_code(), 503);
         assert_eq!(PortalError::Internal.status_code(), 500);
     }

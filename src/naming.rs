@@ -1,7 +1,10 @@
 //! Folder normalising and object naming: pure functions with no I/O. The server calls them to
 //! decide every object key; nothing the browser sends is used as a key without passing here.
 
+use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+
+use crate::i18n::Locale;
 
 /// OSS limits an object key to 1023 bytes; a folder may take at most half of it.
 pub const MAX_FOLDER_BYTES: usize = 512;
@@ -10,23 +13,42 @@ pub const MAX_NAME_BYTES: usize = 255;
 /// Longest extension kept by random names (`.jpeg`, `.webm`, `.gltf`...).
 const MAX_EXTENSION_CHARS: usize = 16;
 
-/// Why a destination folder was refused. Messages complete the sentence "The folder ...".
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+/// Why a destination folder was refused. Its words complete "The destination folder ...".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FolderError {
-    #[error("must not contain \"..\" or \".\" as a folder name")]
     DotSegment,
-    #[error("must not contain a backslash; use / between folders")]
     Backslash,
-    #[error("must not start with /")]
     Absolute,
-    #[error("must not contain control or invisible formatting characters")]
     ControlCharacter,
-    #[error("has a folder name longer than {MAX_NAME_BYTES} bytes")]
     SegmentTooLong,
-    #[error("is longer than {MAX_FOLDER_BYTES} bytes")]
     TooLong,
-    #[error("must be inside \"{root}\"")]
     OutsideRoot { root: String },
+}
+
+impl FolderError {
+    /// The reason, in words that complete "The destination folder ...".
+    pub fn describe(&self, locale: Locale) -> String {
+        use crate::i18n::td_string;
+        match self {
+            FolderError::DotSegment => td_string!(locale, folder_dot_segment).to_owned(),
+            FolderError::Backslash => td_string!(locale, folder_backslash).to_owned(),
+            FolderError::Absolute => td_string!(locale, folder_absolute).to_owned(),
+            FolderError::ControlCharacter => td_string!(locale, folder_control).to_owned(),
+            FolderError::SegmentTooLong => {
+                td_string!(locale, folder_segment_too_long, max = MAX_NAME_BYTES)
+            }
+            FolderError::TooLong => td_string!(locale, folder_too_long, max = MAX_FOLDER_BYTES),
+            FolderError::OutsideRoot { root } => {
+                td_string!(locale, folder_outside_root, root = root)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FolderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe(Locale::en))
+    }
 }
 
 /// Characters that render as nothing or reorder text: they let a name look like another one.
@@ -245,7 +267,7 @@ mod tests {
             root: "uploads/".into(),
         }
         .to_string();
-        assert_eq!(message, "must be inside \"uploads/\"");
+        assert_eq!(message, "must be inside \u{201c}uploads/\u{201d}");
     }
 
     #[test]

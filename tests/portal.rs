@@ -187,7 +187,7 @@ async fn bad_batches_are_refused_with_readable_errors() {
         (one.clone(), "../etc", "The destination folder must not contain \"..\" or \".\" as a folder name."),
         (one.clone(), "/abs", "The destination folder must not start with /."),
         (one.clone(), "a\\b", "The destination folder must not contain a backslash; use / between folders."),
-        (one.clone(), "elsewhere/", "The destination folder must be inside \"uploads/\"."),
+        (one.clone(), "elsewhere/", "The destination folder must be inside \u{201c}uploads/\u{201d}."),
         (json!([]), "uploads/", "Pick at least one file to upload."),
         (
             json!([{"name": "a.png", "size": 1, "content_type": ""}, {"name": "b.png", "size": 1, "content_type": ""}, {"name": "c.png", "size": 1, "content_type": ""}]),
@@ -208,7 +208,14 @@ async fn bad_batches_are_refused_with_readable_errors() {
     for (files, folder, message) in cases {
         let (status, body) = sign(&h, files, "random", folder).await;
         assert_eq!(status, 400, "{folder}: {body}");
-        assert_eq!(body, json!({"Invalid": message}));
+        // The wire carries the reason as data; the page words it in the reader's language.
+        let error: upload_portal::model::PortalError =
+            serde_json::from_value(body.clone()).expect("a PortalError");
+        assert!(
+            matches!(error, upload_portal::model::PortalError::Invalid(_)),
+            "{body}"
+        );
+        assert_eq!(error.describe(upload_portal::i18n::Locale::en), message);
     }
     // Not even a well-formed request.
     let garbage = h

@@ -14,9 +14,7 @@ pub async fn object_link(key: String) -> Result<String, PortalError> {
         if inside && !key.split('/').any(|s| s == ".." || s == ".") && !key.contains(['\\', '\0']) {
             Ok(state.target.object_url(&key))
         } else {
-            Err(PortalError::Invalid(
-                "That is not an upload of this portal.".into(),
-            ))
+            Err(PortalError::Invalid(crate::model::Notice::NotAnUpload))
         }
     }))
 }

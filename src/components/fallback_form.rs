@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::i18n::{t, use_i18n};
 use crate::model::{format_size, UploadTicket};
 
 /// The upload form for browsers without JavaScript (or before WASM has loaded): a plain HTML
@@ -7,23 +8,22 @@ use crate::model::{format_size, UploadTicket};
 /// redirects back to `/uploaded`. The file input comes last, as the bucket requires.
 #[component]
 pub fn FallbackForm(ticket: UploadTicket, max_file_size: u64) -> impl IntoView {
+    let i18n = use_i18n();
     let hidden = ticket
         .fields
         .into_iter()
         .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
         .collect_view();
+    let size = format_size(max_file_size);
     view! {
         <form class="uploader fallback" method="post" action=ticket.url enctype="multipart/form-data">
-            <p>
-                "One file at a time, kept under its own name, up to " {format_size(max_file_size)}
-                "."
-            </p>
+            <p>{t!(i18n, fallback_intro, size = move || size.clone())}</p>
             {hidden}
             <div class="field">
-                <label for="fallback-file">"File to upload"</label>
+                <label for="fallback-file">{t!(i18n, fallback_file)}</label>
                 <input id="fallback-file" type="file" name="file" required />
             </div>
-            <button type="submit">"Send this file"</button>
+            <button type="submit">{t!(i18n, fallback_send)}</button>
         </form>
     }
 }

@@ -3,6 +3,7 @@
 pub mod fallback_form;
 pub mod file_picker;
 pub mod folder_field;
+pub mod language_switch;
 pub mod naming_choice;
 pub mod upload_list;
 pub mod upload_page;

@@ -3,8 +3,18 @@ use std::sync::{Arc, Mutex};
 use futures::future::{AbortHandle, AbortRegistration};
 use leptos::prelude::*;
 
+use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
 use crate::model::format_size;
 use crate::upload::Problem;
+
+/// A word on a stored file from the upload callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// The app server's own message.
+    Said(String),
+    /// Stored, but the callback failed (the bucket's message).
+    NotNotified(String),
+}
 
 /// Where one file's upload stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +34,7 @@ pub enum RowStatus {
         url: String,
         etag: String,
         /// What the app server said through the upload callback, if one ran.
-        note: Option<String>,
+        note: Option<Note>,
         /// The page's MD5 of the file equals the bucket's ETag.
         verified: bool,
     },
@@ -34,6 +44,7 @@ pub enum RowStatus {
 }
 
 impl RowStatus {
+    /// The state's name, for styling and tests (`data-state`).
     pub fn label(&self) -> &'static str {
         match self {
             RowStatus::Queued => "queued",
@@ -42,6 +53,18 @@ impl RowStatus {
             RowStatus::Done { .. } => "done",
             RowStatus::Failed(_) => "failed",
             RowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state in the reader's language.
+    pub fn shown(&self, locale: Locale) -> &'static str {
+        match self {
+            RowStatus::Queued => td_string!(locale, state_queued),
+            RowStatus::Uploading => td_string!(locale, state_uploading),
+            RowStatus::Waiting { .. } => td_string!(locale, state_waiting),
+            RowStatus::Done { .. } => td_string!(locale, state_done),
+            RowStatus::Failed(_) => td_string!(locale, state_failed),
+            RowStatus::Cancelled => td_string!(locale, state_cancelled),
         }
     }
 
@@ -111,8 +134,9 @@ impl UploadRow {
 /// The picked files; `on_retry` starts one failed or cancelled file again.
 #[component]
 pub fn UploadList(rows: RwSignal<Vec<UploadRow>>, on_retry: Callback<u32>) -> impl IntoView {
+    let i18n = use_i18n();
     view! {
-        <ul class="uploads" aria-label="Uploads">
+        <ul class="uploads" aria-label=move || t_string!(i18n, uploads_label)>
             <For each=move || rows.get() key=|row| row.id let:row>
                 <UploadRowView row on_retry />
             </For>
@@ -121,24 +145,35 @@ pub fn UploadList(rows: RwSignal<Vec<UploadRow>>, on_retry: Callback<u32>) -> im
 }
 
 /// What a waiting row says: why, and when it tries again.
-fn waiting_text(problem: &Problem, retry_in: Option<u32>, attempt: u32, attempts: u32) -> String {
+fn waiting_text(
+    locale: Locale,
+    problem: &Problem,
+    retry_in: Option<u32>,
+    attempt: u32,
+    attempts: u32,
+) -> String {
+    let problem = problem.describe(locale);
     match retry_in {
-        Some(seconds) => format!(
-            "{} Trying again in {seconds} s (attempt {attempt} of {attempts}).",
-            problem.describe()
+        Some(seconds) => td_string!(
+            locale,
+            retry_in,
+            problem = problem,
+            seconds = seconds,
+            attempt = attempt,
+            attempts = attempts
         ),
-        None => format!(
-            "{} The upload continues when the network is back.",
-            problem.describe()
-        ),
+        None => td_string!(locale, resume_online, problem = problem),
     }
 }
 
 #[component]
 fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
+    let i18n = use_i18n();
     let progress = row.progress.clone();
     let status = row.status.clone();
     let label = |status: ArcRwSignal<RowStatus>| move || status.get().label();
+    let shown_status = status.clone();
+    let shown = move || shown_status.get().shown(i18n.get_locale());
     let details_status = status.clone();
     let details = move || match details_status.get() {
         RowStatus::Done {
@@ -151,14 +186,24 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             <div class="result">
                 <a href=url target="_blank" rel="noopener">{key}</a>
                 " "
-                <span class="etag">"ETag " <code>{etag}</code></span>
-                {verified.then(|| view! { <span class="verified">"verified"</span> })}
-                {note.map(|note| view! { <div class="note">{note}</div> })}
+                <span class="etag">{t!(i18n, etag)} " " <code>{etag}</code></span>
+                {verified.then(|| view! { <span class="verified">{t!(i18n, verified)}</span> })}
+                {note
+                    .map(|note| {
+                        let text = move || match &note {
+                            Note::Said(message) => message.clone(),
+                            Note::NotNotified(message) => {
+                                t_string!(i18n, callback_failed, message = message.clone())
+                            }
+                        };
+                        view! { <div class="note">{text}</div> }
+                    })}
             </div>
         }
         .into_any(),
         RowStatus::Failed(problem) => {
-            view! { <div class="reason">{problem.describe()}</div> }.into_any()
+            view! { <div class="reason">{move || problem.describe(i18n.get_locale())}</div> }
+                .into_any()
         }
         RowStatus::Waiting {
             problem,
@@ -166,12 +211,15 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             attempt,
             attempts,
         } => view! {
-            <div class="reason waiting">{waiting_text(&problem, retry_in, attempt, attempts)}</div>
+            <div class="reason waiting">
+                {move || waiting_text(i18n.get_locale(), &problem, retry_in, attempt, attempts)}
+            </div>
         }
         .into_any(),
         _ => ().into_any(),
     };
     let bar = progress.clone();
+    let name_for_bar = row.name.clone();
     let (id, name) = (row.id, row.name.clone());
     let action_status = status.clone();
     let action_row = row.clone();
@@ -184,10 +232,10 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 <button
                     type="button"
                     class="row-action"
-                    aria-label=format!("Cancel {name}")
+                    aria-label=move || t_string!(i18n, cancel_label, name = name.clone())
                     on:click=move |_| row.cancel()
                 >
-                    "Cancel"
+                    {t!(i18n, cancel)}
                 </button>
             }
             .into_any()
@@ -196,10 +244,10 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 <button
                     type="button"
                     class="row-action"
-                    aria-label=format!("Retry {name}")
+                    aria-label=move || t_string!(i18n, retry_label, name = name.clone())
                     on:click=move |_| on_retry.run(id)
                 >
-                    "Retry"
+                    {t!(i18n, retry)}
                 </button>
             }
             .into_any()
@@ -212,13 +260,13 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             <div class="file">
                 <span class="name">{row.name.clone()}</span>
                 <span class="size">{format_size(row.size)}</span>
-                <span class="state">{label(status.clone())}</span>
+                <span class="state">{shown}</span>
                 {action}
             </div>
             <div
                 class="bar"
                 role="progressbar"
-                aria-label=format!("{} progress", row.name)
+                aria-label=move || t_string!(i18n, progress_label, name = name_for_bar.clone())
                 aria-valuemin="0"
                 aria-valuemax="100"
                 aria-valuenow=move || progress.get()

@@ -3,19 +3,19 @@ use leptos::prelude::*;
 use crate::api::get_portal_settings;
 use crate::components::fallback_form::FallbackForm;
 use crate::components::uploader::Uploader;
+use crate::i18n::{t, use_i18n};
 
 /// The page at `/`: a short explanation and the uploader, configured by the server's rules.
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let settings = Resource::new_blocking(|| (), |_| get_portal_settings());
+    let i18n = use_i18n();
     view! {
         <header class="intro">
-            <h1>"Upload Portal"</h1>
-            <p>
-                "Files go straight to the bucket. The server signs each upload and chooses its name, so no key ever reaches this page."
-            </p>
+            <h1>{t!(i18n, title)}</h1>
+            <p>{t!(i18n, intro)}</p>
         </header>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => {
@@ -33,7 +33,10 @@ pub fn UploadPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }.into_any(),
+                    Err(error) => view! {
+                        <p role="alert" class="error">{move || error.describe(i18n.get_locale())}</p>
+                    }
+                    .into_any(),
                 }
             })}
         </Suspense>

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::object_link;
+use crate::i18n::{t, use_i18n};
 
 /// `/uploaded`: where the bucket sends browsers after a form upload without JavaScript, with
 /// the bucket, key and ETag in the query.
@@ -11,30 +12,35 @@ pub fn UploadedPage() -> impl IntoView {
     let key = move || query.read().get("key").unwrap_or_default();
     let etag = move || query.read().get("etag").unwrap_or_default();
     let link = Resource::new_blocking(key, object_link);
+    let i18n = use_i18n();
     view! {
         <header class="intro">
-            <h1>"Upload Portal"</h1>
+            <h1>{t!(i18n, title)}</h1>
         </header>
         <section class="uploader">
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match link.await {
                         Ok(url) => view! {
-                            <h2>"Uploaded"</h2>
+                            <h2>{t!(i18n, uploaded)}</h2>
                             <p class="result">
                                 <a href=url>{key()}</a>
                                 " "
-                                <span class="etag">"ETag " <code>{etag()}</code></span>
+                                <span class="etag">{t!(i18n, etag)} " " <code>{etag()}</code></span>
                             </p>
                         }
                         .into_any(),
-                        Err(error) => view! { <p role="alert" class="error">{error.to_string()}</p> }
-                            .into_any(),
+                        Err(error) => view! {
+                            <p role="alert" class="error">
+                                {move || error.describe(i18n.get_locale())}
+                            </p>
+                        }
+                        .into_any(),
                     }
                 })}
             </Suspense>
             <p>
-                <a href="/">"Upload another file"</a>
+                <a href="/">{t!(i18n, upload_another)}</a>
             </p>
         </section>
     }

@@ -4,7 +4,8 @@ use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
 use crate::components::upload_list::{RowStatus, UploadList, UploadRow};
-use crate::model::{NamingMode, PortalSettings};
+use crate::i18n::{t, td_string, use_i18n, Locale};
+use crate::model::{NamingMode, PortalError, PortalSettings};
 
 /// The upload form and its list. Files picked are listed as queued; "Upload" asks the server to
 /// sign the queued ones and then posts them to the bucket, a few at a time.
@@ -13,7 +14,8 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     let naming = RwSignal::new(NamingMode::Random);
     let folder = RwSignal::new(settings.default_folder.clone());
     let rows = RwSignal::new(Vec::<UploadRow>::new());
-    let error = RwSignal::new(None::<String>);
+    let i18n = use_i18n();
+    let error = RwSignal::new(Vec::<PortalError>::new());
     // Runs of the upload engine in progress (a row's Retry starts one beside the batch's).
     let active = RwSignal::new(0usize);
     let busy = Memo::new(move |_| active.get() > 0);
@@ -43,7 +45,12 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
                 _ => row.size * u64::from(row.progress.get()) / 100,
             };
         }
-        crate::upload::totals_line(sent, total, (now_ms() - started) / 1000.0)
+        crate::upload::totals_line(
+            i18n.get_locale(),
+            sent,
+            total,
+            (now_ms() - started) / 1000.0,
+        )
     };
     let parallel = settings.parallel_uploads as usize;
     let retries = settings.upload_retries;
@@ -95,7 +102,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
             });
         }
         rows.update(|r| r.extend(picked));
-        error.set((!refusals.is_empty()).then(|| refusals.join(" ")));
+        error.set(refusals.into_iter().map(PortalError::Invalid).collect());
     };
     let on_pick = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
@@ -175,32 +182,40 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         }
     };
 
-    let limits = format!(
-        "Up to {} files at a time, each up to {}.",
+    let (max_files, max_size) = (
         settings.max_files,
-        crate::model::format_size(settings.max_file_size)
+        crate::model::format_size(settings.max_file_size),
+    );
+    let limits = t!(
+        i18n,
+        limits,
+        count = max_files,
+        size = move || max_size.clone()
     );
     view! {
         <div class="drop-zone" class:over=move || dropping.get() node_ref=zone>
         <form class="uploader" on:submit=on_upload>
             <FilePicker client=settings.client allowed_types=settings.allowed_types.clone() on_pick />
-            <p class="limits">{limits} " " <span class="drop-hint">"You can also drop files here or paste them."</span></p>
+            <p class="limits">{limits} " " <span class="drop-hint">{t!(i18n, drop_hint)}</span></p>
             <NamingChoice naming />
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">
                 <button type="submit" disabled=move || !hydrated.get() || busy.get()>
-                    "Upload"
+                    {t!(i18n, upload)}
                 </button>
                 <button type="button" class="secondary" hidden=move || !busy.get() on:click=cancel_all>
-                    "Cancel all"
+                    {t!(i18n, cancel_all)}
                 </button>
             </div>
-            <p role="alert" class="error" hidden=move || error.get().is_none()>
-                {move || error.get().unwrap_or_default()}
+            <p role="alert" class="error" hidden=move || error.with(Vec::is_empty)>
+                {move || {
+                    let locale = i18n.get_locale();
+                    error.with(|all| all.iter().map(|e| e.describe(locale)).collect::<Vec<_>>().join(" "))
+                }}
             </p>
         </form>
         <p class="summary" role="status" aria-live="polite">
-            {move || summary(&rows.get())}
+            {move || summary(i18n.get_locale(), &rows.get())}
         </p>
         // Bytes, speed and time left: visual only (the live summary above is what is announced).
         <p class="totals">{totals}</p>
@@ -210,7 +225,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
 }
 
 /// One sentence on the batch, announced politely to screen readers as it changes.
-fn summary(rows: &[UploadRow]) -> String {
+fn summary(locale: Locale, rows: &[UploadRow]) -> String {
     let statuses: Vec<RowStatus> = rows.iter().map(|r| r.status.get()).collect();
     let count = |f: fn(&RowStatus) -> bool| statuses.iter().filter(|s| f(s)).count();
     let total = statuses.len();
@@ -220,30 +235,31 @@ fn summary(rows: &[UploadRow]) -> String {
     let uploading = count(|s| matches!(s, RowStatus::Uploading | RowStatus::Waiting { .. }));
     let files = |n: usize| {
         if n == 1 {
-            "1 file".to_owned()
+            td_string!(locale, file_count_single).to_owned()
         } else {
-            format!("{n} files")
+            td_string!(locale, file_count, count = n)
         }
     };
     match (total, uploading) {
         (0, _) => String::new(),
-        (1, 0) if done == 1 => "The file is uploaded.".to_owned(),
-        (_, 0) if done == total => format!("All {total} files uploaded."),
+        (1, 0) if done == 1 => td_string!(locale, summary_single_done).to_owned(),
+        (_, 0) if done == total => td_string!(locale, summary_all_done, count = total),
         (_, 0) if done + failed + cancelled == total => {
-            let mut line = format!("{done} of {} uploaded", files(total));
+            let mut line = td_string!(locale, summary_ended, done = done, files = files(total));
             if failed > 0 {
-                line.push_str(&format!(", {failed} failed"));
+                line.push_str(&td_string!(locale, summary_failed, count = failed));
             }
             if cancelled > 0 {
-                line.push_str(&format!(", {cancelled} cancelled"));
+                line.push_str(&td_string!(locale, summary_cancelled, count = cancelled));
             }
-            line + "."
+            line + td_string!(locale, summary_end)
         }
-        (_, 0) => format!(
-            "{} waiting to upload.",
-            files(total - done - failed - cancelled)
+        (_, 0) => td_string!(
+            locale,
+            summary_waiting,
+            files = files(total - done - failed - cancelled)
         ),
-        _ => format!("Uploading: {done} of {} done.", files(total)),
+        _ => td_string!(locale, summary_running, done = done, files = files(total)),
     }
 }
 

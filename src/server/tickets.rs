@@ -10,8 +10,7 @@ use super::config::UploadRules;
 use super::policy::Condition;
 use super::targets::Target;
 use crate::model::{
-    too_large_message, type_allowed, type_refused_message, FileSpec, NamingMode, PortalError,
-    UploadBatch, UploadTicket,
+    type_allowed, FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket,
 };
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 
@@ -29,18 +28,17 @@ pub async fn sign_batch(
     batch: UploadBatch,
     now: OffsetDateTime,
 ) -> Result<Vec<UploadTicket>, PortalError> {
-    let invalid = |m: String| PortalError::Invalid(m);
+    let invalid = PortalError::Invalid;
     if batch.files.is_empty() {
-        return Err(invalid("Pick at least one file to upload.".into()));
+        return Err(invalid(Notice::NoFiles));
     }
     if batch.files.len() > rules.max_files as usize {
-        return Err(invalid(format!(
-            "Upload at most {} files at a time.",
-            rules.max_files
-        )));
+        return Err(invalid(Notice::TooManyFiles {
+            max: rules.max_files,
+        }));
     }
     let folder = folder_under_root(&batch.folder, &rules.upload_root)
-        .map_err(|e| invalid(format!("The destination folder {e}.")))?;
+        .map_err(|e| invalid(Notice::Folder(e)))?;
     let content_types = batch
         .files
         .iter()
@@ -119,22 +117,20 @@ pub async fn sign_fallback(
 
 /// Checks one file's description; returns the content type the object will get.
 fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalError> {
-    let invalid = |m: String| PortalError::Invalid(m);
+    let invalid = PortalError::Invalid;
     if file.name.trim().is_empty()
         || file.name.len() > MAX_CLIENT_NAME_BYTES
         || file.name.contains('\0')
     {
-        return Err(invalid(
-            "A file name is empty, too long or not valid.".into(),
-        ));
+        return Err(invalid(Notice::BadFileName));
     }
     let shown = original_name(&file.name);
     if file.size > rules.max_file_size {
-        return Err(invalid(too_large_message(
-            &shown,
-            file.size,
-            rules.max_file_size,
-        )));
+        return Err(invalid(Notice::TooLarge {
+            name: shown,
+            size: file.size,
+            max: rules.max_file_size,
+        }));
     }
     let declared = file.content_type.trim().to_ascii_lowercase();
     let declared = declared.split(';').next().unwrap_or("").trim().to_owned();
@@ -147,11 +143,11 @@ fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalErro
             .to_owned()
     };
     if !type_allowed(&rules.allowed_types, &content_type) {
-        return Err(invalid(type_refused_message(
-            &shown,
-            &content_type,
-            &rules.allowed_types,
-        )));
+        return Err(invalid(Notice::TypeRefused {
+            name: shown,
+            content_type,
+            allowed: rules.allowed_types.clone(),
+        }));
     }
     Ok(content_type)
 }
@@ -322,9 +318,11 @@ mod tests {
         let too_big = check_file(&rules, &file("big.png", 1001, "image/png")).unwrap_err();
         assert_eq!(
             too_big,
-            PortalError::Invalid(
-                "\u{201c}big.png\u{201d} is 1.0 KB; the largest file accepted is 1.0 KB.".into()
-            )
+            PortalError::Invalid(Notice::TooLarge {
+                name: "big.png".into(),
+                size: 1001,
+                max: 1000
+            })
         );
         assert!(check_file(&rules, &file("x.html", 10, "text/html")).is_err());
         assert!(check_file(&rules, &file("", 10, "image/png")).is_err());

@@ -19,6 +19,9 @@ pub use network::watch as watch_network;
 #[cfg(feature = "hydrate")]
 pub use queue::{start, Start};
 
+use crate::i18n::{td_string, Locale};
+use crate::model::{Notice, PortalError};
+
 /// Progress for the bar: whole percent of the bytes sent, held at 99 until the bucket has
 /// answered (100 means stored, not merely sent).
 pub fn percent_sent(loaded: f64, total: f64) -> u8 {
@@ -30,20 +33,28 @@ pub fn percent_sent(loaded: f64, total: f64) -> u8 {
 }
 
 /// The batch's bytes, speed and time left: `12.3 MB of 40.0 MB · 5.1 MB/s · about 6 s left`.
-pub fn totals_line(sent: u64, total: u64, elapsed_seconds: f64) -> String {
+pub fn totals_line(locale: Locale, sent: u64, total: u64, elapsed_seconds: f64) -> String {
     use crate::model::format_size;
-    let mut line = format!("{} of {}", format_size(sent), format_size(total));
+    let mut line = td_string!(
+        locale,
+        totals,
+        sent = format_size(sent),
+        total = format_size(total)
+    );
     if elapsed_seconds >= 0.5 && sent > 0 {
         let speed = sent as f64 / elapsed_seconds;
-        line.push_str(&format!(" \u{b7} {}/s", format_size(speed as u64)));
+        line.push_str(&td_string!(
+            locale,
+            speed,
+            speed = format_size(speed as u64)
+        ));
         let left = total.saturating_sub(sent) as f64 / speed;
         if sent < total {
-            let left = match left {
-                s if s < 60.0 => format!("about {} s left", s.ceil().max(1.0)),
-                s if s < 3600.0 => format!("about {} min left", (s / 60.0).ceil()),
-                s => format!("about {} h left", (s / 3600.0).ceil()),
-            };
-            line.push_str(&format!(" \u{b7} {left}"));
+            line.push_str(&match left {
+                s if s < 60.0 => td_string!(locale, left_seconds, count = s.ceil().max(1.0)),
+                s if s < 3600.0 => td_string!(locale, left_minutes, count = (s / 60.0).ceil()),
+                s => td_string!(locale, left_hours, count = (s / 3600.0).ceil()),
+            });
         }
     }
     line
@@ -66,36 +77,35 @@ pub fn admit(
     settings: &crate::model::PortalSettings,
     waiting: &[(String, u64, f64)],
     offered: &Offered<'_>,
-) -> Result<(), String> {
-    use crate::model::{too_large_message, type_allowed, type_refused_message};
-    let name = offered.name;
+) -> Result<(), Notice> {
+    use crate::model::type_allowed;
+    let name = offered.name.to_owned();
     if waiting
         .iter()
-        .any(|(n, s, m)| n == name && *s == offered.size && *m == offered.modified)
+        .any(|(n, s, m)| *n == name && *s == offered.size && *m == offered.modified)
     {
-        return Err(format!("\u{201c}{name}\u{201d} is already in the list."));
+        return Err(Notice::AlreadyListed { name });
     }
     if waiting.len() >= settings.max_files as usize {
-        return Err(format!(
-            "Upload at most {} files at a time.",
-            settings.max_files
-        ));
+        return Err(Notice::TooManyFiles {
+            max: settings.max_files,
+        });
     }
     if offered.size > settings.max_file_size {
-        return Err(too_large_message(
+        return Err(Notice::TooLarge {
             name,
-            offered.size,
-            settings.max_file_size,
-        ));
+            size: offered.size,
+            max: settings.max_file_size,
+        });
     }
     // An empty browser type is left to the server, which guesses it from the name.
     let content_type = offered.content_type.to_ascii_lowercase();
     if !content_type.is_empty() && !type_allowed(&settings.allowed_types, &content_type) {
-        return Err(type_refused_message(
+        return Err(Notice::TypeRefused {
             name,
-            &content_type,
-            &settings.allowed_types,
-        ));
+            content_type,
+            allowed: settings.allowed_types.clone(),
+        });
     }
     Ok(())
 }
@@ -125,11 +135,13 @@ pub enum Problem {
     Stalled,
     /// The browser is offline.
     Offline,
-    /// The portal could not sign the upload; its message is meant for users. `retryable` when
-    /// the portal or the network was at fault rather than the request.
-    Signing { message: String, retryable: bool },
-    /// The browser could not start the request or read the file.
-    Browser(String),
+    /// The portal could not sign the upload. `retryable` when the portal or the network was
+    /// at fault rather than the request.
+    Signing { error: PortalError, retryable: bool },
+    /// The portal signed nothing for the file.
+    Unsigned,
+    /// The browser could not start the request.
+    Browser,
     /// The bucket stored different bytes than the file's (its ETag is not the file's MD5).
     Mismatch { etag: String },
     /// Every attempt failed; `last` is why the last one did.
@@ -171,26 +183,27 @@ impl Problem {
         }
     }
 
-    /// The problem in one or two plain sentences.
-    pub fn describe(&self) -> String {
+    /// The problem in one or two plain sentences, in the reader's language.
+    pub fn describe(&self, locale: Locale) -> String {
         match self {
             Problem::Refused {
                 status,
                 code,
                 message,
-            } => refusal_reason(*status, code, message),
-            Problem::Network => {
-                "The connection to the storage failed. Check your network.".to_owned()
-            }
-            Problem::Stalled => "The upload stopped moving.".to_owned(),
-            Problem::Offline => "You are offline.".to_owned(),
-            Problem::Signing { message, .. } | Problem::Browser(message) => message.clone(),
-            Problem::Mismatch { etag } => {
-                format!("Mismatch: the bucket stored different bytes (ETag {etag}) than this file.")
-            }
-            Problem::GaveUp { attempts, last } => {
-                format!("{} Gave up after {attempts} attempts.", last.describe())
-            }
+            } => refusal_reason(locale, *status, code, message),
+            Problem::Network => td_string!(locale, problem_network).to_owned(),
+            Problem::Stalled => td_string!(locale, problem_stalled).to_owned(),
+            Problem::Offline => td_string!(locale, problem_offline).to_owned(),
+            Problem::Signing { error, .. } => error.describe(locale),
+            Problem::Unsigned => td_string!(locale, problem_unsigned).to_owned(),
+            Problem::Browser => td_string!(locale, problem_browser).to_owned(),
+            Problem::Mismatch { etag } => td_string!(locale, problem_mismatch, etag = etag),
+            Problem::GaveUp { attempts, last } => td_string!(
+                locale,
+                problem_gave_up,
+                problem = last.describe(locale),
+                count = attempts
+            ),
         }
     }
 }
@@ -204,39 +217,34 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> f64 {
 }
 
 /// A bucket refusal in plain words, from its HTTP status, error `Code` and `Message`: the codes
-/// a user can meet get a sentence of their own, the rest are passed through.
-pub fn refusal_reason(status: u16, code: &str, message: &str) -> String {
+/// a user can meet get a sentence of their own (in both languages), the rest are passed
+/// through as the storage worded them.
+pub fn refusal_reason(locale: Locale, status: u16, code: &str, message: &str) -> String {
     let plain = match code {
-        "EntityTooLarge" => Some("The file is larger than the storage accepts for this upload."),
-        "EntityTooSmall" => Some("The file is smaller than the storage expects for this upload."),
-        "FileAlreadyExists" => Some(
-            "A file with this name is already stored there, and the portal never overwrites one.",
-        ),
+        "EntityTooLarge" => Some(td_string!(locale, refused_too_large)),
+        "EntityTooSmall" => Some(td_string!(locale, refused_too_small)),
+        "FileAlreadyExists" => Some(td_string!(locale, refused_exists)),
         "SignatureDoesNotMatch"
         | "InvalidAccessKeyId"
         | "InvalidSecurityToken"
-        | "InvalidPolicyDocument" => Some(
-            "The storage did not accept the portal's signature. Please tell the portal's operator.",
-        ),
-        "RequestTimeTooSkewed" => Some(
-            "The portal's clock and the storage's disagree. Please tell the portal's operator.",
-        ),
-        _ if expired(code, message) => {
-            Some("The upload's permission expired before the file arrived.")
-        }
+        | "InvalidPolicyDocument" => Some(td_string!(locale, refused_signature)),
+        "RequestTimeTooSkewed" => Some(td_string!(locale, refused_clock)),
+        _ if expired(code, message) => Some(td_string!(locale, refused_expired)),
         _ => None,
     };
     if let Some(plain) = plain {
         return plain.to_owned();
     }
     if status >= 500 {
-        return format!("The storage had a problem (HTTP {status}). Please try again later.");
+        return td_string!(locale, refused_storage, status = status);
     }
     match (code.is_empty(), message.is_empty()) {
-        (true, true) => format!("The bucket refused the upload (HTTP {status})."),
-        (false, true) => format!("The bucket refused the upload: {code}."),
-        (_, false) if code.is_empty() => format!("The bucket refused the upload: {message}"),
-        _ => format!("The bucket refused the upload ({code}): {message}"),
+        (true, true) => td_string!(locale, refused_status, status = status),
+        (false, true) => td_string!(locale, refused_code, code = code),
+        (true, false) => td_string!(locale, refused_message, message = message),
+        (false, false) => {
+            td_string!(locale, refused_code_message, code = code, message = message)
+        }
     }
 }
 
@@ -290,7 +298,9 @@ mod tests {
         let waiting = vec![("a.png".to_owned(), 10, 1.0)];
         assert_eq!(
             admit(&settings, &waiting, &offer("a.png", 10, "image/png", 1.0)),
-            Err("\u{201c}a.png\u{201d} is already in the list.".into())
+            Err(Notice::AlreadyListed {
+                name: "a.png".into()
+            })
         );
         assert_eq!(
             admit(&settings, &waiting, &offer("a.png", 10, "image/png", 2.0)),
@@ -298,33 +308,41 @@ mod tests {
         );
         assert_eq!(
             admit(&settings, &[], &offer("big.png", 2000, "image/png", 1.0)),
-            Err("\u{201c}big.png\u{201d} is 2.0 KB; the largest file accepted is 1.0 KB.".into())
+            Err(Notice::TooLarge {
+                name: "big.png".into(),
+                size: 2000,
+                max: 1000
+            })
         );
         assert!(
             admit(&settings, &[], &offer("page.html", 1, "text/html", 1.0))
                 .unwrap_err()
+                .describe(Locale::en)
                 .contains("not accepted")
         );
         let full = vec![("x".to_owned(), 1, 1.0), ("y".to_owned(), 1, 1.0)];
         assert_eq!(
             admit(&settings, &full, &offer("z.png", 1, "image/png", 1.0)),
-            Err("Upload at most 2 files at a time.".into())
+            Err(Notice::TooManyFiles { max: 2 })
         );
     }
 
     #[test]
     fn totals_read_like_a_download_bar() {
-        assert_eq!(totals_line(0, 40_000_000, 0.0), "0 B of 40.0 MB");
         assert_eq!(
-            totals_line(10_000_000, 40_000_000, 2.0),
+            totals_line(Locale::en, 0, 40_000_000, 0.0),
+            "0 B of 40.0 MB"
+        );
+        assert_eq!(
+            totals_line(Locale::en, 10_000_000, 40_000_000, 2.0),
             "10.0 MB of 40.0 MB \u{b7} 5.0 MB/s \u{b7} about 6 s left"
         );
         assert_eq!(
-            totals_line(1_000_000, 400_000_000, 1.0),
+            totals_line(Locale::en, 1_000_000, 400_000_000, 1.0),
             "1.0 MB of 400.0 MB \u{b7} 1.0 MB/s \u{b7} about 7 min left"
         );
         assert_eq!(
-            totals_line(40_000_000, 40_000_000, 4.0),
+            totals_line(Locale::en, 40_000_000, 40_000_000, 4.0),
             "40.0 MB of 40.0 MB \u{b7} 10.0 MB/s"
         );
     }
@@ -355,6 +373,7 @@ mod tests {
     fn refusals_read_plainly() {
         assert_eq!(
             refusal_reason(
+                Locale::en,
                 403,
                 "AccessDenied",
                 "Invalid according to Policy: Policy expired."
@@ -363,6 +382,7 @@ mod tests {
         );
         assert_eq!(
             refusal_reason(
+                Locale::en,
                 400,
                 "EntityTooLarge",
                 "Your proposed upload exceeds the maximum allowed size."
@@ -370,15 +390,15 @@ mod tests {
             "The file is larger than the storage accepts for this upload."
         );
         assert_eq!(
-            refusal_reason(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$key\", \"a\"]"),
+            refusal_reason(Locale::en, 403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: [\"eq\", \"$key\", \"a\"]"),
             "The bucket refused the upload (AccessDenied): Invalid according to Policy: Policy Condition failed: [\"eq\", \"$key\", \"a\"]"
         );
         assert_eq!(
-            refusal_reason(502, "", ""),
+            refusal_reason(Locale::en, 502, "", ""),
             "The storage had a problem (HTTP 502). Please try again later."
         );
         assert_eq!(
-            refusal_reason(400, "", ""),
+            refusal_reason(Locale::en, 400, "", ""),
             "The bucket refused the upload (HTTP 400)."
         );
     }
@@ -437,7 +457,7 @@ mod tests {
             NextStep::Stop
         );
         let signing = |retryable| Problem::Signing {
-            message: "m".into(),
+            error: PortalError::Internal,
             retryable,
         };
         assert_eq!(signing(true).next_step(), NextStep::Retry);
@@ -464,9 +484,56 @@ mod tests {
             last: Box::new(Problem::Network),
         };
         assert_eq!(
-            problem.describe(),
+            problem.describe(Locale::en),
             "The connection to the storage failed. Check your network. Gave up after 6 attempts."
         );
         assert_eq!(problem.next_step(), NextStep::Stop);
+    }
+
+    #[test]
+    fn every_sentence_has_its_chinese() {
+        let zh = Locale::zh_CN;
+        assert_eq!(
+            totals_line(zh, 10_000_000, 40_000_000, 2.0),
+            "10.0 MB / 40.0 MB \u{b7} 5.0 MB/秒 \u{b7} 约剩 6 秒"
+        );
+        assert_eq!(
+            refusal_reason(
+                zh,
+                403,
+                "AccessDenied",
+                "Invalid according to Policy: Policy expired."
+            ),
+            "文件到达之前，上传授权已过期。"
+        );
+        assert_eq!(
+            refusal_reason(zh, 400, "EntityTooLarge", "x"),
+            "文件超过了本次上传允许的大小。"
+        );
+        assert_eq!(
+            Problem::GaveUp {
+                attempts: 6,
+                last: Box::new(Problem::Network)
+            }
+            .describe(zh),
+            "与存储的连接失败，请检查网络。已尝试 6 次，放弃上传。"
+        );
+        assert_eq!(
+            Notice::Folder(crate::naming::FolderError::DotSegment).describe(zh),
+            "目标文件夹不能包含“..”或“.”作为文件夹名。"
+        );
+        assert_eq!(
+            Notice::TooLarge {
+                name: "视频.mp4".into(),
+                size: 2000,
+                max: 1000
+            }
+            .describe(zh),
+            "“视频.mp4”大小为 2.0 KB，允许的最大文件为 1.0 KB。"
+        );
+        assert_eq!(
+            Notice::Folder(crate::naming::FolderError::DotSegment).describe(Locale::en),
+            "The destination folder must not contain \"..\" or \".\" as a folder name."
+        );
     }
 }

@@ -12,8 +12,8 @@ use leptos::prelude::*;
 use super::network::{self, Motion};
 use super::{xhr, NextStep, Problem};
 use crate::api::sign_uploads;
-use crate::components::upload_list::{RowStatus, UploadRow};
-use crate::model::{FileSpec, NamingMode, PortalError, UploadBatch, UploadTicket};
+use crate::components::upload_list::{Note, RowStatus, UploadRow};
+use crate::model::{FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket};
 
 /// Renew a ticket whose policy expires within this many milliseconds (or within a third of
 /// its lifetime, for short ones) before using it.
@@ -30,7 +30,8 @@ pub struct Start {
     pub parallel: usize,
     /// Attempts after the first failed one.
     pub retries: u32,
-    pub error: RwSignal<Option<String>>,
+    /// What the batch as a whole was refused for (nothing when empty).
+    pub error: RwSignal<Vec<PortalError>>,
     /// Runs of the engine in progress.
     pub active: RwSignal<usize>,
     /// Only this row (a row's Retry button); otherwise every queued or failed row.
@@ -74,7 +75,7 @@ fn spec(row: &UploadRow) -> FileSpec {
 fn signing_problem(error: PortalError) -> Problem {
     Problem::Signing {
         retryable: !matches!(error, PortalError::Invalid(_)),
-        message: error.to_string(),
+        error,
     }
 }
 
@@ -103,12 +104,12 @@ pub fn start(start: Start) -> Vec<u32> {
         if start.only.is_none() {
             start
                 .error
-                .set(Some("Pick one or more files first.".into()));
+                .set(vec![PortalError::Invalid(Notice::PickFirst)]);
         }
         return Vec::new();
     }
     let ids = taken.iter().map(|(row, _)| row.id).collect();
-    start.error.set(None);
+    start.error.set(Vec::new());
     start.active.update(|n| *n += 1);
     let jobs: Vec<_> = taken
         .into_iter()
@@ -125,7 +126,7 @@ pub fn start(start: Start) -> Vec<u32> {
     leptos::task::spawn_local(async move {
         match sign_uploads(batch).await {
             // The rows stay queued: "Upload" tries them again.
-            Err(error) => start.error.set(Some(error.to_string())),
+            Err(error) => start.error.set(vec![error]),
             Ok(tickets) => {
                 let shelf = start.shelf;
                 let runs =
@@ -268,10 +269,7 @@ async fn sign_one(
         folder: folder.to_owned(),
     };
     match sign_uploads(batch).await {
-        Ok(mut tickets) => tickets.pop().ok_or_else(|| Problem::Signing {
-            message: "The portal signed nothing for this file.".into(),
-            retryable: true,
-        }),
+        Ok(mut tickets) => tickets.pop().ok_or(Problem::Unsigned),
         Err(error) => Err(signing_problem(error)),
     }
 }
@@ -314,11 +312,9 @@ async fn attempt(
     // 203 is OSS's "stored, but the upload callback failed": the object is there.
     let note = if reply.status == 203 {
         let (_, message) = xhr::error_code_and_message(&reply.body);
-        Some(format!(
-            "Stored, but the portal was not notified: {message}"
-        ))
+        Some(Note::NotNotified(message))
     } else {
-        xhr::callback_message(&reply.body)
+        xhr::callback_message(&reply.body).map(Note::Said)
     };
     Ok(RowStatus::Done {
         key: ticket.key.clone(),

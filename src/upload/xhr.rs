@@ -18,7 +18,7 @@ pub struct Reply {
 }
 
 fn js_error(_: JsValue) -> Problem {
-    Problem::Browser("The browser could not start the upload.".to_owned())
+    Problem::Browser
 }
 
 /// Aborts the request if the future is dropped before it ends (handlers detached first).
