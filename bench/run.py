@@ -126,6 +126,21 @@ def bench_page_weight():
     table("First load (HTML + JS + WASM + CSS as served)", ["resource", "brotli", "gzip", "uncompressed"], rows)
 
 
+def bench_first_load(runs=3):
+    """Chromium on loopback with DevTools' Fast 3G profile: bytes until interactive and time."""
+    out = subprocess.run(["node", str(ROOT / "bench" / "first_load.mjs"), f"http://{PORTAL}/", str(runs)],
+                         capture_output=True, text=True, check=True, timeout=600).stdout
+    results = json.loads(out.strip().splitlines()[-1])
+    rows = []
+    for i, r in enumerate(results, 1):
+        fcp = r["first_contentful_paint_ms"]
+        kinds = ", ".join(f"{k} {v / 1000:.1f} KB" for k, v in sorted(r["by_type"].items()))
+        rows.append((str(i), f"{r['bytes'] / 1000:.1f} KB", f"{fcp / 1000:.2f} s" if fcp else "-",
+                     f"{r['interactive_ms'] / 1000:.2f} s", kinds))
+    table("First load under Fast 3G (562.5 ms RTT, 1.44 Mbit/s down), empty cache, phone viewport",
+          ["run", "bytes on the wire", "first paint", "interactive (Upload enabled)", "by type"], rows)
+
+
 class Portal:
     """The release binary on loopback with `extra` settings; stopped on exit."""
 
@@ -174,6 +189,7 @@ def main():
               ["signer", "connections", "requests/s", "p50", "p99", "non-2xx"], rows)
         with Portal(work, {}) as server:
             bench_page_weight()
+            bench_first_load()
             bench_ingest(server.pid, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,7 @@
 //! The HTML shell, the `<App/>` root and its routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
@@ -21,6 +21,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Lets CSS show the full uploader only where scripts run (no flash of the
                 // plain fallback form); without JavaScript the plain form shows instead.
                 <script>"document.documentElement.classList.add('js')"</script>
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -56,7 +57,6 @@ fn Page() -> impl IntoView {
 
     let i18n = use_i18n();
     view! {
-        <Stylesheet id="leptos" href="/pkg/upload-portal.css" />
         <Title text=move || t_string!(i18n, title).to_owned() />
         <Router>
             <main>

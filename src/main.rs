@@ -49,6 +49,13 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
             .build()
     };
     leptos_options.site_addr = settings.site_addr;
+    // Built with hashed asset names: the hashes are read from `hash.txt` beside the binary,
+    // whether cargo-leptos runs it or it is started on its own.
+    if std::env::var_os("LEPTOS_HASH_FILES").is_none()
+        && option_env!("LEPTOS_HASH_FILES") == Some("true")
+    {
+        leptos_options.hash_files = true;
+    }
 
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(());
     let mut bucket_task = None;

@@ -18,6 +18,7 @@ const PORTAL_BODY_LIMIT: usize = 256 * 1024;
 
 pub fn portal(router: Router) -> Router {
     router
+        .layer(axum::middleware::from_fn(cache_control))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -49,7 +50,83 @@ pub fn bucket(router: Router) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// How long a response may be cached, by path: assets whose names carry their content's hash
+/// for a year; server-fn replies (signed tickets) never; pages only after asking again.
+pub fn cache_policy(path: &str) -> &'static str {
+    if path.starts_with("/api/") {
+        "no-store"
+    } else if is_hashed_asset(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
+}
+
+/// `/pkg/upload-portal.<hash>.wasm` and the like, as cargo-leptos names them.
+fn is_hashed_asset(path: &str) -> bool {
+    let Some(name) = path.strip_prefix("/pkg/") else {
+        return false;
+    };
+    // The hash is a later dot-separated part: 16 or more base64url characters.
+    !name.contains('/')
+        && name.split('.').skip(1).any(|part| {
+            part.len() >= 16
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+}
+
+async fn cache_control(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let policy = cache_policy(request.uri().path());
+    let mut response = next.run(request).await;
+    if response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static(policy));
+    }
+    response
+}
+
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cache_policy;
+
+    #[test]
+    fn hashed_assets_are_cached_for_a_year_and_tickets_never() {
+        let year = "public, max-age=31536000, immutable";
+        assert_eq!(
+            cache_policy("/pkg/upload-portal.Xb3kPq9mZ0aW4rT1.wasm"),
+            year
+        );
+        assert_eq!(cache_policy("/pkg/upload-portal.Xb3kPq9mZ0aW4rT1.js"), year);
+        assert_eq!(
+            cache_policy("/pkg/upload-portal.9f8e7d6c5b4a3210.css"),
+            year
+        );
+        assert_eq!(
+            cache_policy("/pkg/upload-portal.sjcWO5bOQqe7DmorhlZ06w.js"),
+            year
+        );
+        assert_eq!(
+            cache_policy("/pkg/upload-portal.ymBDxqohBzyTvqoXTVQaAb.wasm"),
+            year
+        );
+        assert_eq!(cache_policy("/pkg/upload-portal.wasm"), "no-cache");
+        assert_eq!(cache_policy("/pkg/upload-portal_bg.wasm"), "no-cache");
+        assert_eq!(cache_policy("/pkg/upload-portal.css"), "no-cache");
+        assert_eq!(cache_policy("/"), "no-cache");
+        assert_eq!(cache_policy("/uploaded"), "no-cache");
+        assert_eq!(cache_policy("/api/sign_uploads"), "no-store");
+        assert_eq!(
+            cache_policy("/elsewhere/upload-portal.Xb3kPq9mZ0aW4rT1.wasm"),
+            "no-cache"
+        );
+    }
 }
