@@ -174,6 +174,94 @@ fn header_v1_matches_ali_oss() {
 }
 
 #[test]
+fn presign_v1_matches_ali_oss() {
+    let all = vectors();
+    let v = &all["presign_v1"];
+    let expires = v["expires_epoch"].as_i64().unwrap().to_string();
+    let (ak, sk) = (
+        "LTAI5tFakeAccessKeyId0001",
+        "FakeAccessKeySecretForTestsOnly0001",
+    );
+    let (sts_ak, sts_sk, token) = (
+        "STS.NFakeTemporaryAccessKeyId0001",
+        "FakeTemporarySecretForTestsOnly0001",
+        "CAISFakeSecurityToken+/=0001",
+    );
+    let base = "http://examplebucket.oss-cn-hangzhou.aliyuncs.com/";
+    let cases: [(
+        &str,
+        &str,
+        &str,
+        &str,
+        Vec<(&str, Option<&str>)>,
+        &str,
+        &str,
+    ); 4] = [
+        (
+            "get_object",
+            "GET",
+            "",
+            "user/alice/photo.jpg",
+            vec![],
+            ak,
+            sk,
+        ),
+        (
+            "put_object_with_content_type",
+            "PUT",
+            "image/jpeg",
+            "user/alice/photo.jpg",
+            vec![],
+            ak,
+            sk,
+        ),
+        (
+            "upload_part",
+            "PUT",
+            "",
+            "user/alice/big.bin",
+            vec![
+                ("partNumber", Some("1")),
+                ("uploadId", Some("0004B9894A22E5B1888A1E29F8236E2D")),
+            ],
+            ak,
+            sk,
+        ),
+        (
+            "put_object_sts",
+            "PUT",
+            "",
+            "user/alice/photo.jpg",
+            vec![("security-token", Some(token))],
+            sts_ak,
+            sts_sk,
+        ),
+    ];
+    for (name, method, content_type, key, sub_resources, access_key_id, secret) in cases {
+        let request = v1::HeaderRequest {
+            method,
+            content_type,
+            date: &expires,
+            bucket: "examplebucket",
+            key,
+            sub_resources,
+            ..Default::default()
+        };
+        let case = &v[name];
+        assert_eq!(
+            v1::header_string_to_sign(&request),
+            s(case, "/string_to_sign"),
+            "{name}"
+        );
+        assert_eq!(
+            v1::presigned_url(&format!("{base}{key}"), access_key_id, secret, &request),
+            s(case, "/url"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn doc_example_header_signature() {
     let v = &vectors()["doc_examples"];
     assert_eq!(

@@ -1,10 +1,12 @@
 //! The embedded OSS-compatible bucket: PostObject, GET/HEAD, CORS, OSS XML errors, objects on
 //! disk. It runs in the portal's process on its own port and knows nothing of the portal.
 
+pub mod auth;
 pub mod callback;
 pub mod cors;
 pub mod errors;
 pub mod keys;
+pub mod multipart;
 pub mod objects;
 pub mod post_object;
 pub mod store;
@@ -98,6 +100,9 @@ pub fn router(bucket: Arc<Bucket>) -> Router {
         .route(
             "/{*key}",
             get(objects::get_object)
+                .post(multipart::post)
+                .put(multipart::put)
+                .delete(multipart::delete)
                 .options(preflight)
                 .fallback(method_not_allowed),
         )

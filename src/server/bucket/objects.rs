@@ -4,29 +4,29 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
 use super::{Bucket, RequestContext};
 use crate::server::signing::v1;
 
-/// How far a signed request's date may be from the server's clock.
-const MAX_SKEW_SECONDS: i64 = 15 * 60;
-
 pub async fn get_object(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
     method: Method,
     Path(key): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
     let with_body = method != Method::HEAD;
-    match read(&bucket, &method, &key, &headers, with_body).await {
+    if query.iter().any(|(name, _)| name == "uploadId") {
+        return super::multipart::list_parts(&bucket, &ctx, &key, &query, &headers).await;
+    }
+    match read(&bucket, &method, &key, &query, &headers, with_body).await {
         Ok(response) => response,
         Err(error) => error.into_response(&ctx.request_id, &bucket.host_id, with_body),
     }
@@ -36,11 +36,12 @@ async fn read(
     bucket: &Bucket,
     method: &Method,
     key: &str,
+    query: &[(String, String)],
     headers: &HeaderMap,
     with_body: bool,
 ) -> Result<Response, BucketError> {
-    if let Some(authorization) = headers.get(header::AUTHORIZATION) {
-        verify_header_signature(bucket, method, key, headers, authorization)?;
+    if super::auth::is_signed(headers, query) {
+        super::auth::verify(bucket, method, key, headers, query)?;
     }
     let no_such_key = || BucketError::new(OssCode::NoSuchKey, "The specified key does not exist.");
     let (file, meta) = match bucket.store.open_object(key).await {
@@ -73,7 +74,10 @@ async fn read(
     };
     set("content-type", content_type);
     set("content-length", &meta.size.to_string());
-    if !meta.md5_hex.is_empty() {
+    if let Some(etag) = &meta.etag {
+        set("etag", &format!("\"{etag}\""));
+        set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
+    } else if !meta.md5_hex.is_empty() {
         set("etag", &format!("\"{}\"", meta.md5_hex));
         set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
     }
@@ -84,77 +88,4 @@ async fn read(
         set(name, value);
     }
     Ok(response)
-}
-
-fn verify_header_signature(
-    bucket: &Bucket,
-    method: &Method,
-    key: &str,
-    headers: &HeaderMap,
-    authorization: &HeaderValue,
-) -> Result<(), BucketError> {
-    let denied = || {
-        BucketError::new(
-            OssCode::SignatureDoesNotMatch,
-            "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
-        )
-    };
-    let text = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    };
-    let (access_key_id, signature) = v1::parse_authorization(authorization.to_str().unwrap_or(""))
-        .ok_or_else(|| {
-            BucketError::new(OssCode::InvalidArgument, "Authorization header is invalid.")
-        })?;
-    let secret = bucket.secret_for(
-        access_key_id,
-        headers
-            .get("x-oss-security-token")
-            .and_then(|v| v.to_str().ok()),
-        OffsetDateTime::now_utc(),
-    )?;
-    let date = if headers.contains_key("x-oss-date") {
-        text("x-oss-date")
-    } else {
-        text("date")
-    };
-    let sent_at = v1::parse_http_date(date).ok_or_else(|| {
-        BucketError::new(
-            OssCode::AccessDenied,
-            "OSS authentication requires a valid Date.",
-        )
-    })?;
-    if (OffsetDateTime::now_utc() - sent_at).whole_seconds().abs() > MAX_SKEW_SECONDS {
-        return Err(BucketError::new(
-            OssCode::RequestTimeTooSkewed,
-            "The difference between the request time and the current time is too large.",
-        ));
-    }
-    let oss_headers: Vec<(&str, &str)> = headers
-        .iter()
-        .filter(|(name, _)| name.as_str().starts_with("x-oss-"))
-        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
-        .collect();
-    let request = v1::HeaderRequest {
-        method: method.as_str(),
-        content_md5: text("content-md5"),
-        content_type: text("content-type"),
-        date,
-        oss_headers,
-        bucket: &bucket.name,
-        key,
-        sub_resources: vec![],
-    };
-    if v1::verify(
-        secret.expose_secret(),
-        &v1::header_string_to_sign(&request),
-        signature,
-    ) {
-        Ok(())
-    } else {
-        Err(denied())
-    }
 }

@@ -293,6 +293,7 @@ async fn receive(
         content_type,
         headers: stored_headers,
         last_modified: now.unix_timestamp(),
+        etag: None,
     };
     bucket
         .store

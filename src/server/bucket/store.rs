@@ -22,6 +22,9 @@ pub struct ObjectMeta {
     pub headers: Vec<(String, String)>,
     /// Seconds since the Unix epoch.
     pub last_modified: i64,
+    /// The ETag when it is not the MD5 (`HEX-N` for an object assembled from N parts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
 }
 
 /// Why a key cannot be stored here.
@@ -42,6 +45,8 @@ pub struct ObjectStore {
     objects: PathBuf,
     meta: PathBuf,
     tmp: PathBuf,
+    /// Multipart uploads in progress, one folder each (kept across restarts).
+    uploads: PathBuf,
 }
 
 impl ObjectStore {
@@ -51,8 +56,9 @@ impl ObjectStore {
             objects: root.join("objects"),
             meta: root.join("meta"),
             tmp: root.join("tmp"),
+            uploads: root.join("multipart"),
         };
-        for dir in [&store.objects, &store.meta] {
+        for dir in [&store.objects, &store.meta, &store.uploads] {
             fs::create_dir_all(dir).await?;
         }
         if fs::try_exists(&store.tmp).await? {
@@ -101,6 +107,26 @@ impl ObjectStore {
             .await
             .map(|m| m.is_file())
             .unwrap_or(false))
+    }
+
+    /// The folder of multipart upload `id` (ids are generated here: hex only).
+    pub fn upload_dir(&self, id: &str) -> Option<PathBuf> {
+        (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| self.uploads.join(id))
+    }
+
+    /// Moves a complete temp file to `path` (replacing what is there), e.g. a part.
+    pub async fn place(&self, mut temp: TempObject, path: &Path) -> io::Result<()> {
+        let source = temp.path.take().expect("unplaced temp has a path");
+        if let Err(e) = fs::rename(&source, path).await {
+            let _ = fs::remove_file(&source).await;
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// The temp file's path, to read back what was written.
+    pub fn temp_path(temp: &TempObject) -> &Path {
+        temp.path.as_deref().expect("uncommitted temp has a path")
     }
 
     /// A new temp file for an upload; it is deleted unless committed.

@@ -91,6 +91,35 @@ pub fn authorization(access_key_id: &str, secret: &str, request: &HeaderRequest<
     )
 }
 
+/// A V1 presigned URL: `object_url?OSSAccessKeyId=…&Expires=…&Signature=…` followed by the
+/// sub-resources (a `security-token` among them for STS keys), as ali-oss writes it.
+/// `request.date` is the expiry in Unix seconds.
+pub fn presigned_url(
+    object_url: &str,
+    access_key_id: &str,
+    secret: &str,
+    request: &HeaderRequest<'_>,
+) -> String {
+    use percent_encoding::utf8_percent_encode;
+    let encode = |text: &str| utf8_percent_encode(text, super::UNRESERVED).to_string();
+    let signature = sign(secret, &header_string_to_sign(request));
+    let mut url = format!(
+        "{object_url}?OSSAccessKeyId={}&Expires={}&Signature={}",
+        encode(access_key_id),
+        encode(request.date),
+        encode(&signature)
+    );
+    for (name, value) in &request.sub_resources {
+        url.push('&');
+        url.push_str(&encode(name));
+        if let Some(value) = value {
+            url.push('=');
+            url.push_str(&encode(value));
+        }
+    }
+    url
+}
+
 /// Splits `OSS ak:signature` into its parts.
 pub fn parse_authorization(value: &str) -> Option<(&str, &str)> {
     value.strip_prefix("OSS ")?.split_once(':')

@@ -1,0 +1,652 @@
+//! Multipart uploads with OSS semantics: InitiateMultipartUpload, UploadPart, ListParts,
+//! CompleteMultipartUpload and AbortMultipartUpload. Parts live in `multipart/<upload id>/`
+//! (kept across restarts, so uploads resume); completing assembles them into a temp file that
+//! becomes the object like any upload: atomically, and never over an object when
+//! `x-oss-forbid-overwrite` was asked for. Every request must be signed (header or URL).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use futures_util::StreamExt;
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::fs;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
+
+use super::errors::{BucketError, OssCode};
+use super::store::{ObjectMeta, ObjectStore, StoreError};
+use super::{auth, Bucket, RequestContext, CRC64};
+
+/// Every part but the last must be at least this large (checked when completing).
+pub const MIN_PART_SIZE: u64 = 100 * 1024;
+/// Part numbers run from 1 to this.
+pub const MAX_PART_NUMBER: u32 = 10_000;
+/// The largest part.
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+/// The largest CompleteMultipartUpload body (10,000 parts fit with room to spare).
+const MAX_COMPLETE_BODY: usize = 2 * 1024 * 1024;
+
+/// What the bucket remembers about an upload in progress.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct UploadInfo {
+    key: String,
+    content_type: String,
+    forbid_overwrite: bool,
+    initiated: i64,
+}
+
+/// One stored part.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct PartInfo {
+    number: u32,
+    md5_hex: String,
+    size: u64,
+    last_modified: i64,
+}
+
+fn no_such_upload() -> BucketError {
+    BucketError::new(
+        OssCode::NoSuchUpload,
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
+    )
+}
+
+fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn xml_response(status: StatusCode, body: String) -> Response {
+    let mut response = (
+        status,
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}\n"),
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
+}
+
+fn iso8601(seconds: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+async fn load_upload(
+    store: &ObjectStore,
+    id: &str,
+    key: &str,
+) -> Result<(std::path::PathBuf, UploadInfo), BucketError> {
+    let dir = store.upload_dir(id).ok_or_else(no_such_upload)?;
+    let bytes = fs::read(dir.join("upload.json"))
+        .await
+        .map_err(|_| no_such_upload())?;
+    let info: UploadInfo = serde_json::from_slice(&bytes).map_err(BucketError::internal)?;
+    if info.key != key {
+        return Err(no_such_upload());
+    }
+    Ok((dir, info))
+}
+
+async fn stored_parts(dir: &std::path::Path) -> Result<Vec<PartInfo>, BucketError> {
+    let mut parts = Vec::new();
+    let mut entries = fs::read_dir(dir).await.map_err(BucketError::internal)?;
+    while let Some(entry) = entries.next_entry().await.map_err(BucketError::internal)? {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".json") && name != "upload.json" {
+            if let Ok(bytes) = fs::read(entry.path()).await {
+                if let Ok(part) = serde_json::from_slice::<PartInfo>(&bytes) {
+                    parts.push(part);
+                }
+            }
+        }
+    }
+    parts.sort_by_key(|p| p.number);
+    Ok(parts)
+}
+
+fn part_file(dir: &std::path::Path, number: u32) -> std::path::PathBuf {
+    dir.join(format!("{number:05}.part"))
+}
+
+fn part_meta(dir: &std::path::Path, number: u32) -> std::path::PathBuf {
+    dir.join(format!("{number:05}.json"))
+}
+
+/// `POST /<key>?uploads` and `POST /<key>?uploadId=…` (complete).
+pub async fn post(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(key): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let result = if param(&query, "uploads").is_some() {
+        initiate(&bucket, &key, &query, &headers).await
+    } else if let Some(id) = param(&query, "uploadId") {
+        complete(&bucket, &key, id, &query, &headers, body).await
+    } else {
+        Err(BucketError::new(
+            OssCode::MethodNotAllowed,
+            "The specified method is not allowed against this resource.",
+        ))
+    };
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+/// `PUT /<key>?partNumber=N&uploadId=…`.
+pub async fn put(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(key): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    upload_part(&bucket, &key, &query, &headers, body)
+        .await
+        .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+/// `DELETE /<key>?uploadId=…`.
+pub async fn delete(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(key): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = async {
+        let Some(id) = param(&query, "uploadId") else {
+            return Err(BucketError::new(
+                OssCode::MethodNotAllowed,
+                "The specified method is not allowed against this resource.",
+            ));
+        };
+        auth::verify(&bucket, &Method::DELETE, &key, &headers, &query)?;
+        let (dir, _) = load_upload(&bucket.store, id, &key).await?;
+        fs::remove_dir_all(&dir)
+            .await
+            .map_err(BucketError::internal)?;
+        tracing::info!(key, upload_id = id, "multipart upload aborted");
+        Ok(StatusCode::NO_CONTENT.into_response())
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+async fn initiate(
+    bucket: &Bucket,
+    key: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Response, BucketError> {
+    auth::verify(bucket, &Method::POST, key, headers, query)?;
+    bucket
+        .store
+        .object_path(key)
+        .map_err(|e| BucketError::new(OssCode::InvalidObjectName, e.to_string()))?;
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let id = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_ascii_uppercase();
+    let dir = bucket.store.upload_dir(&id).expect("generated ids are hex");
+    fs::create_dir_all(&dir)
+        .await
+        .map_err(BucketError::internal)?;
+    let info = UploadInfo {
+        key: key.to_owned(),
+        content_type: text("content-type").unwrap_or("").to_owned(),
+        forbid_overwrite: text("x-oss-forbid-overwrite")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        initiated: OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    fs::write(
+        dir.join("upload.json"),
+        serde_json::to_vec(&info).map_err(BucketError::internal)?,
+    )
+    .await
+    .map_err(BucketError::internal)?;
+    tracing::info!(key, upload_id = id, "multipart upload initiated");
+    #[derive(Serialize)]
+    #[serde(rename = "InitiateMultipartUploadResult", rename_all = "PascalCase")]
+    struct Initiated<'a> {
+        bucket: &'a str,
+        key: &'a str,
+        upload_id: &'a str,
+    }
+    let xml = quick_xml::se::to_string(&Initiated {
+        bucket: &bucket.name,
+        key,
+        upload_id: &id,
+    })
+    .map_err(BucketError::internal)?;
+    Ok(xml_response(StatusCode::OK, xml))
+}
+
+async fn upload_part(
+    bucket: &Bucket,
+    key: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, BucketError> {
+    let (Some(id), Some(number)) = (param(query, "uploadId"), param(query, "partNumber")) else {
+        return Err(BucketError::new(
+            OssCode::MethodNotAllowed,
+            "The embedded bucket takes objects by PostObject or multipart upload only.",
+        ));
+    };
+    auth::verify(bucket, &Method::PUT, key, headers, query)?;
+    let number: u32 = match number.parse() {
+        Ok(n) if (1..=MAX_PART_NUMBER).contains(&n) => n,
+        _ => {
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "Part number must be an integer between 1 and 10000, inclusive.",
+            ))
+        }
+    };
+    let (dir, _) = load_upload(&bucket.store, id, key).await?;
+    let (temp, out) = bucket
+        .store
+        .create_temp()
+        .await
+        .map_err(BucketError::internal)?;
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let mut md5 = Md5::new();
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        // A body that ends early (the client went away) drops the temp file.
+        let chunk = chunk.map_err(|_| {
+            BucketError::new(OssCode::InvalidArgument, "The part's body ended early.")
+        })?;
+        size += chunk.len() as u64;
+        if size > MAX_PART_SIZE {
+            return Err(BucketError::new(
+                OssCode::EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size.",
+            ));
+        }
+        md5.update(&chunk);
+        out.write_all(&chunk).await.map_err(BucketError::internal)?;
+    }
+    if let Some(declared) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    {
+        if declared != size {
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "The part's body is shorter than its Content-Length.",
+            ));
+        }
+    }
+    out.flush().await.map_err(BucketError::internal)?;
+    out.into_inner()
+        .sync_data()
+        .await
+        .map_err(BucketError::internal)?;
+    let md5_hex: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    // Aborted meanwhile: nothing to add the part to.
+    if fs::metadata(dir.join("upload.json")).await.is_err() {
+        return Err(no_such_upload());
+    }
+    bucket
+        .store
+        .place(temp, &part_file(&dir, number))
+        .await
+        .map_err(BucketError::internal)?;
+    let part = PartInfo {
+        number,
+        md5_hex: md5_hex.clone(),
+        size,
+        last_modified: OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    fs::write(
+        part_meta(&dir, number),
+        serde_json::to_vec(&part).map_err(BucketError::internal)?,
+    )
+    .await
+    .map_err(BucketError::internal)?;
+    let mut response = StatusCode::OK.into_response();
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{md5_hex}\"")).expect("hex is a valid header"),
+    );
+    Ok(response)
+}
+
+/// `GET /<key>?uploadId=…`: the parts stored so far, in order (`max-parts`, default 1000,
+/// after `part-number-marker`).
+pub async fn list_parts(
+    bucket: &Bucket,
+    ctx: &RequestContext,
+    key: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    let result = async {
+        auth::verify(bucket, &Method::GET, key, headers, query)?;
+        let id = param(query, "uploadId").unwrap_or_default();
+        let (dir, _) = load_upload(&bucket.store, id, key).await?;
+        let marker: u32 = param(query, "part-number-marker")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        let max: usize = param(query, "max-parts")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000)
+            .clamp(1, 1000);
+        let after: Vec<PartInfo> = stored_parts(&dir)
+            .await?
+            .into_iter()
+            .filter(|p| p.number > marker)
+            .collect();
+        let truncated = after.len() > max;
+        let page = &after[..after.len().min(max)];
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Part {
+            part_number: u32,
+            last_modified: String,
+            #[serde(rename = "ETag")]
+            etag: String,
+            size: u64,
+        }
+        #[derive(Serialize)]
+        #[serde(rename = "ListPartsResult", rename_all = "PascalCase")]
+        struct Listing<'a> {
+            bucket: &'a str,
+            key: &'a str,
+            upload_id: &'a str,
+            part_number_marker: u32,
+            next_part_number_marker: u32,
+            max_parts: usize,
+            is_truncated: bool,
+            part: Vec<Part>,
+        }
+        let xml = quick_xml::se::to_string(&Listing {
+            bucket: &bucket.name,
+            key,
+            upload_id: id,
+            part_number_marker: marker,
+            next_part_number_marker: page.last().map_or(marker, |p| p.number),
+            max_parts: max,
+            is_truncated: truncated,
+            part: page
+                .iter()
+                .map(|p| Part {
+                    part_number: p.number,
+                    last_modified: iso8601(p.last_modified),
+                    etag: format!("\"{}\"", p.md5_hex),
+                    size: p.size,
+                })
+                .collect(),
+        })
+        .map_err(BucketError::internal)?;
+        Ok::<_, BucketError>(xml_response(StatusCode::OK, xml))
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+/// The parts a CompleteMultipartUpload body lists.
+#[derive(Debug, Deserialize)]
+struct CompleteRequest {
+    #[serde(rename = "Part", default)]
+    parts: Vec<CompletePart>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletePart {
+    #[serde(rename = "PartNumber")]
+    number: u32,
+    #[serde(rename = "ETag")]
+    etag: String,
+}
+
+/// Parses and orders-checks a CompleteMultipartUpload body: `(number, ETag without quotes)`.
+fn parse_complete(body: &str) -> Result<Vec<(u32, String)>, BucketError> {
+    let malformed = || {
+        BucketError::new(
+            OssCode::MalformedXml,
+            "The XML you provided was not well-formed or did not validate against our published schema.",
+        )
+    };
+    let request: CompleteRequest = quick_xml::de::from_str(body).map_err(|_| malformed())?;
+    if request.parts.is_empty() {
+        return Err(malformed());
+    }
+    let mut previous = 0;
+    let mut parts = Vec::with_capacity(request.parts.len());
+    for part in request.parts {
+        if part.number <= previous {
+            return Err(BucketError::new(
+                OssCode::InvalidPartOrder,
+                "The list of parts was not in ascending order. The parts list must be specified in order by part number.",
+            ));
+        }
+        previous = part.number;
+        let etag = part.etag.trim().trim_matches('"').to_ascii_uppercase();
+        parts.push((part.number, etag));
+    }
+    Ok(parts)
+}
+
+/// `"<hex of MD5 over the parts' binary MD5s>-<N>"`, without the quotes.
+fn multipart_etag(part_md5s: &[String]) -> String {
+    let mut md5 = Md5::new();
+    for hex in part_md5s {
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        md5.update(&bytes);
+    }
+    let hex: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    format!("{hex}-{}", part_md5s.len())
+}
+
+async fn complete(
+    bucket: &Bucket,
+    key: &str,
+    id: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, BucketError> {
+    auth::verify(bucket, &Method::POST, key, headers, query)?;
+    let (dir, info) = load_upload(&bucket.store, id, key).await?;
+    let body = axum::body::to_bytes(body, MAX_COMPLETE_BODY)
+        .await
+        .map_err(|_| {
+            BucketError::new(OssCode::MalformedXml, "The XML you provided is too large.")
+        })?;
+    let wanted = parse_complete(&String::from_utf8_lossy(&body))?;
+    let stored = stored_parts(&dir).await?;
+    let invalid_part = || {
+        BucketError::new(
+            OssCode::InvalidPart,
+            "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+        )
+    };
+    // Every listed part must be stored with that ETag; then every one but the last must be
+    // large enough.
+    let chosen = wanted
+        .iter()
+        .map(|(number, etag)| {
+            stored
+                .iter()
+                .find(|p| p.number == *number && p.md5_hex == *etag)
+                .cloned()
+                .ok_or_else(invalid_part)
+        })
+        .collect::<Result<Vec<PartInfo>, BucketError>>()?;
+    if chosen[..chosen.len() - 1]
+        .iter()
+        .any(|part| part.size < MIN_PART_SIZE)
+    {
+        return Err(BucketError::new(
+            OssCode::EntityTooSmall,
+            "Your proposed upload is smaller than the minimum allowed size.",
+        ));
+    }
+    let total: u64 = chosen.iter().map(|p| p.size).sum();
+    if total > bucket.max_object_size {
+        return Err(BucketError::new(
+            OssCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size.",
+        ));
+    }
+
+    // Assemble into a temp file; it becomes the object only when complete and synced.
+    let (temp, out) = bucket
+        .store
+        .create_temp()
+        .await
+        .map_err(BucketError::internal)?;
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    let mut whole = Md5::new();
+    let mut crc = CRC64.digest();
+    let mut buffer = vec![0u8; 1 << 20];
+    for part in &chosen {
+        let mut file = fs::File::open(part_file(&dir, part.number))
+            .await
+            .map_err(|_| invalid_part())?;
+        loop {
+            let read = file
+                .read(&mut buffer)
+                .await
+                .map_err(BucketError::internal)?;
+            if read == 0 {
+                break;
+            }
+            whole.update(&buffer[..read]);
+            crc.update(&buffer[..read]);
+            out.write_all(&buffer[..read])
+                .await
+                .map_err(BucketError::internal)?;
+        }
+    }
+    out.flush().await.map_err(BucketError::internal)?;
+    out.into_inner()
+        .sync_data()
+        .await
+        .map_err(BucketError::internal)?;
+    let etag = multipart_etag(&chosen.iter().map(|p| p.md5_hex.clone()).collect::<Vec<_>>());
+    let forbid_overwrite = info.forbid_overwrite
+        || headers
+            .get("x-oss-forbid-overwrite")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let meta = ObjectMeta {
+        size: total,
+        md5_hex: whole
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect(),
+        crc64: crc.finalize(),
+        content_type: info.content_type.clone(),
+        headers: Vec::new(),
+        last_modified: OffsetDateTime::now_utc().unix_timestamp(),
+        etag: Some(etag.clone()),
+    };
+    match bucket
+        .store
+        .commit(temp, key, &meta, !forbid_overwrite)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::AlreadyExists) => {
+            return Err(BucketError::new(
+                OssCode::FileAlreadyExists,
+                "The object you specified already exists and can not be overwritten.",
+            ))
+        }
+        Err(StoreError::InvalidKey(why)) => {
+            return Err(BucketError::new(OssCode::InvalidObjectName, why))
+        }
+        Err(e) => return Err(BucketError::internal(e)),
+    }
+    fs::remove_dir_all(&dir)
+        .await
+        .map_err(BucketError::internal)?;
+    tracing::info!(
+        key,
+        upload_id = id,
+        parts = chosen.len(),
+        size = total,
+        "multipart upload completed"
+    );
+    #[derive(Serialize)]
+    #[serde(rename = "CompleteMultipartUploadResult", rename_all = "PascalCase")]
+    struct Completed<'a> {
+        location: String,
+        bucket: &'a str,
+        key: &'a str,
+        #[serde(rename = "ETag")]
+        etag: String,
+    }
+    let xml = quick_xml::se::to_string(&Completed {
+        location: bucket.object_url(key),
+        bucket: &bucket.name,
+        key,
+        etag: format!("\"{etag}\""),
+    })
+    .map_err(BucketError::internal)?;
+    let mut response = xml_response(StatusCode::OK, xml);
+    response.headers_mut().insert(
+        header::ETAG,
+        HeaderValue::from_str(&format!("\"{etag}\"")).expect("hex is a valid header"),
+    );
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_bodies_are_parsed_in_order() {
+        let body = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\"aa\"</ETag></Part><Part><PartNumber>3</PartNumber><ETag>BB</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(
+            parse_complete(body).unwrap(),
+            vec![(1, "AA".to_owned()), (3, "BB".to_owned())]
+        );
+        let unordered = "<CompleteMultipartUpload><Part><PartNumber>2</PartNumber><ETag>a</ETag></Part><Part><PartNumber>1</PartNumber><ETag>b</ETag></Part></CompleteMultipartUpload>";
+        assert_eq!(
+            parse_complete(unordered).unwrap_err().code,
+            OssCode::InvalidPartOrder
+        );
+        for bad in ["", "<x>", "<CompleteMultipartUpload></CompleteMultipartUpload>", "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag></Part></CompleteMultipartUpload>"] {
+            assert_eq!(parse_complete(bad).unwrap_err().code, OssCode::MalformedXml, "{bad}");
+        }
+    }
+
+    #[test]
+    fn multipart_etags_hash_the_part_md5s() {
+        // MD5 of the two binary MD5s of "a" and "b", as S3 and OSS compute it.
+        let a = "0CC175B9C0F1B6A831C399E269772661".to_owned();
+        let b = "92EB5FFEE6AE2FEC3AD71C777531578F".to_owned();
+        assert_eq!(
+            multipart_etag(&[a, b]),
+            "96E024BA2074FE77E8E965BA43A704BE-2"
+        );
+    }
+}

@@ -1,0 +1,392 @@
+//! Multipart uploads on the embedded bucket over a real socket, signed the way the portal signs
+//! them: header signatures for initiate/list/complete/abort, presigned URLs for the parts the
+//! browser sends. OSS semantics: part numbers, minimum part size, `HEX-N` ETags, error codes.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{error_code, Harness, AK, SK};
+use md5::{Digest, Md5};
+use time::OffsetDateTime;
+use upload_portal::server::signing::v1;
+
+const BUCKET: &str = "portal-dev";
+
+fn md5_hex(data: &[u8]) -> String {
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// A V1 header-signed request to `key` with `sub_resources`.
+fn signed(
+    h: &Harness,
+    method: reqwest::Method,
+    key: &str,
+    sub_resources: &[(&str, Option<&str>)],
+    content_type: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let date = v1::http_date(OffsetDateTime::now_utc());
+    let mut oss_headers = vec![("x-oss-date", date.as_str())];
+    oss_headers.extend_from_slice(extra);
+    let request = v1::HeaderRequest {
+        method: method.as_str(),
+        content_type,
+        date: &date,
+        oss_headers: oss_headers.clone(),
+        bucket: BUCKET,
+        key,
+        sub_resources: sub_resources.to_vec(),
+        ..Default::default()
+    };
+    let query: Vec<String> = sub_resources
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.to_string(),
+        })
+        .collect();
+    let mut builder = h
+        .http
+        .request(
+            method.clone(),
+            format!("{}{key}?{}", h.bucket_url, query.join("&")),
+        )
+        .header("authorization", v1::authorization(AK, SK, &request));
+    for (name, value) in oss_headers {
+        builder = builder.header(name, value);
+    }
+    if !content_type.is_empty() {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
+}
+
+/// The presigned URL of one part, valid for `seconds`.
+fn part_url(
+    h: &Harness,
+    key: &str,
+    upload_id: &str,
+    number: u32,
+    seconds: i64,
+    secret: &str,
+) -> String {
+    let expires = (OffsetDateTime::now_utc().unix_timestamp() + seconds).to_string();
+    let number = number.to_string();
+    let request = v1::HeaderRequest {
+        method: "PUT",
+        date: &expires,
+        bucket: BUCKET,
+        key,
+        sub_resources: vec![("partNumber", Some(&number)), ("uploadId", Some(upload_id))],
+        ..Default::default()
+    };
+    v1::presigned_url(&format!("{}{key}", h.bucket_url), AK, secret, &request)
+}
+
+fn xml_value(body: &str, tag: &str) -> String {
+    let start = body.find(&format!("<{tag}>")).expect(tag) + tag.len() + 2;
+    let end = body[start..].find(&format!("</{tag}>")).expect(tag) + start;
+    body[start..end].to_owned()
+}
+
+async fn initiate(h: &Harness, key: &str) -> String {
+    let response = signed(
+        h,
+        reqwest::Method::POST,
+        key,
+        &[("uploads", None)],
+        "video/mp4",
+        &[("x-oss-forbid-overwrite", "true")],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.text().await.unwrap();
+    assert_eq!(xml_value(&body, "Key"), key);
+    assert_eq!(xml_value(&body, "Bucket"), BUCKET);
+    xml_value(&body, "UploadId")
+}
+
+async fn put_part(h: &Harness, key: &str, id: &str, number: u32, data: &[u8]) -> reqwest::Response {
+    h.http
+        .put(part_url(h, key, id, number, 600, SK))
+        .body(data.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn complete_body(parts: &[(u32, &str)]) -> String {
+    let parts: String = parts
+        .iter()
+        .map(|(n, etag)| {
+            format!("<Part><PartNumber>{n}</PartNumber><ETag>\"{etag}\"</ETag></Part>")
+        })
+        .collect();
+    format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>")
+}
+
+async fn complete(h: &Harness, key: &str, id: &str, parts: &[(u32, &str)]) -> reqwest::Response {
+    signed(
+        h,
+        reqwest::Method::POST,
+        key,
+        &[("uploadId", Some(id))],
+        "application/xml",
+        &[],
+    )
+    .body(complete_body(parts))
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn parts_are_listed_and_assembled_into_the_object() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/big/video.mp4";
+    let id = initiate(&h, key).await;
+    let one = vec![1u8; 100 * 1024];
+    let two: Vec<u8> = (0..150_000u32).map(|i| (i % 251) as u8).collect();
+    let three = b"the tail".to_vec();
+    // Part 2 first, and part 1 twice: order does not matter, a part sent again replaces it.
+    for (number, data) in [
+        (2, &two),
+        (1, &vec![9u8; 100 * 1024]),
+        (1, &one),
+        (3, &three),
+    ] {
+        let response = put_part(&h, key, &id, number, data).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["etag"], format!("\"{}\"", md5_hex(data)));
+    }
+    let listing = signed(
+        &h,
+        reqwest::Method::GET,
+        key,
+        &[("uploadId", Some(&id))],
+        "",
+        &[],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(listing.status(), 200);
+    let body = listing.text().await.unwrap();
+    assert_eq!(body.matches("<Part>").count(), 3, "{body}");
+    assert!(body.contains("<PartNumber>1</PartNumber><LastModified>"));
+    assert!(
+        body.contains(&format!(
+            "<ETag>\"{}\"</ETag><Size>102400</Size>",
+            md5_hex(&one)
+        )),
+        "{body}"
+    );
+
+    let parts = [(1, md5_hex(&one)), (2, md5_hex(&two)), (3, md5_hex(&three))];
+    let parts: Vec<(u32, &str)> = parts.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    let response = complete(&h, key, &id, &parts).await;
+    assert_eq!(response.status(), 200);
+    let mut binary = Vec::new();
+    for data in [&one, &two, &three] {
+        binary.extend_from_slice(&Md5::digest(data));
+    }
+    let etag = format!("\"{}-3\"", md5_hex(&binary));
+    assert_eq!(response.headers()["etag"], etag);
+    assert_eq!(xml_value(&response.text().await.unwrap(), "ETag"), etag);
+
+    let stored = h
+        .http
+        .get(format!("{}{key}", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.headers()["etag"], etag);
+    assert_eq!(stored.headers()["content-type"], "video/mp4");
+    let bytes = stored.bytes().await.unwrap();
+    assert_eq!(bytes, [one, two, three].concat());
+    // The upload is gone once complete.
+    let again = complete(&h, key, &id, &parts).await;
+    assert_eq!(again.status(), 404);
+    assert_eq!(error_code(&again.text().await.unwrap()), "NoSuchUpload");
+    assert_eq!(
+        std::fs::read_dir(h.bucket_root.join("multipart"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn completing_checks_parts_order_and_sizes() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/bad.bin";
+    let id = initiate(&h, key).await;
+    let small = vec![7u8; 1000];
+    let big = vec![8u8; 100 * 1024];
+    assert_eq!(put_part(&h, key, &id, 1, &small).await.status(), 200);
+    assert_eq!(put_part(&h, key, &id, 2, &big).await.status(), 200);
+    let (s, b) = (md5_hex(&small), md5_hex(&big));
+    for (parts, status, code) in [
+        (
+            vec![(1, s.as_str()), (2, "00000000000000000000000000000000")],
+            400,
+            "InvalidPart",
+        ),
+        (vec![(1, s.as_str()), (4, b.as_str())], 400, "InvalidPart"),
+        (
+            vec![(2, b.as_str()), (1, s.as_str())],
+            400,
+            "InvalidPartOrder",
+        ),
+        (
+            vec![(1, s.as_str()), (2, b.as_str())],
+            400,
+            "EntityTooSmall",
+        ),
+    ] {
+        let response = complete(&h, key, &id, &parts).await;
+        assert_eq!(response.status(), status, "{parts:?}");
+        assert_eq!(
+            error_code(&response.text().await.unwrap()),
+            code,
+            "{parts:?}"
+        );
+    }
+    let malformed = signed(
+        &h,
+        reqwest::Method::POST,
+        key,
+        &[("uploadId", Some(&id))],
+        "application/xml",
+        &[],
+    )
+    .body("<CompleteMultipartUpload><Part>")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(error_code(&malformed.text().await.unwrap()), "MalformedXML");
+    for number in [0, 10_001] {
+        let response = put_part(&h, key, &id, number, b"x").await;
+        assert_eq!(response.status(), 400);
+        assert_eq!(
+            error_code(&response.text().await.unwrap()),
+            "InvalidArgument"
+        );
+    }
+    // Nothing became an object; a single last part may be small.
+    assert!(h.stored_files().is_empty(), "{:?}", h.stored_files());
+    let response = complete(&h, key, &id, &[(1, s.as_str())]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(std::fs::read(h.object_path(key)).unwrap(), small);
+}
+
+#[tokio::test]
+async fn every_request_must_be_signed_and_fresh() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/signed.bin";
+    let id = initiate(&h, key).await;
+    let unsigned = h
+        .http
+        .put(format!("{}{key}?partNumber=1&uploadId={id}", h.bucket_url))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 403);
+    assert_eq!(error_code(&unsigned.text().await.unwrap()), "AccessDenied");
+    let expired = h
+        .http
+        .put(part_url(&h, key, &id, 1, -5, SK))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 403);
+    assert_eq!(error_code(&expired.text().await.unwrap()), "AccessDenied");
+    let forged = h
+        .http
+        .put(part_url(&h, key, &id, 1, 600, "wrong"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    assert_eq!(
+        error_code(&forged.text().await.unwrap()),
+        "SignatureDoesNotMatch"
+    );
+    // A URL signed for part 1 does not upload part 2.
+    let moved = part_url(&h, key, &id, 1, 600, SK).replace("partNumber=1", "partNumber=2");
+    let response = h.http.put(moved).body("x").send().await.unwrap();
+    assert_eq!(
+        error_code(&response.text().await.unwrap()),
+        "SignatureDoesNotMatch"
+    );
+    // ...nor a part of another upload.
+    let other = put_part(&h, key, "0123456789ABCDEF0123456789ABCDEF", 1, b"x").await;
+    assert_eq!(other.status(), 404);
+    assert_eq!(error_code(&other.text().await.unwrap()), "NoSuchUpload");
+    let list = signed(
+        &h,
+        reqwest::Method::GET,
+        "uploads/elsewhere.bin",
+        &[("uploadId", Some(&id))],
+        "",
+        &[],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(error_code(&list.text().await.unwrap()), "NoSuchUpload");
+    assert!(h.stored_files().is_empty());
+}
+
+#[tokio::test]
+async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/abort.bin";
+    let id = initiate(&h, key).await;
+    assert_eq!(put_part(&h, key, &id, 1, b"part").await.status(), 200);
+    let abort = signed(
+        &h,
+        reqwest::Method::DELETE,
+        key,
+        &[("uploadId", Some(&id))],
+        "",
+        &[],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(abort.status(), 204);
+    assert_eq!(
+        std::fs::read_dir(h.bucket_root.join("multipart"))
+            .unwrap()
+            .count(),
+        0
+    );
+    let late = put_part(&h, key, &id, 2, b"late").await;
+    assert_eq!(error_code(&late.text().await.unwrap()), "NoSuchUpload");
+    assert!(h.stored_files().is_empty());
+
+    // Initiated with x-oss-forbid-overwrite: completing onto an existing object is refused.
+    for round in 0..2 {
+        let id = initiate(&h, key).await;
+        assert_eq!(put_part(&h, key, &id, 1, b"one").await.status(), 200);
+        let response = complete(&h, key, &id, &[(1, &md5_hex(b"one"))]).await;
+        if round == 0 {
+            assert_eq!(response.status(), 200);
+        } else {
+            assert_eq!(response.status(), 409);
+            assert_eq!(
+                error_code(&response.text().await.unwrap()),
+                "FileAlreadyExists"
+            );
+        }
+    }
+}
