@@ -173,6 +173,17 @@ fn header_v1_matches_ali_oss() {
     );
 }
 
+/// Vector name, method, content type, key, sub-resources, access key id, secret.
+type PresignCase<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(&'a str, Option<&'a str>)>,
+    &'a str,
+    &'a str,
+);
+
 #[test]
 fn presign_v1_matches_ali_oss() {
     let all = vectors();
@@ -188,15 +199,7 @@ fn presign_v1_matches_ali_oss() {
         "CAISFakeSecurityToken+/=0001",
     );
     let base = "http://examplebucket.oss-cn-hangzhou.aliyuncs.com/";
-    let cases: [(
-        &str,
-        &str,
-        &str,
-        &str,
-        Vec<(&str, Option<&str>)>,
-        &str,
-        &str,
-    ); 4] = [
+    let cases: [PresignCase; 4] = [
         (
             "get_object",
             "GET",
