@@ -49,6 +49,65 @@ pub struct UploadTicket {
     pub expires_at: i64,
 }
 
+/// A multipart upload the server started, as the browser names it back: the token (an HMAC
+/// the server made over every other field) proves the server chose this key and upload id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub size: u64,
+    pub part_size: u64,
+    pub content_type: String,
+    pub token: String,
+}
+
+impl MultipartUpload {
+    /// How many parts the file is cut into (a 0-byte file is one empty part).
+    pub fn part_count(&self) -> u32 {
+        part_count(self.size, self.part_size)
+    }
+}
+
+/// `ceil(size / part_size)`, at least 1.
+pub fn part_count(size: u64, part_size: u64) -> u32 {
+    (size.div_ceil(part_size.max(1))).max(1) as u32
+}
+
+/// The byte range `[start, end)` of part `number` (1-based).
+pub fn part_range(number: u32, size: u64, part_size: u64) -> (u64, u64) {
+    let start = u64::from(number.saturating_sub(1)) * part_size;
+    (start.min(size), (start + part_size).min(size))
+}
+
+/// A part the storage already holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredPart {
+    pub number: u32,
+    /// Without quotes.
+    pub etag: String,
+}
+
+/// Where the browser sends the parts still missing, and which are already there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MultipartPlan {
+    pub upload: MultipartUpload,
+    pub object_url: String,
+    pub stored: Vec<StoredPart>,
+    /// A presigned PUT URL per missing part.
+    pub urls: Vec<(u32, String)>,
+    /// When the URLs stop working, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// A completed multipart upload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompletedUpload {
+    pub key: String,
+    pub url: String,
+    /// `HEX-N`, without quotes.
+    pub etag: String,
+}
+
 /// What the page needs to know about the server's upload rules.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalSettings {
@@ -59,6 +118,8 @@ pub struct PortalSettings {
     pub parallel_uploads: u32,
     /// Times the page tries a file again after a network or storage fault.
     pub upload_retries: u32,
+    /// Files this large or larger go up in parts, resumably; 0 when multipart is off.
+    pub multipart_threshold: u64,
     /// Allowed MIME types (`image/*` style patterns allowed); empty means any type.
     pub allowed_types: Vec<String>,
     /// What kind of browser asked, from its User-Agent (decided once, on the server, so the
@@ -133,6 +194,10 @@ pub enum Notice {
     Folder(FolderError),
     NotAnUpload,
     Unreadable,
+    /// The multipart upload is not (or no longer) one this portal started.
+    UploadGone,
+    /// The parts named for completion are not the file's parts.
+    WrongParts,
 }
 
 impl Notice {
@@ -166,6 +231,8 @@ impl Notice {
             }
             Notice::NotAnUpload => td_string!(locale, not_an_upload).to_owned(),
             Notice::Unreadable => td_string!(locale, unreadable_request).to_owned(),
+            Notice::UploadGone => td_string!(locale, upload_gone).to_owned(),
+            Notice::WrongParts => td_string!(locale, wrong_parts).to_owned(),
         }
     }
 }

@@ -390,3 +390,173 @@ async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
         }
     }
 }
+
+/// The portal's four multipart endpoints against the embedded bucket, as the page uses them.
+#[tokio::test]
+async fn the_portal_starts_resumes_completes_and_aborts() {
+    use serde_json::{json, Value};
+    let h = Harness::start(&["--multipart-threshold", "250KiB", "--part-size", "100KiB"]).await;
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    let file = json!({"name": "movie.mp4", "size": data.len(), "content_type": "video/mp4"});
+    let started = h
+        .call(
+            "start_multipart",
+            json!({"file": file, "naming": "original", "folder": "uploads/films"}),
+        )
+        .await;
+    assert_eq!(started.status(), 200);
+    let plan: Value = started.json().await.unwrap();
+    let upload = plan["upload"].clone();
+    assert_eq!(upload["key"], "uploads/films/movie.mp4");
+    assert_eq!(upload["part_size"], 102_400);
+    let urls = plan["urls"].as_array().unwrap();
+    assert_eq!(urls.len(), 3);
+    // Send parts 1 and 3, then "reload": resume lists them and presigns only part 2.
+    let part = |n: usize| &data[(n - 1) * 102_400..(n * 102_400).min(data.len())];
+    for (number, url) in urls
+        .iter()
+        .map(|u| (u[0].as_u64().unwrap() as usize, u[1].as_str().unwrap()))
+    {
+        if number != 2 {
+            let response = h
+                .http
+                .put(url)
+                .body(part(number).to_vec())
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "part {number}");
+        }
+    }
+    let resumed: Value = h
+        .call("resume_multipart", json!({"upload": upload}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stored: Vec<u64> = resumed["stored"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(stored, vec![1, 3]);
+    let missing: Vec<u64> = resumed["urls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u[0].as_u64().unwrap())
+        .collect();
+    assert_eq!(missing, vec![2]);
+    let url = resumed["urls"][0][1].as_str().unwrap();
+    assert_eq!(
+        h.http
+            .put(url)
+            .body(part(2).to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // A reference the portal did not make is refused everywhere.
+    let mut forged = upload.clone();
+    forged["key"] = json!("uploads/elsewhere.mp4");
+    for endpoint in ["resume_multipart", "abort_multipart"] {
+        let response = h.call(endpoint, json!({"upload": forged})).await;
+        assert_eq!(response.status(), 400, "{endpoint}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({"Invalid": "UploadGone"})
+        );
+    }
+    let parts: Vec<Value> = (1..=3)
+        .map(|n| json!({"number": n, "etag": md5_hex(part(n))}))
+        .collect();
+    let wrong = h
+        .call(
+            "complete_multipart",
+            json!({"upload": upload, "parts": &parts[..2]}),
+        )
+        .await;
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap(),
+        json!({"Invalid": "WrongParts"})
+    );
+    let done = h
+        .call(
+            "complete_multipart",
+            json!({"upload": upload, "parts": parts}),
+        )
+        .await;
+    assert_eq!(done.status(), 200);
+    let done: Value = done.json().await.unwrap();
+    assert!(done["etag"].as_str().unwrap().ends_with("-3"));
+    assert_eq!(
+        std::fs::read(h.object_path("uploads/films/movie.mp4")).unwrap(),
+        data
+    );
+
+    // A second upload, aborted: its parts go, nothing is stored; then it is gone.
+    let again: Value = h
+        .call(
+            "start_multipart",
+            json!({"file": file, "naming": "original", "folder": "uploads/films"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again["upload"]["key"], "uploads/films/movie-1.mp4");
+    let url = again["urls"][0][1].as_str().unwrap();
+    assert_eq!(
+        h.http
+            .put(url)
+            .body(part(1).to_vec())
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert_eq!(
+        h.call("abort_multipart", json!({"upload": again["upload"]}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        std::fs::read_dir(h.bucket_root.join("multipart"))
+            .unwrap()
+            .count(),
+        0
+    );
+    assert!(!h.object_path("uploads/films/movie-1.mp4").exists());
+    let gone = h
+        .call("resume_multipart", json!({"upload": again["upload"]}))
+        .await;
+    assert_eq!(
+        gone.json::<Value>().await.unwrap(),
+        json!({"Invalid": "UploadGone"})
+    );
+    // Small files are not multipart; bad folders are refused as for any upload.
+    let small = json!({"name": "a.txt", "size": 10, "content_type": "text/plain"});
+    let refused = h
+        .call(
+            "start_multipart",
+            json!({"file": small, "naming": "random", "folder": "uploads/"}),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let outside = h
+        .call(
+            "start_multipart",
+            json!({"file": file, "naming": "random", "folder": "../etc"}),
+        )
+        .await;
+    assert_eq!(
+        outside.json::<Value>().await.unwrap(),
+        json!({"Invalid": {"Folder": "DotSegment"}})
+    );
+}

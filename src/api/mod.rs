@@ -1,10 +1,12 @@
 //! The portal's server fns: one per use case, each a public HTTP endpoint under `/api/`.
 //! Each is thin: read state, validate, call server code, map the error.
 
+mod multipart_uploads;
 mod object_link;
 mod portal_settings;
 mod sign_uploads;
 
+pub use multipart_uploads::*;
 pub use object_link::*;
 pub use portal_settings::*;
 pub use sign_uploads::*;

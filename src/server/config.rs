@@ -194,6 +194,13 @@ pub struct Config {
     /// Times the page tries a file again after a network or storage fault (with backoff).
     #[arg(long, env = "PORTAL_UPLOAD_RETRIES", default_value_t = 5)]
     pub upload_retries: u32,
+    /// Files this large or larger go up in parts and can resume after a reload; 0 turns
+    /// multipart off. Bytes or with a unit (64MiB).
+    #[arg(long, env = "PORTAL_MULTIPART_THRESHOLD", default_value = "64MiB", value_parser = parse_size)]
+    pub multipart_threshold: u64,
+    /// Size of each part (at least 100KiB; raised when a file would need more than 10,000).
+    #[arg(long, env = "PORTAL_PART_SIZE", default_value = "8MiB", value_parser = parse_size)]
+    pub part_size: u64,
     /// Comma-separated MIME types allowed (image/*, application/pdf); empty allows any.
     #[arg(long, env = "PORTAL_ALLOWED_TYPES", value_delimiter = ',')]
     pub allowed_types: Vec<String>,
@@ -257,6 +264,9 @@ pub struct UploadRules {
     pub max_files: u32,
     pub parallel_uploads: u32,
     pub upload_retries: u32,
+    /// 0 when multipart is off.
+    pub multipart_threshold: u64,
+    pub part_size: u64,
     pub allowed_types: Vec<String>,
     pub policy_ttl: Duration,
 }
@@ -687,6 +697,18 @@ impl Config {
                 "must be between 1 and 16",
             ));
         }
+        if !(100 * 1024..=5 * 1024 * 1024 * 1024).contains(&self.part_size) {
+            return Err(config_error(
+                "PORTAL_PART_SIZE",
+                "must be between 100KiB and 5GiB",
+            ));
+        }
+        if self.multipart_threshold != 0 && self.multipart_threshold < self.part_size {
+            return Err(config_error(
+                "PORTAL_MULTIPART_THRESHOLD",
+                "must be 0 (off) or at least PORTAL_PART_SIZE",
+            ));
+        }
         if self.upload_retries > 20 {
             return Err(config_error(
                 "PORTAL_UPLOAD_RETRIES",
@@ -719,6 +741,8 @@ impl Config {
             max_files: self.max_files,
             parallel_uploads: self.parallel_uploads,
             upload_retries: self.upload_retries,
+            multipart_threshold: self.multipart_threshold,
+            part_size: self.part_size,
             allowed_types,
             policy_ttl: Duration::from_secs(self.policy_ttl),
         })
@@ -1027,6 +1051,11 @@ mod tests {
             (&["--max-files", "0"], "PORTAL_MAX_FILES"),
             (&["--policy-ttl", "1"], "PORTAL_POLICY_TTL"),
             (&["--upload-retries", "21"], "PORTAL_UPLOAD_RETRIES"),
+            (&["--part-size", "1000"], "PORTAL_PART_SIZE"),
+            (
+                &["--part-size", "1MiB", "--multipart-threshold", "500KiB"],
+                "PORTAL_MULTIPART_THRESHOLD",
+            ),
             (&["--allowed-types", "image"], "PORTAL_ALLOWED_TYPES"),
             (&["--bucket-addr", "127.0.0.1:3000"], "PORTAL_BUCKET_ADDR"),
             (&["--public-url", "ftp://x"], "PORTAL_PUBLIC_URL"),

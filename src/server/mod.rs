@@ -6,6 +6,7 @@ pub mod callback;
 pub mod config;
 pub mod layers;
 pub mod local_sts;
+pub mod multipart;
 pub mod policy;
 pub mod signing;
 pub mod state;

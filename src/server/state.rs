@@ -24,6 +24,8 @@ pub struct AppState {
     /// Verifies callback requests, when callbacks are on.
     pub callbacks: Option<Arc<CallbackVerifier>>,
     pub uploads: Arc<UploadLog>,
+    /// Stamps the multipart references the browser holds.
+    pub multipart_key: super::multipart::TokenKey,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
                 .as_ref()
                 .map(|c| Arc::new(CallbackVerifier::new(c.allowed_key_urls.clone()))),
             uploads: Arc::new(UploadLog::open(&settings.upload_log)?),
+            multipart_key: super::multipart::TokenKey::from_settings(settings),
         })
     }
 }

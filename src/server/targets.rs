@@ -348,3 +348,295 @@ impl Target {
         }
     }
 }
+
+/// A multipart call the storage refused: its HTTP status and OSS/S3 error code.
+#[derive(Debug, thiserror::Error)]
+pub enum MultipartError {
+    #[error("the storage refused the request: {status} {code}")]
+    Refused { status: u16, code: String },
+    #[error(transparent)]
+    Target(#[from] TargetError),
+}
+
+impl From<reqwest::Error> for MultipartError {
+    fn from(e: reqwest::Error) -> Self {
+        MultipartError::Target(TargetError::Request(e))
+    }
+}
+
+impl From<StsError> for MultipartError {
+    fn from(e: StsError) -> Self {
+        MultipartError::Target(TargetError::Sts(e))
+    }
+}
+
+/// One part the storage holds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedPart {
+    pub number: u32,
+    /// Without quotes, upper-case.
+    pub etag: String,
+    pub size: u64,
+}
+
+/// Multipart uploads on OSS and the embedded bucket: the portal initiates, lists, completes and
+/// aborts with V1 header signatures; the browser PUTs the parts to V1 presigned URLs.
+impl Target {
+    /// Sends a V1 header-signed request for `key` with `sub_resources`.
+    async fn oss_request(
+        &self,
+        method: reqwest::Method,
+        key: &str,
+        sub_resources: &[(&str, Option<&str>)],
+        content_type: &str,
+        extra_headers: &[(&str, &str)],
+        body: Option<String>,
+    ) -> Result<reqwest::Response, MultipartError> {
+        let now = OffsetDateTime::now_utc();
+        let signing = self.credentials.current(now).await?;
+        let token = signing.security_token.as_ref().map(|t| t.expose_secret());
+        let date = v1::http_date(now);
+        let mut oss_headers = vec![("x-oss-date", date.as_str())];
+        oss_headers.extend_from_slice(extra_headers);
+        if let Some(token) = token {
+            oss_headers.push(("x-oss-security-token", token));
+        }
+        let request = v1::HeaderRequest {
+            method: method.as_str(),
+            content_type,
+            date: &date,
+            oss_headers: oss_headers.clone(),
+            bucket: &self.bucket,
+            key,
+            sub_resources: sub_resources.to_vec(),
+            ..Default::default()
+        };
+        let authorization = v1::authorization(
+            &signing.credentials.access_key_id,
+            signing.credentials.secret.expose_secret(),
+            &request,
+        );
+        let query: Vec<String> = sub_resources
+            .iter()
+            .map(|(name, value)| match value {
+                Some(value) => format!(
+                    "{name}={}",
+                    percent_encoding::utf8_percent_encode(value, super::signing::UNRESERVED)
+                ),
+                None => (*name).to_owned(),
+            })
+            .collect();
+        let mut builder = self
+            .http
+            .request(
+                method,
+                format!("{}?{}", self.object_url(key), query.join("&")),
+            )
+            .header("authorization", authorization);
+        for (name, value) in oss_headers {
+            builder = builder.header(name, value);
+        }
+        if !content_type.is_empty() {
+            builder = builder.header("content-type", content_type);
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let response = builder.send().await?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap_or_default();
+            Err(MultipartError::Refused {
+                status,
+                code: xml_field::<ErrorReply>(&body)
+                    .map(|e| e.code)
+                    .unwrap_or_default(),
+            })
+        }
+    }
+
+    /// Starts a multipart upload of `key`; returns its upload id.
+    pub async fn initiate_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, MultipartError> {
+        let response = self
+            .oss_request(
+                reqwest::Method::POST,
+                key,
+                &[("uploads", None)],
+                content_type,
+                &[("x-oss-forbid-overwrite", "true")],
+                None,
+            )
+            .await?;
+        let body = response.text().await?;
+        xml_field::<Initiated>(&body)
+            .map(|i| i.upload_id)
+            .ok_or(MultipartError::Refused {
+                status: 200,
+                code: "NoUploadId".into(),
+            })
+    }
+
+    /// The parts stored so far, all pages of them.
+    pub async fn list_parts(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<Vec<ListedPart>, MultipartError> {
+        let mut parts = Vec::new();
+        let mut marker = 0u32;
+        loop {
+            let marker_text = marker.to_string();
+            let mut sub: Vec<(&str, Option<&str>)> = vec![("uploadId", Some(upload_id))];
+            if marker > 0 {
+                sub.push(("part-number-marker", Some(&marker_text)));
+            }
+            let body = self
+                .oss_request(reqwest::Method::GET, key, &sub, "", &[], None)
+                .await?
+                .text()
+                .await?;
+            let listing = xml_field::<Listing>(&body).unwrap_or_default();
+            let next = listing.parts.last().map(|p| p.number);
+            let truncated = listing.truncated;
+            parts.extend(listing.parts.into_iter().map(|p| ListedPart {
+                number: p.number,
+                etag: p.etag.trim_matches('"').to_ascii_uppercase(),
+                size: p.size,
+            }));
+            match next {
+                Some(next) if truncated && next > marker => marker = next,
+                _ => return Ok(parts),
+            }
+        }
+    }
+
+    /// A presigned URL for the browser to PUT part `number` to, valid until `expires`.
+    pub async fn presign_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+        number: u32,
+        expires: OffsetDateTime,
+    ) -> Result<String, MultipartError> {
+        let signing = self.credentials.current(OffsetDateTime::now_utc()).await?;
+        let expires = expires.unix_timestamp().to_string();
+        let number = number.to_string();
+        let mut sub_resources = vec![
+            ("partNumber", Some(number.as_str())),
+            ("uploadId", Some(upload_id)),
+        ];
+        let token = signing
+            .security_token
+            .as_ref()
+            .map(|t| t.expose_secret().to_owned());
+        if let Some(token) = &token {
+            sub_resources.push(("security-token", Some(token)));
+        }
+        let request = v1::HeaderRequest {
+            method: "PUT",
+            date: &expires,
+            bucket: &self.bucket,
+            key,
+            sub_resources,
+            ..Default::default()
+        };
+        Ok(v1::presigned_url(
+            &self.object_url(key),
+            &signing.credentials.access_key_id,
+            signing.credentials.secret.expose_secret(),
+            &request,
+        ))
+    }
+
+    /// Assembles the parts (`number`, ETag without quotes) into the object; returns its ETag.
+    pub async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<String, MultipartError> {
+        let body: String = parts
+            .iter()
+            .map(|(number, etag)| {
+                format!("<Part><PartNumber>{number}</PartNumber><ETag>\"{etag}\"</ETag></Part>")
+            })
+            .collect();
+        let response = self
+            .oss_request(
+                reqwest::Method::POST,
+                key,
+                &[("uploadId", Some(upload_id))],
+                "application/xml",
+                &[("x-oss-forbid-overwrite", "true")],
+                Some(format!(
+                    "<CompleteMultipartUpload>{body}</CompleteMultipartUpload>"
+                )),
+            )
+            .await?;
+        let body = response.text().await?;
+        Ok(xml_field::<Completed>(&body)
+            .map(|c| c.etag.trim_matches('"').to_owned())
+            .unwrap_or_default())
+    }
+
+    /// Drops the upload and its parts.
+    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), MultipartError> {
+        self.oss_request(
+            reqwest::Method::DELETE,
+            key,
+            &[("uploadId", Some(upload_id))],
+            "",
+            &[],
+            None,
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// An XML reply read into `T` (serde names are the XML element names).
+fn xml_field<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
+    quick_xml::de::from_str(body).ok()
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorReply {
+    #[serde(rename = "Code")]
+    code: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Initiated {
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct Completed {
+    #[serde(rename = "ETag")]
+    etag: String,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct Listing {
+    #[serde(rename = "IsTruncated", default)]
+    truncated: bool,
+    #[serde(rename = "Part", default)]
+    parts: Vec<ListingPart>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListingPart {
+    #[serde(rename = "PartNumber")]
+    number: u32,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
+}

@@ -28,6 +28,21 @@ pub async fn sign_batch(
     batch: UploadBatch,
     now: OffsetDateTime,
 ) -> Result<Vec<UploadTicket>, PortalError> {
+    let expires = now + rules.policy_ttl;
+    let mut tickets = Vec::with_capacity(batch.files.len());
+    for decision in decide(rules, target, &batch).await? {
+        tickets.push(ticket(target, callback, decision, now, expires).await?);
+    }
+    Ok(tickets)
+}
+
+/// Validates a batch and decides each file's key and content type, in order: nothing is
+/// decided unless every file passes. Original names never take an existing object's key.
+pub async fn decide(
+    rules: &UploadRules,
+    target: &Target,
+    batch: &UploadBatch,
+) -> Result<Vec<Decision>, PortalError> {
     let invalid = PortalError::Invalid;
     if batch.files.is_empty() {
         return Err(invalid(Notice::NoFiles));
@@ -45,9 +60,8 @@ pub async fn sign_batch(
         .map(|file| check_file(rules, file))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let expires = now + rules.policy_ttl;
     let mut taken = HashSet::new();
-    let mut tickets = Vec::with_capacity(batch.files.len());
+    let mut decisions = Vec::with_capacity(batch.files.len());
     for (file, content_type) in batch.files.iter().zip(content_types) {
         let name = match batch.naming {
             NamingMode::Random => {
@@ -59,22 +73,13 @@ pub async fn sign_batch(
         };
         let key = format!("{folder}{name}");
         taken.insert(key.clone());
-        tickets.push(
-            ticket(
-                target,
-                callback,
-                Decision {
-                    key,
-                    size: file.size,
-                    content_type,
-                },
-                now,
-                expires,
-            )
-            .await?,
-        );
+        decisions.push(Decision {
+            key,
+            size: file.size,
+            content_type,
+        });
     }
-    Ok(tickets)
+    Ok(decisions)
 }
 
 /// The no-JavaScript form: one file of any allowed size into the default folder, named
@@ -227,10 +232,10 @@ async fn signed_form(
 }
 
 /// What the server decided for one file.
-struct Decision {
-    key: String,
-    size: u64,
-    content_type: String,
+pub struct Decision {
+    pub key: String,
+    pub size: u64,
+    pub content_type: String,
 }
 
 async fn ticket(
@@ -286,6 +291,8 @@ mod tests {
             max_files: 3,
             parallel_uploads: 3,
             upload_retries: 5,
+            multipart_threshold: 0,
+            part_size: 8 << 20,
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
             portal_url: "http://portal.test".into(),
             policy_ttl: std::time::Duration::from_secs(300),

@@ -269,6 +269,7 @@ mod tests {
             max_files: 2,
             parallel_uploads: 3,
             upload_retries: 5,
+            multipart_threshold: 0,
             allowed_types: vec!["image/*".into()],
             client: Default::default(),
             fallback: crate::model::UploadTicket {

@@ -1,0 +1,286 @@
+//! Resumable multipart uploads, decided by the portal: it picks the key (the same rules as a
+//! single POST), starts the upload, presigns each part for the browser, lists what is stored
+//! when the page comes back, and completes or aborts. The browser holds only a token-stamped
+//! reference, so the portal keeps no state and any instance can continue an upload.
+
+use hmac::{Hmac, Mac};
+use secrecy::ExposeSecret;
+use sha2::Sha256;
+use time::OffsetDateTime;
+
+use super::config::{Settings, TargetKind};
+use super::state::AppState;
+use super::targets::MultipartError;
+use super::tickets::decide;
+use crate::model::{
+    CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
+    StoredPart, UploadBatch,
+};
+
+/// OSS and S3 allow at most this many parts.
+const MAX_PARTS: u64 = 10_000;
+
+/// The key that stamps upload references, derived from the configured secret (so every
+/// instance of the portal, and the portal after a restart, accepts its own references).
+#[derive(Clone)]
+pub struct TokenKey([u8; 32]);
+
+impl TokenKey {
+    pub fn from_settings(settings: &Settings) -> Self {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(settings.credentials.secret.expose_secret().as_bytes())
+                .expect("HMAC takes any key length");
+        mac.update(b"upload-portal multipart reference v1");
+        TokenKey(mac.finalize().into_bytes().into())
+    }
+
+    fn mac(&self, upload: &MultipartUpload) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        for field in [
+            upload.key.as_str(),
+            &upload.upload_id,
+            &upload.size.to_string(),
+            &upload.part_size.to_string(),
+            &upload.content_type,
+        ] {
+            mac.update(field.as_bytes());
+            mac.update(b"\n");
+        }
+        mac
+    }
+
+    pub fn stamp(&self, upload: &mut MultipartUpload) {
+        upload.token = super::signing::hex(&self.mac(upload).finalize().into_bytes());
+    }
+
+    /// Whether the reference is one this portal made, unchanged (constant time).
+    pub fn verify(&self, upload: &MultipartUpload) -> bool {
+        match super::signing::unhex(&upload.token) {
+            Some(bytes) => self.mac(upload).verify_slice(&bytes).is_ok(),
+            None => false,
+        }
+    }
+}
+
+/// The part size for a file: the configured one, raised so the file needs at most 10,000.
+pub fn plan_part_size(size: u64, configured: u64) -> u64 {
+    configured.max(size.div_ceil(MAX_PARTS))
+}
+
+fn unavailable(error: MultipartError) -> PortalError {
+    match error {
+        MultipartError::Refused { status: 404, .. } => PortalError::Invalid(Notice::UploadGone),
+        other => {
+            tracing::warn!(error = %other, "multipart request failed");
+            PortalError::Unavailable
+        }
+    }
+}
+
+fn enabled(state: &AppState) -> Result<(), PortalError> {
+    if state.rules.multipart_threshold == 0 || state.target.kind == TargetKind::S3 {
+        return Err(PortalError::Invalid(Notice::UploadGone));
+    }
+    Ok(())
+}
+
+fn checked(state: &AppState, upload: &MultipartUpload) -> Result<(), PortalError> {
+    enabled(state)?;
+    let rules = &state.rules;
+    let sane = upload.key.starts_with(&rules.upload_root)
+        && upload.size <= rules.max_file_size
+        && upload.part_size >= 100 * 1024
+        && u64::from(upload.part_count()) <= MAX_PARTS;
+    if sane && state.multipart_key.verify(upload) {
+        Ok(())
+    } else {
+        Err(PortalError::Invalid(Notice::UploadGone))
+    }
+}
+
+/// Presigned URLs for every part not in `stored`.
+async fn plan(
+    state: &AppState,
+    upload: MultipartUpload,
+    stored: Vec<StoredPart>,
+) -> Result<MultipartPlan, PortalError> {
+    let now = OffsetDateTime::now_utc();
+    let expires = now + state.rules.policy_ttl;
+    let mut urls = Vec::new();
+    for number in 1..=upload.part_count() {
+        if stored.iter().any(|p| p.number == number) {
+            continue;
+        }
+        let url = state
+            .target
+            .presign_part(&upload.key, &upload.upload_id, number, expires)
+            .await
+            .map_err(unavailable)?;
+        urls.push((number, url));
+    }
+    Ok(MultipartPlan {
+        object_url: state.target.object_url(&upload.key),
+        upload,
+        stored,
+        urls,
+        expires_at: expires.unix_timestamp(),
+    })
+}
+
+/// Decides the key of one large file and starts its multipart upload.
+pub async fn start(
+    state: &AppState,
+    file: FileSpec,
+    naming: NamingMode,
+    folder: String,
+) -> Result<MultipartPlan, PortalError> {
+    enabled(state)?;
+    if file.size < state.rules.multipart_threshold {
+        return Err(PortalError::Invalid(Notice::UploadGone));
+    }
+    let batch = UploadBatch {
+        files: vec![file],
+        naming,
+        folder,
+    };
+    let decision = decide(&state.rules, &state.target, &batch)
+        .await?
+        .pop()
+        .ok_or(PortalError::Internal)?;
+    let upload_id = state
+        .target
+        .initiate_multipart(&decision.key, &decision.content_type)
+        .await
+        .map_err(unavailable)?;
+    let mut upload = MultipartUpload {
+        part_size: plan_part_size(decision.size, state.rules.part_size),
+        key: decision.key,
+        upload_id,
+        size: decision.size,
+        content_type: decision.content_type,
+        token: String::new(),
+    };
+    state.multipart_key.stamp(&mut upload);
+    tracing::info!(
+        key = upload.key,
+        parts = upload.part_count(),
+        "multipart upload started"
+    );
+    plan(state, upload, Vec::new()).await
+}
+
+/// Picks up an upload after a reload: the parts the storage holds (whole ones only) and
+/// fresh URLs for the rest.
+pub async fn resume(
+    state: &AppState,
+    upload: MultipartUpload,
+) -> Result<MultipartPlan, PortalError> {
+    checked(state, &upload)?;
+    let listed = state
+        .target
+        .list_parts(&upload.key, &upload.upload_id)
+        .await
+        .map_err(unavailable)?;
+    let count = upload.part_count();
+    let stored = listed
+        .into_iter()
+        .filter(|part| {
+            let (start, end) = crate::model::part_range(part.number, upload.size, upload.part_size);
+            part.number >= 1 && part.number <= count && part.size == end - start
+        })
+        .map(|part| StoredPart {
+            number: part.number,
+            etag: part.etag,
+        })
+        .collect();
+    plan(state, upload, stored).await
+}
+
+/// Assembles the parts; `parts` must be exactly the file's, in order.
+pub async fn complete(
+    state: &AppState,
+    upload: MultipartUpload,
+    parts: Vec<StoredPart>,
+) -> Result<CompletedUpload, PortalError> {
+    checked(state, &upload)?;
+    let in_order = parts.len() as u32 == upload.part_count()
+        && parts.iter().enumerate().all(|(i, part)| {
+            part.number == i as u32 + 1
+                && part.etag.len() == 32
+                && part.etag.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+    if !in_order {
+        return Err(PortalError::Invalid(Notice::WrongParts));
+    }
+    let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.number, p.etag)).collect();
+    let etag = state
+        .target
+        .complete_multipart(&upload.key, &upload.upload_id, &listed)
+        .await
+        .map_err(|e| match e {
+            MultipartError::Refused { status: 400, .. } => PortalError::Invalid(Notice::WrongParts),
+            other => unavailable(other),
+        })?;
+    tracing::info!(key = upload.key, etag, "multipart upload completed");
+    Ok(CompletedUpload {
+        url: state.target.object_url(&upload.key),
+        key: upload.key,
+        etag,
+    })
+}
+
+/// Drops an upload the user cancelled.
+pub async fn abort(state: &AppState, upload: MultipartUpload) -> Result<(), PortalError> {
+    checked(state, &upload)?;
+    match state
+        .target
+        .abort_multipart(&upload.key, &upload.upload_id)
+        .await
+    {
+        Ok(()) | Err(MultipartError::Refused { status: 404, .. }) => Ok(()),
+        Err(other) => Err(unavailable(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::part_count;
+
+    #[test]
+    fn parts_never_exceed_ten_thousand() {
+        assert_eq!(plan_part_size(100 << 20, 8 << 20), 8 << 20);
+        let huge = 5u64 << 40;
+        let size = plan_part_size(huge, 8 << 20);
+        assert!(part_count(huge, size) <= 10_000);
+        assert_eq!(size, huge.div_ceil(10_000));
+    }
+
+    #[test]
+    fn references_are_stamped_and_any_change_breaks_them() {
+        let key = TokenKey([7; 32]);
+        let mut upload = MultipartUpload {
+            key: "uploads/a.bin".into(),
+            upload_id: "ID".into(),
+            size: 1000,
+            part_size: 500,
+            content_type: "application/octet-stream".into(),
+            token: String::new(),
+        };
+        key.stamp(&mut upload);
+        assert!(key.verify(&upload));
+        for change in [
+            |u: &mut MultipartUpload| u.key = "uploads/b.bin".into(),
+            |u: &mut MultipartUpload| u.upload_id = "OTHER".into(),
+            |u: &mut MultipartUpload| u.size = 1001,
+            |u: &mut MultipartUpload| u.part_size = 400,
+            |u: &mut MultipartUpload| u.content_type = "text/html".into(),
+            |u: &mut MultipartUpload| u.token = "00".into(),
+        ] {
+            let mut changed = upload.clone();
+            change(&mut changed);
+            assert!(!key.verify(&changed));
+        }
+        assert!(!TokenKey([8; 32]).verify(&upload));
+    }
+}
