@@ -54,6 +54,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     };
     let parallel = settings.parallel_uploads as usize;
     let retries = settings.upload_retries;
+    let multipart_threshold = settings.multipart_threshold;
     // The rules the picker checks files against (the server checks them again).
     #[cfg(feature = "hydrate")]
     let rules = StoredValue::new(settings.clone());
@@ -158,6 +159,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
                 error,
                 active,
                 only,
+                multipart_threshold,
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -169,7 +171,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (only, parallel, retries);
+        let _ = (only, parallel, retries, multipart_threshold);
     };
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -8,8 +8,8 @@ use wasm_bindgen_futures::JsFuture;
 /// Bytes read per step: large enough to be fast, small enough to keep the page responsive.
 const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
-/// Upper-case hex MD5 of the whole file.
-pub async fn md5_hex(file: web_sys::File) -> Result<String, String> {
+/// Upper-case hex MD5 of a whole file or of a slice of one.
+pub async fn md5_hex(file: web_sys::Blob) -> Result<String, String> {
     let unreadable = |_| "The file could not be read to verify it.".to_owned();
     let mut hasher = Md5::new();
     let size = file.size();

@@ -8,6 +8,8 @@ mod keep_alive;
 #[cfg(feature = "hydrate")]
 mod network;
 #[cfg(feature = "hydrate")]
+mod parts;
+#[cfg(feature = "hydrate")]
 mod queue;
 #[cfg(feature = "hydrate")]
 mod xhr;

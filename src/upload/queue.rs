@@ -10,6 +10,7 @@ use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 
 use super::network::{self, Motion};
+use super::parts::{AbortOnCancel, Parts};
 use super::{xhr, NextStep, Problem};
 use crate::api::sign_uploads;
 use crate::components::upload_list::{Note, RowStatus, UploadRow};
@@ -36,6 +37,8 @@ pub struct Start {
     pub active: RwSignal<usize>,
     /// Only this row (a row's Retry button); otherwise every queued or failed row.
     pub only: Option<u32>,
+    /// Files this large or larger go up in parts (0: never).
+    pub multipart_threshold: u64,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -58,10 +61,12 @@ impl Signed {
 struct Job {
     row: UploadRow,
     file: web_sys::File,
-    signed: Signed,
+    /// A signed form for one POST; `None` sends the file in parts.
+    signed: Option<Signed>,
     naming: NamingMode,
     folder: String,
     retries: u32,
+    parallel: usize,
 }
 
 fn spec(row: &UploadRow) -> FileSpec {
@@ -72,7 +77,7 @@ fn spec(row: &UploadRow) -> FileSpec {
     }
 }
 
-fn signing_problem(error: PortalError) -> Problem {
+pub(super) fn signing_problem(error: PortalError) -> Problem {
     Problem::Signing {
         retryable: !matches!(error, PortalError::Invalid(_)),
         error,
@@ -118,31 +123,50 @@ pub fn start(start: Start) -> Vec<u32> {
             (row, file, registration)
         })
         .collect();
+    let threshold = start.multipart_threshold;
+    let in_parts = move |row: &UploadRow| threshold > 0 && row.size >= threshold;
+    // One signing for the files sent whole; large ones are started one by one, in parts.
     let batch = UploadBatch {
-        files: jobs.iter().map(|(row, ..)| spec(row)).collect(),
+        files: jobs
+            .iter()
+            .filter(|(row, ..)| !in_parts(row))
+            .map(|(row, ..)| spec(row))
+            .collect(),
         naming: start.naming,
         folder: start.folder.clone(),
     };
     leptos::task::spawn_local(async move {
-        match sign_uploads(batch).await {
+        let signed = if batch.files.is_empty() {
+            Ok(Vec::new())
+        } else {
+            sign_uploads(batch).await
+        };
+        match signed {
             // The rows stay queued: "Upload" tries them again.
             Err(error) => start.error.set(vec![error]),
             Ok(tickets) => {
                 let shelf = start.shelf;
-                let runs =
-                    jobs.into_iter()
-                        .zip(tickets)
-                        .map(|((row, file, registration), ticket)| {
-                            let job = Job {
-                                row,
-                                file,
-                                signed: Signed::new(ticket),
-                                naming: start.naming,
-                                folder: start.folder.clone(),
-                                retries: start.retries,
-                            };
-                            (job, registration)
-                        });
+                let mut tickets = tickets.into_iter();
+                let runs: Vec<_> = jobs
+                    .into_iter()
+                    .map(|(row, file, registration)| {
+                        let signed = if in_parts(&row) {
+                            None
+                        } else {
+                            tickets.next().map(Signed::new)
+                        };
+                        let job = Job {
+                            row,
+                            file,
+                            signed,
+                            naming: start.naming,
+                            folder: start.folder.clone(),
+                            retries: start.retries,
+                            parallel: start.parallel,
+                        };
+                        (job, registration)
+                    })
+                    .collect();
                 futures::stream::iter(runs)
                     .for_each_concurrent(start.parallel.max(1), |(job, registration)| {
                         let id = job.row.id;
@@ -175,6 +199,25 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// How a file goes up: one POST (its MD5 hashed alongside), or in parts.
+enum Engine {
+    Single {
+        signed: Option<Signed>,
+        md5: Md5,
+        _hashing: StopOnDrop,
+    },
+    Parts(Parts, AbortOnCancel),
+}
+
+impl Engine {
+    /// The upload stays as it is (a multipart upload stays resumable).
+    fn keep(&mut self) {
+        if let Engine::Parts(_, guard) = self {
+            guard.disarm();
+        }
+    }
+}
+
 /// Uploads one file until it is stored, fails for good, or runs out of attempts; true when
 /// it is stored.
 async fn upload(job: Job) -> bool {
@@ -185,15 +228,27 @@ async fn upload(job: Job) -> bool {
         naming,
         folder,
         retries,
+        parallel,
     } = job;
-    let md5: Md5 = super::integrity::md5_hex(file.clone())
-        .boxed_local()
-        .shared();
-    let (stop, registration) = AbortHandle::new_pair();
-    leptos::task::spawn_local(Abortable::new(md5.clone(), registration).map(|_| ()));
-    let _hashing = StopOnDrop(stop);
-
-    let mut signed = Some(signed);
+    let mut engine = match signed {
+        Some(signed) => {
+            let md5: Md5 = super::integrity::md5_hex(file.clone().into())
+                .boxed_local()
+                .shared();
+            let (stop, registration) = AbortHandle::new_pair();
+            leptos::task::spawn_local(Abortable::new(md5.clone(), registration).map(|_| ()));
+            Engine::Single {
+                signed: Some(signed),
+                md5,
+                _hashing: StopOnDrop(stop),
+            }
+        }
+        None => {
+            let (parts, guard) =
+                Parts::new(file.clone(), spec(&row), naming, folder.clone(), parallel);
+            Engine::Parts(parts, guard)
+        }
+    };
     let (mut failures, mut resigns) = (0u32, 0u32);
     loop {
         if !network::online() {
@@ -205,37 +260,49 @@ async fn upload(job: Job) -> bool {
             });
             network::until_online().await;
         }
-        let current = match signed.take() {
-            Some(current) if network::now_ms() < current.renew_at => Ok(current),
-            // Waited too long (queue, backoff) or refused as expired: a fresh policy.
-            _ => sign_one(&row, naming, &folder).await.map(Signed::new),
+        let outcome = match &mut engine {
+            Engine::Single { signed, md5, .. } => {
+                let current = match signed.take() {
+                    Some(current) if network::now_ms() < current.renew_at => Ok(current),
+                    // Waited too long (queue, backoff) or refused as expired: a fresh policy.
+                    _ => sign_one(&row, naming, &folder).await.map(Signed::new),
+                };
+                match current {
+                    Err(problem) => Err(problem),
+                    Ok(current) => {
+                        let outcome = attempt(&row, &current.ticket, &file, md5.clone()).await;
+                        *signed = Some(current);
+                        outcome
+                    }
+                }
+            }
+            // Each attempt resumes: fresh part URLs, only the missing parts sent.
+            Engine::Parts(parts, guard) => parts.attempt(&row, guard).await,
         };
-        let problem = match current {
+        let problem = match outcome {
+            Ok(done) => {
+                row.progress.set(100);
+                row.status.set(done);
+                return true;
+            }
             Err(problem) => problem,
-            Ok(current) => match attempt(&row, &current.ticket, &file, md5.clone()).await {
-                Ok(done) => {
-                    row.progress.set(100);
-                    row.status.set(done);
-                    return true;
-                }
-                Err(problem) => {
-                    signed = Some(current);
-                    problem
-                }
-            },
         };
         match problem.next_step() {
             NextStep::Stop => {
+                engine.keep();
                 row.status.set(RowStatus::Failed(problem));
                 return false;
             }
             NextStep::Resign if resigns < MAX_RESIGNS => {
                 resigns += 1;
-                signed = None;
+                if let Engine::Single { signed, .. } = &mut engine {
+                    *signed = None;
+                }
             }
             NextStep::Resign | NextStep::Retry => {
                 failures += 1;
                 if failures > retries {
+                    engine.keep();
                     row.status.set(RowStatus::Failed(Problem::GaveUp {
                         attempts: failures,
                         last: Box::new(problem),

@@ -48,9 +48,32 @@ pub async fn post_form(
     }
     form.append_with_blob_and_filename("file", file, &file.name())
         .map_err(js_error)?;
+    send("POST", &ticket.url, Body::Form(&form), on_progress).await
+}
 
+/// PUTs a slice of a file to a presigned URL (a multipart part). A slice has no type, so no
+/// Content-Type is sent, as the URL was signed.
+pub async fn put_blob(
+    url: &str,
+    blob: &web_sys::Blob,
+    on_progress: impl Fn(f64, f64) + 'static,
+) -> Result<Reply, Problem> {
+    send("PUT", url, Body::Blob(blob), on_progress).await
+}
+
+enum Body<'a> {
+    Form(&'a FormData),
+    Blob(&'a web_sys::Blob),
+}
+
+async fn send(
+    method: &str,
+    url: &str,
+    body: Body<'_>,
+    on_progress: impl Fn(f64, f64) + 'static,
+) -> Result<Reply, Problem> {
     let xhr = XmlHttpRequest::new().map_err(js_error)?;
-    xhr.open("POST", &ticket.url).map_err(js_error)?;
+    xhr.open(method, url).map_err(js_error)?;
 
     let (sender, receiver) = futures::channel::oneshot::channel::<Result<(), Problem>>();
     let sender = Rc::new(RefCell::new(Some(sender)));
@@ -78,7 +101,11 @@ pub async fn post_form(
     xhr.upload()
         .map_err(js_error)?
         .set_onprogress(Some(on_upload_progress.as_ref().unchecked_ref()));
-    xhr.send_with_opt_form_data(Some(&form)).map_err(js_error)?;
+    match body {
+        Body::Form(form) => xhr.send_with_opt_form_data(Some(form)),
+        Body::Blob(blob) => xhr.send_with_opt_blob(Some(blob)),
+    }
+    .map_err(js_error)?;
     // Declared after the closures, so dropped (aborting) while they are still alive.
     let mut in_flight = InFlight(Some(xhr.clone()));
 

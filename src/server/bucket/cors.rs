@@ -14,12 +14,12 @@ pub struct CorsRule {
 }
 
 impl CorsRule {
-    /// The rule the portal needs: its origins may GET, HEAD and POST with any header, and
-    /// read the headers the upload engine checks.
+    /// The rule the portal needs: its origins may GET, HEAD, POST and PUT (multipart parts)
+    /// with any header, and read the headers the upload engine checks.
     pub fn for_portal(origins: Vec<String>) -> Self {
         CorsRule {
             allowed_origins: origins,
-            allowed_methods: vec!["GET".into(), "HEAD".into(), "POST".into()],
+            allowed_methods: vec!["GET".into(), "HEAD".into(), "POST".into(), "PUT".into()],
             allowed_headers: vec!["*".into()],
             expose_headers: [
                 "ETag",

@@ -324,6 +324,7 @@ async fn upload_part(
     )
     .await
     .map_err(BucketError::internal)?;
+    tracing::info!(key, upload_id = id, part = number, size, "part stored");
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(
         header::ETAG,

@@ -1,0 +1,327 @@
+//! Large files go up in parts, resumably. The portal starts the upload and presigns a URL per
+//! part; the page PUTs the parts a few at a time (byte progress, each part's MD5 checked
+//! against its ETag), then asks the portal to complete. The upload's reference is kept in
+//! `localStorage` under the file's fingerprint (name, size, modification time, folder,
+//! naming, MD5 of its first and last 64 KiB): picking the same file after a reload resumes,
+//! and only the parts the bucket does not hold are sent.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use futures::future::{select, Either};
+use futures::{FutureExt, StreamExt};
+use leptos::prelude::Set;
+use md5::{Digest, Md5};
+
+use super::network::{self, Motion};
+use super::{xhr, Problem};
+use crate::api::{abort_multipart, complete_multipart, resume_multipart, start_multipart};
+use crate::components::upload_list::{RowStatus, UploadRow};
+use crate::model::{
+    part_range, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
+    StoredPart,
+};
+
+/// Bytes hashed from each end of the file for its fingerprint.
+const FINGERPRINT_EDGE: f64 = 64.0 * 1024.0;
+const STORAGE_PREFIX: &str = "upload-portal.multipart.";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+use super::queue::signing_problem as signing;
+
+/// One file's multipart upload across attempts (and page loads).
+pub struct Parts {
+    file: web_sys::File,
+    spec: FileSpec,
+    naming: NamingMode,
+    folder: String,
+    parallel: usize,
+    fingerprint: Option<String>,
+    /// The upload in progress, shared with the cancel guard.
+    current: Rc<RefCell<Option<MultipartUpload>>>,
+}
+
+/// Aborts the upload when its future is dropped unfinished: the user cancelled.
+pub struct AbortOnCancel {
+    current: Rc<RefCell<Option<MultipartUpload>>>,
+    fingerprint: Rc<RefCell<Option<String>>>,
+    armed: bool,
+}
+
+impl AbortOnCancel {
+    /// Keeps the upload (finished, or failed for good and resumable later).
+    pub fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for AbortOnCancel {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Some(key) = self.fingerprint.borrow_mut().take() {
+            if let Some(storage) = storage() {
+                let _ = storage.remove_item(&key);
+            }
+        }
+        if let Some(upload) = self.current.borrow_mut().take() {
+            leptos::task::spawn_local(async move {
+                let _ = abort_multipart(upload).await;
+            });
+        }
+    }
+}
+
+impl Parts {
+    pub fn new(
+        file: web_sys::File,
+        spec: FileSpec,
+        naming: NamingMode,
+        folder: String,
+        parallel: usize,
+    ) -> (Self, AbortOnCancel) {
+        let current = Rc::new(RefCell::new(None));
+        let parts = Parts {
+            file,
+            spec,
+            naming,
+            folder,
+            parallel: parallel.max(1),
+            fingerprint: None,
+            current: current.clone(),
+        };
+        let guard = AbortOnCancel {
+            current,
+            fingerprint: Rc::new(RefCell::new(None)),
+            armed: true,
+        };
+        (parts, guard)
+    }
+
+    /// The storage key for this file in this folder and naming mode.
+    async fn fingerprint(&mut self) -> Result<String, Problem> {
+        if let Some(known) = &self.fingerprint {
+            return Ok(known.clone());
+        }
+        let size = self.file.size();
+        let read = |start: f64, end: f64| {
+            let slice = self.file.slice_with_f64_and_f64(start, end);
+            async move {
+                let slice = slice.map_err(|_| Problem::Browser)?;
+                let buffer = wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
+                    .await
+                    .map_err(|_| Problem::Browser)?;
+                Ok::<_, Problem>(js_sys::Uint8Array::new(&buffer).to_vec())
+            }
+        };
+        let head = read(0.0, FINGERPRINT_EDGE.min(size)).await?;
+        let tail = read((size - FINGERPRINT_EDGE).max(0.0), size).await?;
+        let mut md5 = Md5::new();
+        let naming = match self.naming {
+            NamingMode::Random => "random",
+            NamingMode::Original => "original",
+        };
+        for field in [
+            self.spec.name.as_str(),
+            &self.spec.size.to_string(),
+            &self.file.last_modified().to_string(),
+            &self.folder,
+            naming,
+        ] {
+            md5.update(field.as_bytes());
+            md5.update(b"\n");
+        }
+        md5.update(&head);
+        md5.update(&tail);
+        let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let key = format!("{STORAGE_PREFIX}{hex}");
+        self.fingerprint = Some(key.clone());
+        Ok(key)
+    }
+
+    fn remembered(key: &str) -> Option<MultipartUpload> {
+        let text = storage()?.get_item(key).ok().flatten()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn remember(key: &str, upload: &MultipartUpload) {
+        if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(upload)) {
+            let _ = storage.set_item(key, &text);
+        }
+    }
+
+    fn forget(key: &str) {
+        if let Some(storage) = storage() {
+            let _ = storage.remove_item(key);
+        }
+    }
+
+    /// The plan for this attempt: the remembered upload resumed (fresh URLs, stored parts), or
+    /// a new one.
+    async fn plan(&mut self, guard: &AbortOnCancel) -> Result<MultipartPlan, Problem> {
+        let key = self.fingerprint().await?;
+        *guard.fingerprint.borrow_mut() = Some(key.clone());
+        let known = self
+            .current
+            .borrow()
+            .clone()
+            .or_else(|| Self::remembered(&key));
+        if let Some(upload) = known {
+            match resume_multipart(upload).await {
+                Ok(plan) => return Ok(plan),
+                // Completed, aborted or expired meanwhile: start again.
+                Err(PortalError::Invalid(Notice::UploadGone)) => Self::forget(&key),
+                Err(error) => return Err(signing(error)),
+            }
+        }
+        let plan = start_multipart(self.spec.clone(), self.naming, self.folder.clone())
+            .await
+            .map_err(signing)?;
+        Self::remember(&key, &plan.upload);
+        Ok(plan)
+    }
+
+    /// One attempt: send every missing part, then complete. Parts stored by an earlier
+    /// attempt (or page) stay stored; the next attempt only sends the rest.
+    pub async fn attempt(
+        &mut self,
+        row: &UploadRow,
+        guard: &mut AbortOnCancel,
+    ) -> Result<RowStatus, Problem> {
+        row.status.set(RowStatus::Uploading);
+        let plan = self.plan(guard).await?;
+        *self.current.borrow_mut() = Some(plan.upload.clone());
+        let upload = plan.upload.clone();
+        let (size, part_size) = (upload.size, upload.part_size);
+        let part_bytes = |number: u32| {
+            let (start, end) = part_range(number, size, part_size);
+            end - start
+        };
+        // Bytes stored (whole parts) and in flight (per part), for the row's bar.
+        let stored_bytes: u64 = plan.stored.iter().map(|p| part_bytes(p.number)).sum();
+        let progress = Rc::new(RefCell::new((stored_bytes, BTreeMap::<u32, f64>::new())));
+        let show = {
+            let bar = row.progress.clone();
+            let progress = progress.clone();
+            move || {
+                let (done, flying) = &*progress.borrow();
+                let sent = *done as f64 + flying.values().sum::<f64>();
+                bar.set(super::percent_sent(sent, size.max(1) as f64));
+            }
+        };
+        show();
+        let motion = Motion::new();
+        let etags: Rc<RefCell<BTreeMap<u32, (String, bool)>>> = Rc::new(RefCell::new(
+            plan.stored
+                .iter()
+                .map(|p| (p.number, (p.etag.clone(), false)))
+                .collect(),
+        ));
+        let sends = futures::stream::iter(plan.urls.clone())
+            .map(|(number, url)| {
+                let (start, end) = part_range(number, size, part_size);
+                let blob = self.file.slice_with_f64_and_f64(start as f64, end as f64);
+                let (progress, show, motion, etags) = (
+                    progress.clone(),
+                    show.clone(),
+                    motion.clone(),
+                    etags.clone(),
+                );
+                async move {
+                    let blob = blob.map_err(|_| Problem::Browser)?;
+                    let on_progress = {
+                        let (progress, show, motion) =
+                            (progress.clone(), show.clone(), motion.clone());
+                        move |loaded: f64, total: f64| {
+                            motion.moved(loaded, total);
+                            progress.borrow_mut().1.insert(number, loaded);
+                            show();
+                        }
+                    };
+                    let reply = xhr::put_blob(&url, &blob, on_progress).await;
+                    progress.borrow_mut().1.remove(&number);
+                    let reply = reply?;
+                    if !(200..300).contains(&reply.status) {
+                        let (code, message) = xhr::error_code_and_message(&reply.body);
+                        return Err(Problem::Refused {
+                            status: reply.status,
+                            code,
+                            message,
+                        });
+                    }
+                    // The part's own MD5 against the ETag the bucket gave it.
+                    let md5 = super::integrity::md5_hex(blob)
+                        .await
+                        .map_err(|_| Problem::Browser)?;
+                    let etag = reply.etag.trim().trim_matches('"').to_ascii_uppercase();
+                    if super::etag_matches(&reply.etag, &md5) == Some(false) {
+                        return Err(Problem::Mismatch { etag: reply.etag });
+                    }
+                    progress.borrow_mut().0 += end - start;
+                    show();
+                    etags.borrow_mut().insert(number, (etag, true));
+                    Ok(())
+                }
+            })
+            .buffer_unordered(self.parallel)
+            .fold(Ok(()), |acc: Result<(), Problem>, next| async move {
+                // Keep the first problem; the other parts finish (their bytes are kept).
+                acc.and(next)
+            });
+        match select(
+            sends.boxed_local(),
+            network::stalled(motion.clone()).boxed_local(),
+        )
+        .await
+        {
+            Either::Left((result, _)) => result?,
+            Either::Right((problem, _)) => return Err(problem),
+        }
+        // Parts stored by an earlier page are checked against this file too.
+        for stored in &plan.stored {
+            let (start, end) = part_range(stored.number, size, part_size);
+            let blob = self
+                .file
+                .slice_with_f64_and_f64(start as f64, end as f64)
+                .map_err(|_| Problem::Browser)?;
+            let md5 = super::integrity::md5_hex(blob)
+                .await
+                .map_err(|_| Problem::Browser)?;
+            if !stored.etag.eq_ignore_ascii_case(&md5) {
+                return Err(Problem::Mismatch {
+                    etag: format!("\"{}\"", stored.etag),
+                });
+            }
+            if let Some(entry) = etags.borrow_mut().get_mut(&stored.number) {
+                entry.1 = true;
+            }
+        }
+        let parts: Vec<StoredPart> = etags
+            .borrow()
+            .iter()
+            .map(|(number, (etag, _))| StoredPart {
+                number: *number,
+                etag: etag.clone(),
+            })
+            .collect();
+        let verified = etags.borrow().values().all(|(_, checked)| *checked);
+        let done = complete_multipart(upload, parts).await.map_err(signing)?;
+        if let Some(key) = &self.fingerprint {
+            Self::forget(key);
+        }
+        *self.current.borrow_mut() = None;
+        guard.disarm();
+        Ok(RowStatus::Done {
+            key: done.key,
+            url: plan.object_url,
+            etag: format!("\"{}\"", done.etag),
+            note: None,
+            verified,
+        })
+    }
+}
