@@ -119,6 +119,9 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR {}: {e}", settings.site_addr))?;
     tracing::info!("Upload Portal listening on http://{}", settings.site_addr);
+    if settings.rules.multipart_threshold > 0 && settings.target != TargetKind::S3 {
+        tokio::spawn(sweep_abandoned_uploads(state.clone()));
+    }
     let mut rx = shutdown_rx;
     let portal = axum::serve(listener, server::router(state)).with_graceful_shutdown(async move {
         let _ = rx.changed().await;
@@ -134,6 +137,29 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
         task.await??;
     }
     Ok(())
+}
+
+/// Aborts abandoned multipart uploads at start and then every hour (or a quarter of the
+/// expiry, when shorter).
+async fn sweep_abandoned_uploads(state: AppState) {
+    let expiry = state.rules.multipart_expiry;
+    let mut every = tokio::time::interval((expiry / 4).min(std::time::Duration::from_secs(3600)));
+    loop {
+        every.tick().await;
+        let now = time::OffsetDateTime::now_utc();
+        match server::multipart::abort_abandoned(
+            &state.target,
+            &state.rules.upload_root,
+            expiry,
+            now,
+        )
+        .await
+        {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(count, "abandoned multipart uploads aborted"),
+            Err(error) => tracing::warn!(%error, "could not sweep abandoned multipart uploads"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -560,3 +560,44 @@ async fn the_portal_starts_resumes_completes_and_aborts() {
         json!({"Invalid": {"Folder": "DotSegment"}})
     );
 }
+
+/// Uploads whose page never came back are aborted once old enough, only the portal's own.
+#[tokio::test]
+async fn abandoned_uploads_are_aborted_when_old_enough() {
+    use std::time::Duration;
+    use upload_portal::server::multipart::abort_abandoned;
+    let h = Harness::start(&[]).await;
+    let ours = [
+        initiate(&h, "uploads/a.bin").await,
+        initiate(&h, "uploads/deep/b.bin").await,
+    ];
+    let theirs = initiate(&h, "backups/c.bin").await;
+    assert_eq!(
+        put_part(&h, "uploads/a.bin", &ours[0], 1, b"part")
+            .await
+            .status(),
+        200
+    );
+    let now = OffsetDateTime::now_utc();
+    let target = &h.state.target;
+    assert_eq!(
+        abort_abandoned(target, "uploads/", Duration::from_secs(3600), now)
+            .await
+            .unwrap(),
+        0
+    );
+    let later = now + Duration::from_secs(7200);
+    assert_eq!(
+        abort_abandoned(target, "uploads/", Duration::from_secs(3600), later)
+            .await
+            .unwrap(),
+        2
+    );
+    let left: Vec<String> = std::fs::read_dir(h.bucket_root.join("multipart"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec![theirs]);
+    let gone = put_part(&h, "uploads/a.bin", &ours[0], 2, b"late").await;
+    assert_eq!(error_code(&gone.text().await.unwrap()), "NoSuchUpload");
+}

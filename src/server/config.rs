@@ -201,6 +201,9 @@ pub struct Config {
     /// Size of each part (at least 100KiB; raised when a file would need more than 10,000).
     #[arg(long, env = "PORTAL_PART_SIZE", default_value = "8MiB", value_parser = parse_size)]
     pub part_size: u64,
+    /// Multipart uploads left unfinished this many seconds are aborted (their parts deleted).
+    #[arg(long, env = "PORTAL_MULTIPART_EXPIRY", default_value_t = 7 * 24 * 3600)]
+    pub multipart_expiry: u64,
     /// Comma-separated MIME types allowed (image/*, application/pdf); empty allows any.
     #[arg(long, env = "PORTAL_ALLOWED_TYPES", value_delimiter = ',')]
     pub allowed_types: Vec<String>,
@@ -267,6 +270,7 @@ pub struct UploadRules {
     /// 0 when multipart is off.
     pub multipart_threshold: u64,
     pub part_size: u64,
+    pub multipart_expiry: Duration,
     pub allowed_types: Vec<String>,
     pub policy_ttl: Duration,
 }
@@ -709,6 +713,12 @@ impl Config {
                 "must be 0 (off) or at least PORTAL_PART_SIZE",
             ));
         }
+        if !(60..=365 * 24 * 3600).contains(&self.multipart_expiry) {
+            return Err(config_error(
+                "PORTAL_MULTIPART_EXPIRY",
+                "must be between 60 seconds and a year",
+            ));
+        }
         if self.upload_retries > 20 {
             return Err(config_error(
                 "PORTAL_UPLOAD_RETRIES",
@@ -743,6 +753,7 @@ impl Config {
             upload_retries: self.upload_retries,
             multipart_threshold: self.multipart_threshold,
             part_size: self.part_size,
+            multipart_expiry: Duration::from_secs(self.multipart_expiry),
             allowed_types,
             policy_ttl: Duration::from_secs(self.policy_ttl),
         })

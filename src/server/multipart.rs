@@ -229,6 +229,26 @@ pub async fn complete(
     })
 }
 
+/// Aborts the portal's multipart uploads (keys under the upload root) initiated more than
+/// `max_age` ago: files abandoned half-way, whose page never came back. Returns how many.
+pub async fn abort_abandoned(
+    target: &super::targets::Target,
+    upload_root: &str,
+    max_age: std::time::Duration,
+    now: OffsetDateTime,
+) -> Result<usize, MultipartError> {
+    let cutoff = now - max_age;
+    let mut aborted = 0;
+    for (key, upload_id, initiated) in target.list_multipart_uploads().await? {
+        if initiated < cutoff && key.starts_with(upload_root) {
+            target.abort_multipart(&key, &upload_id).await?;
+            tracing::info!(key, upload_id, "abandoned multipart upload aborted");
+            aborted += 1;
+        }
+    }
+    Ok(aborted)
+}
+
 /// Drops an upload the user cancelled.
 pub async fn abort(state: &AppState, upload: MultipartUpload) -> Result<(), PortalError> {
     checked(state, &upload)?;

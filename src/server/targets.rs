@@ -585,6 +585,37 @@ impl Target {
             .unwrap_or_default())
     }
 
+    /// The multipart uploads in progress in the bucket: key, upload id, when initiated.
+    pub async fn list_multipart_uploads(
+        &self,
+    ) -> Result<Vec<(String, String, OffsetDateTime)>, MultipartError> {
+        let body = self
+            .oss_request(
+                reqwest::Method::GET,
+                "",
+                &[("uploads", None)],
+                "",
+                &[],
+                None,
+            )
+            .await?
+            .text()
+            .await?;
+        let listing = xml_field::<UploadListing>(&body).unwrap_or_default();
+        Ok(listing
+            .uploads
+            .into_iter()
+            .filter_map(|u| {
+                let initiated = OffsetDateTime::parse(
+                    &u.initiated,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .ok()?;
+                Some((u.key, u.upload_id, initiated))
+            })
+            .collect())
+    }
+
     /// Drops the upload and its parts.
     pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), MultipartError> {
         self.oss_request(
@@ -621,6 +652,22 @@ struct Initiated {
 struct Completed {
     #[serde(rename = "ETag")]
     etag: String,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct UploadListing {
+    #[serde(rename = "Upload", default)]
+    uploads: Vec<ListedUpload>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListedUpload {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "UploadId")]
+    upload_id: String,
+    #[serde(rename = "Initiated")]
+    initiated: String,
 }
 
 #[derive(Default, serde::Deserialize)]

@@ -293,6 +293,7 @@ mod tests {
             upload_retries: 5,
             multipart_threshold: 0,
             part_size: 8 << 20,
+            multipart_expiry: std::time::Duration::from_secs(3600),
             allowed_types: vec!["image/*".into(), "application/pdf".into()],
             portal_url: "http://portal.test".into(),
             policy_ttl: std::time::Duration::from_secs(300),

@@ -212,12 +212,18 @@ async fn preflight(
     response
 }
 
-/// `GET /?callback-public-key` serves the key that verifies this bucket's callbacks.
+/// `GET /?callback-public-key` serves the key that verifies this bucket's callbacks;
+/// `GET /?uploads` lists the multipart uploads in progress.
 async fn bucket_get(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+    headers: HeaderMap,
 ) -> Response {
+    if pairs.iter().any(|(name, _)| name == "uploads") {
+        return multipart::list_uploads(&bucket, &ctx, &pairs, &headers).await;
+    }
     match (&bucket.callback, query.as_deref()) {
         (Some(signer), Some("callback-public-key")) => (
             [(header::CONTENT_TYPE, "application/x-pem-file")],

@@ -406,6 +406,65 @@ pub async fn list_parts(
     result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
+/// `GET /?uploads`: the uploads in progress, oldest first (at most 1000).
+pub async fn list_uploads(
+    bucket: &Bucket,
+    ctx: &RequestContext,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    let result = async {
+        auth::verify(bucket, &Method::GET, "", headers, query)?;
+        let mut uploads = Vec::new();
+        let mut entries = fs::read_dir(bucket.store.uploads_root())
+            .await
+            .map_err(BucketError::internal)?;
+        while let Some(entry) = entries.next_entry().await.map_err(BucketError::internal)? {
+            let id = entry.file_name().to_string_lossy().into_owned();
+            if let Ok(bytes) = fs::read(entry.path().join("upload.json")).await {
+                if let Ok(info) = serde_json::from_slice::<UploadInfo>(&bytes) {
+                    uploads.push((info.initiated, info.key, id));
+                }
+            }
+        }
+        uploads.sort();
+        let truncated = uploads.len() > 1000;
+        uploads.truncate(1000);
+        #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Upload {
+            key: String,
+            upload_id: String,
+            initiated: String,
+        }
+        #[derive(Serialize)]
+        #[serde(rename = "ListMultipartUploadsResult", rename_all = "PascalCase")]
+        struct Listing<'a> {
+            bucket: &'a str,
+            max_uploads: u32,
+            is_truncated: bool,
+            upload: Vec<Upload>,
+        }
+        let xml = quick_xml::se::to_string(&Listing {
+            bucket: &bucket.name,
+            max_uploads: 1000,
+            is_truncated: truncated,
+            upload: uploads
+                .into_iter()
+                .map(|(initiated, key, upload_id)| Upload {
+                    key,
+                    upload_id,
+                    initiated: iso8601(initiated),
+                })
+                .collect(),
+        })
+        .map_err(BucketError::internal)?;
+        Ok::<_, BucketError>(xml_response(StatusCode::OK, xml))
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
 /// The parts a CompleteMultipartUpload body lists.
 #[derive(Debug, Deserialize)]
 struct CompleteRequest {

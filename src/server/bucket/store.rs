@@ -109,6 +109,11 @@ impl ObjectStore {
             .unwrap_or(false))
     }
 
+    /// The folder that holds one folder per multipart upload.
+    pub fn uploads_root(&self) -> &Path {
+        &self.uploads
+    }
+
     /// The folder of multipart upload `id` (ids are generated here: hex only).
     pub fn upload_dir(&self, id: &str) -> Option<PathBuf> {
         (id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())).then(|| self.uploads.join(id))
