@@ -19,7 +19,7 @@ def sign(key, message):
 
 def main(endpoint, region, bucket, key_id, secret, *origins):
     origins_xml = "".join(f"<AllowedOrigin>{o}</AllowedOrigin>" for o in origins)
-    methods = "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in ("GET", "HEAD", "POST"))
+    methods = "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in ("GET", "HEAD", "POST", "PUT"))
     body = (
         "<CORSConfiguration><CORSRule>" + origins_xml + methods
         + "<AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader>"

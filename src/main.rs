@@ -119,7 +119,7 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR {}: {e}", settings.site_addr))?;
     tracing::info!("Upload Portal listening on http://{}", settings.site_addr);
-    if settings.rules.multipart_threshold > 0 && settings.target != TargetKind::S3 {
+    if settings.rules.multipart_threshold > 0 {
         tokio::spawn(sweep_abandoned_uploads(state.clone()));
     }
     let mut rx = shutdown_rx;

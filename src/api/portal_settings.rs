@@ -26,12 +26,7 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
             max_files: rules.max_files,
             parallel_uploads: rules.parallel_uploads,
             upload_retries: rules.upload_retries,
-            // The s3 target takes every file in one POST for now.
-            multipart_threshold: if state.target.kind == crate::server::config::TargetKind::S3 {
-                0
-            } else {
-                rules.multipart_threshold
-            },
+            multipart_threshold: rules.multipart_threshold,
             allowed_types: rules.allowed_types.clone(),
             client: ClientKind::from_user_agent(user_agent),
             fallback,

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::config::{Settings, TargetKind};
 use super::state::AppState;
-use super::targets::MultipartError;
+use super::targets::RequestError;
 use super::tickets::decide;
 use crate::model::{
     CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
@@ -67,9 +67,9 @@ pub fn plan_part_size(size: u64, configured: u64) -> u64 {
     configured.max(size.div_ceil(MAX_PARTS))
 }
 
-fn unavailable(error: MultipartError) -> PortalError {
+fn unavailable(error: RequestError) -> PortalError {
     match error {
-        MultipartError::Refused { status: 404, .. } => PortalError::Invalid(Notice::UploadGone),
+        RequestError::Refused { status: 404, .. } => PortalError::Invalid(Notice::UploadGone),
         other => {
             tracing::warn!(error = %other, "multipart request failed");
             PortalError::Unavailable
@@ -77,8 +77,11 @@ fn unavailable(error: MultipartError) -> PortalError {
     }
 }
 
+/// S3 wants parts of at least 5 MiB (all but the last).
+const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
 fn enabled(state: &AppState) -> Result<(), PortalError> {
-    if state.rules.multipart_threshold == 0 || state.target.kind == TargetKind::S3 {
+    if state.rules.multipart_threshold == 0 {
         return Err(PortalError::Invalid(Notice::UploadGone));
     }
     Ok(())
@@ -152,8 +155,13 @@ pub async fn start(
         .initiate_multipart(&decision.key, &decision.content_type)
         .await
         .map_err(unavailable)?;
+    let configured = if state.target.kind == TargetKind::S3 {
+        state.rules.part_size.max(S3_MIN_PART_SIZE)
+    } else {
+        state.rules.part_size
+    };
     let mut upload = MultipartUpload {
-        part_size: plan_part_size(decision.size, state.rules.part_size),
+        part_size: plan_part_size(decision.size, configured),
         key: decision.key,
         upload_id,
         size: decision.size,
@@ -218,7 +226,7 @@ pub async fn complete(
         .complete_multipart(&upload.key, &upload.upload_id, &listed)
         .await
         .map_err(|e| match e {
-            MultipartError::Refused { status: 400, .. } => PortalError::Invalid(Notice::WrongParts),
+            RequestError::Refused { status: 400, .. } => PortalError::Invalid(Notice::WrongParts),
             other => unavailable(other),
         })?;
     tracing::info!(key = upload.key, etag, "multipart upload completed");
@@ -236,7 +244,7 @@ pub async fn abort_abandoned(
     upload_root: &str,
     max_age: std::time::Duration,
     now: OffsetDateTime,
-) -> Result<usize, MultipartError> {
+) -> Result<usize, RequestError> {
     let cutoff = now - max_age;
     let mut aborted = 0;
     for (key, upload_id, initiated) in target.list_multipart_uploads().await? {
@@ -257,7 +265,7 @@ pub async fn abort(state: &AppState, upload: MultipartUpload) -> Result<(), Port
         .abort_multipart(&upload.key, &upload.upload_id)
         .await
     {
-        Ok(()) | Err(MultipartError::Refused { status: 404, .. }) => Ok(()),
+        Ok(()) | Err(RequestError::Refused { status: 404, .. }) => Ok(()),
         Err(other) => Err(unavailable(other)),
     }
 }

@@ -104,7 +104,9 @@ impl Target {
             Some(s3) => {
                 let (host, path) = self.s3_host_and_path(s3, key);
                 let key_pair = self.static_s3_key();
-                let query = s3::presign_get_query(&s3::PresignedGet {
+                let query = s3::presign_query(&s3::Presigned {
+                    method: "GET",
+                    params: &[],
                     access_key_id: &key_pair.access_key_id,
                     secret: key_pair.secret.expose_secret(),
                     security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
@@ -249,124 +251,39 @@ impl Target {
         Ok(fields)
     }
 
-    /// Whether `key` exists, by a HEAD signed with a V1 header signature.
+    /// Whether `key` exists, by a signed HEAD.
     pub async fn object_exists(&self, key: &str) -> Result<bool, TargetError> {
-        let now = OffsetDateTime::now_utc();
-        if let Some(s3) = &self.s3 {
-            return self.s3_object_exists(s3, key, now).await;
-        }
-        let signing = self.credentials.current(now).await?;
-        let token = signing.security_token.as_ref().map(|t| t.expose_secret());
-        let date = v1::http_date(now);
-        let mut oss_headers = vec![("x-oss-date", date.as_str())];
-        if let Some(token) = token {
-            oss_headers.push(("x-oss-security-token", token));
-        }
-        let request = v1::HeaderRequest {
-            method: "HEAD",
-            date: &date,
-            oss_headers,
-            bucket: &self.bucket,
-            key,
-            ..Default::default()
-        };
-        let authorization = v1::authorization(
-            &signing.credentials.access_key_id,
-            signing.credentials.secret.expose_secret(),
-            &request,
-        );
-        let mut head = self
-            .http
-            .head(self.object_url(key))
-            .header("x-oss-date", &date)
-            .header("authorization", authorization);
-        if let Some(token) = token {
-            head = head.header("x-oss-security-token", token);
-        }
-        let response = head.send().await?;
-        match response.status().as_u16() {
-            200 => Ok(true),
-            404 => Ok(false),
-            other => Err(TargetError::Status(other)),
+        match self
+            .signed_request(reqwest::Method::HEAD, key, &[], "", &[], None)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(RequestError::Refused { status: 404, .. }) => Ok(false),
+            Err(RequestError::Refused { status, .. }) => Err(TargetError::Status(status)),
+            Err(RequestError::Target(e)) => Err(e),
         }
     }
 }
 
-impl Target {
-    /// HEAD with a SigV4 header signature.
-    async fn s3_object_exists(
-        &self,
-        s3: &S3Settings,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool, TargetError> {
-        let (host, path) = self.s3_host_and_path(s3, key);
-        let date_time = v4::format_date_time(now);
-        let mut headers = vec![
-            ("host".to_owned(), host.clone()),
-            (
-                "x-amz-content-sha256".to_owned(),
-                s3::EMPTY_SHA256.to_owned(),
-            ),
-            ("x-amz-date".to_owned(), date_time.clone()),
-        ];
-        if let Some(token) = &s3.session_token {
-            headers.push((
-                "x-amz-security-token".to_owned(),
-                token.expose_secret().to_owned(),
-            ));
-        }
-        let request = s3::CanonicalRequest {
-            method: "HEAD",
-            path: &path,
-            query: vec![],
-            headers: headers.clone(),
-            payload_hash: s3::EMPTY_SHA256,
-        };
-        let credentials = self.static_s3_key();
-        let authorization = s3::authorization(
-            &credentials.access_key_id,
-            credentials.secret.expose_secret(),
-            &date_time,
-            &self.region,
-            &request,
-        );
-        let url = format!(
-            "{}://{host}{}",
-            s3.endpoint.scheme(),
-            s3::uri_encode(&path, true)
-        );
-        let mut head = self.http.head(url).header("authorization", authorization);
-        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
-            head = head.header(name.as_str(), value.as_str());
-        }
-        let response = head.send().await?;
-        match response.status().as_u16() {
-            200 => Ok(true),
-            404 => Ok(false),
-            other => Err(TargetError::Status(other)),
-        }
-    }
-}
-
-/// A multipart call the storage refused: its HTTP status and OSS/S3 error code.
+/// A signed request that failed: refused by the storage (its HTTP status and OSS/S3 error
+/// code), or not answered.
 #[derive(Debug, thiserror::Error)]
-pub enum MultipartError {
+pub enum RequestError {
     #[error("the storage refused the request: {status} {code}")]
     Refused { status: u16, code: String },
     #[error(transparent)]
     Target(#[from] TargetError),
 }
 
-impl From<reqwest::Error> for MultipartError {
+impl From<reqwest::Error> for RequestError {
     fn from(e: reqwest::Error) -> Self {
-        MultipartError::Target(TargetError::Request(e))
+        RequestError::Target(TargetError::Request(e))
     }
 }
 
-impl From<StsError> for MultipartError {
+impl From<StsError> for RequestError {
     fn from(e: StsError) -> Self {
-        MultipartError::Target(TargetError::Sts(e))
+        RequestError::Target(TargetError::Sts(e))
     }
 }
 
@@ -374,16 +291,19 @@ impl From<StsError> for MultipartError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedPart {
     pub number: u32,
-    /// Without quotes, upper-case.
+    /// Without quotes, as the storage wrote it (S3 stores compare ETags exactly).
     pub etag: String,
     pub size: u64,
 }
 
-/// Multipart uploads on OSS and the embedded bucket: the portal initiates, lists, completes and
-/// aborts with V1 header signatures; the browser PUTs the parts to V1 presigned URLs.
+/// Multipart uploads: the portal initiates, lists, completes and aborts with signed requests
+/// (V1 headers for OSS and the embedded bucket, SigV4 for S3); the browser PUTs the parts to
+/// presigned URLs (V1 or SigV4 query signatures).
 impl Target {
-    /// Sends a V1 header-signed request for `key` with `sub_resources`.
-    async fn oss_request(
+    /// Sends a signed request for `key` (the bucket itself when empty) with `sub_resources`:
+    /// a V1 header signature for OSS and the embedded bucket, SigV4 for S3 (which ignores
+    /// the `x-oss-*` `extra_headers`). A refusal comes back as its status and error code.
+    async fn signed_request(
         &self,
         method: reqwest::Method,
         key: &str,
@@ -391,7 +311,12 @@ impl Target {
         content_type: &str,
         extra_headers: &[(&str, &str)],
         body: Option<String>,
-    ) -> Result<reqwest::Response, MultipartError> {
+    ) -> Result<reqwest::Response, RequestError> {
+        if let Some(s3) = &self.s3 {
+            return self
+                .s3_request(s3, method, key, sub_resources, content_type, body)
+                .await;
+        }
         let now = OffsetDateTime::now_utc();
         let signing = self.credentials.current(now).await?;
         let token = signing.security_token.as_ref().map(|t| t.expose_secret());
@@ -442,29 +367,108 @@ impl Target {
         if let Some(body) = body {
             builder = builder.body(body);
         }
-        let response = builder.send().await?;
-        if response.status().is_success() {
-            Ok(response)
-        } else {
-            let status = response.status().as_u16();
-            let body = response.text().await.unwrap_or_default();
-            Err(MultipartError::Refused {
-                status,
-                code: xml_field::<ErrorReply>(&body)
-                    .map(|e| e.code)
-                    .unwrap_or_default(),
-            })
-        }
+        refusal(builder.send().await?).await
     }
 
+    /// The same, signed with SigV4.
+    async fn s3_request(
+        &self,
+        s3: &S3Settings,
+        method: reqwest::Method,
+        key: &str,
+        sub_resources: &[(&str, Option<&str>)],
+        content_type: &str,
+        body: Option<String>,
+    ) -> Result<reqwest::Response, RequestError> {
+        use sha2::{Digest, Sha256};
+        let (host, path) = self.s3_host_and_path(s3, key);
+        let date_time = v4::format_date_time(OffsetDateTime::now_utc());
+        let payload_hash =
+            super::signing::hex(&Sha256::digest(body.as_deref().unwrap_or("").as_bytes()));
+        let mut headers = vec![
+            ("host".to_owned(), host.clone()),
+            ("x-amz-content-sha256".to_owned(), payload_hash.clone()),
+            ("x-amz-date".to_owned(), date_time.clone()),
+        ];
+        if let Some(token) = &s3.session_token {
+            headers.push((
+                "x-amz-security-token".to_owned(),
+                token.expose_secret().to_owned(),
+            ));
+        }
+        if !content_type.is_empty() {
+            headers.push(("content-type".to_owned(), content_type.to_owned()));
+        }
+        let query: Vec<(String, String)> = sub_resources
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.unwrap_or("").to_owned()))
+            .collect();
+        let request = s3::CanonicalRequest {
+            method: method.as_str(),
+            path: &path,
+            query: query.clone(),
+            headers: headers.clone(),
+            payload_hash: &payload_hash,
+        };
+        let credentials = self.static_s3_key();
+        let authorization = s3::authorization(
+            &credentials.access_key_id,
+            credentials.secret.expose_secret(),
+            &date_time,
+            &self.region,
+            &request,
+        );
+        let query: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", s3::uri_encode(k, false), s3::uri_encode(v, false)))
+            .collect();
+        let mut url = format!(
+            "{}://{host}{}",
+            s3.endpoint.scheme(),
+            s3::uri_encode(&path, true)
+        );
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        let mut builder = self
+            .http
+            .request(method, url)
+            .header("authorization", authorization);
+        for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        refusal(builder.send().await?).await
+    }
+}
+
+/// A successful response as it is; any other as its status and error code.
+async fn refusal(response: reqwest::Response) -> Result<reqwest::Response, RequestError> {
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        Err(RequestError::Refused {
+            status,
+            code: xml_field::<ErrorReply>(&body)
+                .map(|e| e.code)
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl Target {
     /// Starts a multipart upload of `key`; returns its upload id.
     pub async fn initiate_multipart(
         &self,
         key: &str,
         content_type: &str,
-    ) -> Result<String, MultipartError> {
+    ) -> Result<String, RequestError> {
         let response = self
-            .oss_request(
+            .signed_request(
                 reqwest::Method::POST,
                 key,
                 &[("uploads", None)],
@@ -476,7 +480,7 @@ impl Target {
         let body = response.text().await?;
         xml_field::<Initiated>(&body)
             .map(|i| i.upload_id)
-            .ok_or(MultipartError::Refused {
+            .ok_or(RequestError::Refused {
                 status: 200,
                 code: "NoUploadId".into(),
             })
@@ -487,7 +491,7 @@ impl Target {
         &self,
         key: &str,
         upload_id: &str,
-    ) -> Result<Vec<ListedPart>, MultipartError> {
+    ) -> Result<Vec<ListedPart>, RequestError> {
         let mut parts = Vec::new();
         let mut marker = 0u32;
         loop {
@@ -497,7 +501,7 @@ impl Target {
                 sub.push(("part-number-marker", Some(&marker_text)));
             }
             let body = self
-                .oss_request(reqwest::Method::GET, key, &sub, "", &[], None)
+                .signed_request(reqwest::Method::GET, key, &sub, "", &[], None)
                 .await?
                 .text()
                 .await?;
@@ -506,7 +510,7 @@ impl Target {
             let truncated = listing.truncated;
             parts.extend(listing.parts.into_iter().map(|p| ListedPart {
                 number: p.number,
-                etag: p.etag.trim_matches('"').to_ascii_uppercase(),
+                etag: p.etag.trim_matches('"').to_owned(),
                 size: p.size,
             }));
             match next {
@@ -523,10 +527,32 @@ impl Target {
         upload_id: &str,
         number: u32,
         expires: OffsetDateTime,
-    ) -> Result<String, MultipartError> {
-        let signing = self.credentials.current(OffsetDateTime::now_utc()).await?;
-        let expires = expires.unix_timestamp().to_string();
+    ) -> Result<String, RequestError> {
+        let now = OffsetDateTime::now_utc();
         let number = number.to_string();
+        if let Some(s3) = &self.s3 {
+            let (host, path) = self.s3_host_and_path(s3, key);
+            let credentials = self.static_s3_key();
+            let query = s3::presign_query(&s3::Presigned {
+                method: "PUT",
+                params: &[("partNumber", &number), ("uploadId", upload_id)],
+                access_key_id: &credentials.access_key_id,
+                secret: credentials.secret.expose_secret(),
+                security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
+                date_time: &v4::format_date_time(now),
+                region: &self.region,
+                host: &host,
+                path: &path,
+                expires_seconds: (expires - now).whole_seconds().max(1) as u64,
+            });
+            return Ok(format!(
+                "{}://{host}{}?{query}",
+                s3.endpoint.scheme(),
+                s3::uri_encode(&path, true)
+            ));
+        }
+        let signing = self.credentials.current(now).await?;
+        let expires = expires.unix_timestamp().to_string();
         let mut sub_resources = vec![
             ("partNumber", Some(number.as_str())),
             ("uploadId", Some(upload_id)),
@@ -560,7 +586,7 @@ impl Target {
         key: &str,
         upload_id: &str,
         parts: &[(u32, String)],
-    ) -> Result<String, MultipartError> {
+    ) -> Result<String, RequestError> {
         let body: String = parts
             .iter()
             .map(|(number, etag)| {
@@ -568,7 +594,7 @@ impl Target {
             })
             .collect();
         let response = self
-            .oss_request(
+            .signed_request(
                 reqwest::Method::POST,
                 key,
                 &[("uploadId", Some(upload_id))],
@@ -588,9 +614,9 @@ impl Target {
     /// The multipart uploads in progress in the bucket: key, upload id, when initiated.
     pub async fn list_multipart_uploads(
         &self,
-    ) -> Result<Vec<(String, String, OffsetDateTime)>, MultipartError> {
+    ) -> Result<Vec<(String, String, OffsetDateTime)>, RequestError> {
         let body = self
-            .oss_request(
+            .signed_request(
                 reqwest::Method::GET,
                 "",
                 &[("uploads", None)],
@@ -617,8 +643,8 @@ impl Target {
     }
 
     /// Drops the upload and its parts.
-    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), MultipartError> {
-        self.oss_request(
+    pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), RequestError> {
+        self.signed_request(
             reqwest::Method::DELETE,
             key,
             &[("uploadId", Some(upload_id))],

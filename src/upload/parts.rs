@@ -258,7 +258,7 @@ impl Parts {
                     let md5 = super::integrity::md5_hex(blob)
                         .await
                         .map_err(|_| Problem::Browser)?;
-                    let etag = reply.etag.trim().trim_matches('"').to_ascii_uppercase();
+                    let etag = reply.etag.trim().trim_matches('"').to_owned();
                     if super::etag_matches(&reply.etag, &md5) == Some(false) {
                         return Err(Problem::Mismatch { etag: reply.etag });
                     }

@@ -141,7 +141,11 @@ pub fn authorization(
 }
 
 /// A GET to presign.
-pub struct PresignedGet<'a> {
+pub struct Presigned<'a> {
+    /// `GET` for links, `PUT` for multipart parts.
+    pub method: &'a str,
+    /// Other query parameters, signed too (`partNumber`, `uploadId`).
+    pub params: &'a [(&'a str, &'a str)],
     pub access_key_id: &'a str,
     pub secret: &'a str,
     pub security_token: Option<&'a str>,
@@ -155,8 +159,10 @@ pub struct PresignedGet<'a> {
 }
 
 /// The query string of a presigned GET.
-pub fn presign_get_query(get: &PresignedGet<'_>) -> String {
-    let PresignedGet {
+pub fn presign_query(presigned: &Presigned<'_>) -> String {
+    let Presigned {
+        method,
+        params,
         access_key_id,
         secret,
         security_token,
@@ -165,8 +171,12 @@ pub fn presign_get_query(get: &PresignedGet<'_>) -> String {
         host,
         path,
         expires_seconds,
-    } = *get;
-    let mut query = vec![
+    } = *presigned;
+    let mut query: Vec<(String, String)> = params
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    query.extend([
         ("X-Amz-Algorithm".to_owned(), ALGORITHM.to_owned()),
         (
             "X-Amz-Credential".to_owned(),
@@ -175,12 +185,12 @@ pub fn presign_get_query(get: &PresignedGet<'_>) -> String {
         ("X-Amz-Date".to_owned(), date_time.to_owned()),
         ("X-Amz-Expires".to_owned(), expires_seconds.to_string()),
         ("X-Amz-SignedHeaders".to_owned(), "host".to_owned()),
-    ];
+    ]);
     if let Some(token) = security_token {
         query.push(("X-Amz-Security-Token".to_owned(), token.to_owned()));
     }
     let request = CanonicalRequest {
-        method: "GET",
+        method,
         path,
         query: query.clone(),
         headers: vec![("host".to_owned(), host.to_owned())],
@@ -232,7 +242,9 @@ mod tests {
 
     #[test]
     fn presigned_get_matches_the_aws_example() {
-        let query = presign_get_query(&PresignedGet {
+        let query = presign_query(&Presigned {
+            method: "GET",
+            params: &[],
             access_key_id: AK,
             secret: SK,
             security_token: None,
