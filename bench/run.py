@@ -141,6 +141,78 @@ def bench_first_load(runs=3):
           ["run", "bytes on the wire", "first paint", "interactive (Upload enabled)", "by type"], rows)
 
 
+def node_json(*args, timeout=1800):
+    out = subprocess.run(["node", *map(str, args)], capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise SystemExit(f"node {args[0]} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def write_file(path, size):
+    chunk = os.urandom(1 << 20)
+    with open(path, "wb") as f:
+        left = size
+        while left > 0:
+            f.write(chunk[:min(left, len(chunk))])
+            left -= len(chunk)
+    return path
+
+
+def curl_post(ticket, path):
+    args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}"]
+    for name, value in ticket["fields"]:
+        args += ["--form-string", f"{name}={value}"]
+    args += ["-F", f"file=@{path}", ticket["url"]]
+    code, seconds = subprocess.run(args, capture_output=True, text=True, timeout=1800, check=True).stdout.split()
+    if code != "200":
+        raise SystemExit(f"curl upload answered {code}")
+    return float(seconds)
+
+
+def tickets(paths, folder):
+    return sign({"files": [{"name": p.name, "size": p.stat().st_size, "content_type": "application/octet-stream"}
+                           for p in paths], "naming": "random", "folder": folder})
+
+
+def bench_uploads(pid, work):
+    """The page (headless Chromium) against curl, same bytes, same bucket, loopback."""
+    url = f"http://{PORTAL}/"
+    script = ROOT / "bench" / "uploads.mjs"
+    rows = []
+    one = write_file(work / "256mib.bin", 256 << 20)
+    page = node_json(script, url, "upload", one)
+    curl = curl_post(tickets([one], "uploads/bench-curl")[0], one)
+    rows.append(("1 × 256 MiB (one POST)", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
+                 f"{page['seconds'] / curl:.2f}", f"{page['verified']}/1 verified"))
+    small_dir = work / "small"
+    small_dir.mkdir()
+    smalls = [write_file(small_dir / f"s{i:03}.bin", 64 << 10) for i in range(200)]
+    page = node_json(script, url, "upload", *smalls)
+    signed = tickets(smalls, "uploads/bench-curl")
+    started = time.time()
+    for ticket, path in zip(signed, smalls):
+        curl_post(ticket, path)
+    curl = time.time() - started
+    rows.append(("200 × 64 KiB (3 at a time; curl one by one)", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
+                 f"{page['seconds'] / curl:.2f}", f"{page['verified']}/200 verified"))
+    big = write_file(work / "2gib.bin", 2 * GIB)
+    reset_peak_rss(pid)
+    page = node_json(script, url, "upload", big)
+    server_peak = rss_kib(pid, "VmHWM")
+    curl = curl_post(tickets([big], "uploads/bench-curl")[0], big)
+    rows.append(("1 × 2 GiB (page: multipart, 8 MiB parts, 3 at a time; curl: one POST)",
+                 f"{page['seconds']:.2f} s", f"{curl:.2f} s", f"{page['seconds'] / curl:.2f}",
+                 f"server peak RSS {server_peak / 1024:.1f} MiB, tab peak RSS "
+                 f"{page['renderer_peak_rss_kib'] / 1024:.0f} MiB, {page['verified']}/1 verified"))
+    table("Uploads through the page (headless Chromium) vs curl -F, same bucket, loopback",
+          ["upload", "page", "curl", "ratio page/curl", "notes"], rows)
+    md5 = node_json(script, url, "md5", 256)
+    table("MD5 in the page (WASM, 4 MiB slices, one await per slice)",
+          ["bytes", "time", "MiB/s", "longest main-thread stall"],
+          [(f"{md5['mib']} MiB", f"{md5['seconds']:.2f} s", f"{md5['mib_per_s']:.0f}",
+            f"{md5['longest_stall_ms']:.0f} ms")])
+
+
 class Portal:
     """The release binary on loopback with `extra` settings; stopped on exit."""
 
@@ -172,11 +244,18 @@ SIGNERS = [
 ]
 
 
+UPLOADS = {"PORTAL_MAX_FILES": "200", "PORTAL_MULTIPART_THRESHOLD": "512MiB"}
+
+
 def main():
     duration = int(os.environ.get("BENCH_SECONDS", "10"))
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=OUT))
     try:
+        if sys.argv[1:] == ["uploads"]:
+            with Portal(work, UPLOADS) as server:
+                bench_uploads(server.pid, work)
+            return
         print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-sr'], capture_output=True, text=True).stdout.strip()}")
         rows = []
         for label, extra in SIGNERS:
@@ -191,6 +270,8 @@ def main():
             bench_page_weight()
             bench_first_load()
             bench_ingest(server.pid, work)
+        with Portal(work, UPLOADS) as server:
+            bench_uploads(server.pid, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

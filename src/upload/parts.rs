@@ -243,7 +243,11 @@ impl Parts {
                             show();
                         }
                     };
-                    let reply = xhr::put_blob(&url, &blob, on_progress).await;
+                    // The part's MD5 is computed while it is sent.
+                    let (reply, md5) = futures::join!(
+                        xhr::put_blob(&url, &blob, on_progress),
+                        super::integrity::md5_hex(blob.clone())
+                    );
                     progress.borrow_mut().1.remove(&number);
                     let reply = reply?;
                     if !(200..300).contains(&reply.status) {
@@ -255,9 +259,7 @@ impl Parts {
                         });
                     }
                     // The part's own MD5 against the ETag the bucket gave it.
-                    let md5 = super::integrity::md5_hex(blob)
-                        .await
-                        .map_err(|_| Problem::Browser)?;
+                    let md5 = md5.map_err(|_| Problem::Browser)?;
                     let etag = reply.etag.trim().trim_matches('"').to_owned();
                     if super::etag_matches(&reply.etag, &md5) == Some(false) {
                         return Err(Problem::Mismatch { etag: reply.etag });

@@ -76,7 +76,6 @@ async fn read(
     set("content-length", &meta.size.to_string());
     if let Some(etag) = &meta.etag {
         set("etag", &format!("\"{etag}\""));
-        set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
     } else if !meta.md5_hex.is_empty() {
         set("etag", &format!("\"{}\"", meta.md5_hex));
         set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
