@@ -250,13 +250,8 @@ impl Parts {
                     );
                     progress.borrow_mut().1.remove(&number);
                     let reply = reply?;
-                    if !(200..300).contains(&reply.status) {
-                        let (code, message) = xhr::error_code_and_message(&reply.body);
-                        return Err(Problem::Refused {
-                            status: reply.status,
-                            code,
-                            message,
-                        });
+                    if let Some(refused) = reply.refusal() {
+                        return Err(refused);
                     }
                     // The part's own MD5 against the ETag the bucket gave it.
                     let md5 = md5.map_err(|_| Problem::Browser)?;

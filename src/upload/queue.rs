@@ -362,13 +362,8 @@ async fn attempt(
         Either::Left((reply, _)) => reply?,
         Either::Right((problem, _)) => return Err(problem),
     };
-    if !(200..300).contains(&reply.status) {
-        let (code, message) = xhr::error_code_and_message(&reply.body);
-        return Err(Problem::Refused {
-            status: reply.status,
-            code,
-            message,
-        });
+    if let Some(refused) = reply.refusal() {
+        return Err(refused);
     }
     let verified = match md5.await.map(|md5| super::etag_matches(&reply.etag, &md5)) {
         Ok(Some(false)) => return Err(Problem::Mismatch { etag: reply.etag }),

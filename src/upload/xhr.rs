@@ -17,6 +17,21 @@ pub struct Reply {
     pub body: String,
 }
 
+impl Reply {
+    /// The bucket's refusal, when the status is not 2xx.
+    pub fn refusal(&self) -> Option<Problem> {
+        if (200..300).contains(&self.status) {
+            return None;
+        }
+        let (code, message) = error_code_and_message(&self.body);
+        Some(Problem::Refused {
+            status: self.status,
+            code,
+            message,
+        })
+    }
+}
+
 fn js_error(_: JsValue) -> Problem {
     Problem::Browser
 }

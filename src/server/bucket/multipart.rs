@@ -512,11 +512,7 @@ fn parse_complete(body: &str) -> Result<Vec<(u32, String)>, BucketError> {
 fn multipart_etag(part_md5s: &[String]) -> String {
     let mut md5 = Md5::new();
     for hex in part_md5s {
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .filter_map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-            .collect();
-        md5.update(&bytes);
+        md5.update(crate::server::signing::unhex(hex).unwrap_or_default());
     }
     let hex: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
     format!("{hex}-{}", part_md5s.len())
