@@ -11,15 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
-use futures_util::StreamExt;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::fs;
-use tokio::io::{AsyncWriteExt, BufWriter};
 
 use super::errors::{BucketError, OssCode};
-use super::store::{ObjectMeta, ObjectStore, StoreError};
+use super::store::{upper_hex, Intake, ObjectMeta, ObjectStore, StoreError};
 use super::{auth, Bucket, RequestContext};
 
 /// Every part but the last must be at least this large (checked when completing).
@@ -262,30 +260,22 @@ async fn upload_part(
         }
     };
     let (dir, _) = load_upload(&bucket.store, id, key).await?;
-    let (temp, out) = bucket
+    // A body that ends early (the client went away) drops the temp file.
+    let received = bucket
         .store
-        .create_temp()
+        .receive(body.into_data_stream(), MAX_PART_SIZE)
         .await
-        .map_err(BucketError::internal)?;
-    let mut out = BufWriter::with_capacity(1 << 20, out);
-    let mut md5 = Md5::new();
-    let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        // A body that ends early (the client went away) drops the temp file.
-        let chunk = chunk.map_err(|_| {
-            BucketError::new(OssCode::InvalidArgument, "The part's body ended early.")
-        })?;
-        size += chunk.len() as u64;
-        if size > MAX_PART_SIZE {
-            return Err(BucketError::new(
+        .map_err(|e| match e {
+            Intake::TooLarge => BucketError::new(
                 OssCode::EntityTooLarge,
                 "Your proposed upload exceeds the maximum allowed size.",
-            ));
-        }
-        md5.update(&chunk);
-        out.write_all(&chunk).await.map_err(BucketError::internal)?;
-    }
+            ),
+            Intake::Source(_) => {
+                BucketError::new(OssCode::InvalidArgument, "The part's body ended early.")
+            }
+            Intake::Io(e) => BucketError::internal(e),
+        })?;
+    let size = received.size;
     if let Some(declared) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
@@ -297,19 +287,14 @@ async fn upload_part(
             ));
         }
     }
-    out.flush().await.map_err(BucketError::internal)?;
-    out.into_inner()
-        .sync_data()
-        .await
-        .map_err(BucketError::internal)?;
-    let md5_hex: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
+    let md5_hex = received.md5_hex();
     // Aborted meanwhile: nothing to add the part to.
     if fs::metadata(dir.join("upload.json")).await.is_err() {
         return Err(no_such_upload());
     }
     bucket
         .store
-        .place(temp, &part_file(&dir, number))
+        .place(received.temp, &part_file(&dir, number))
         .await
         .map_err(BucketError::internal)?;
     let part = PartInfo {
@@ -514,8 +499,7 @@ fn multipart_etag(part_md5s: &[String]) -> String {
     for hex in part_md5s {
         md5.update(crate::server::signing::unhex(hex).unwrap_or_default());
     }
-    let hex: String = md5.finalize().iter().map(|b| format!("{b:02X}")).collect();
-    format!("{hex}-{}", part_md5s.len())
+    format!("{}-{}", upper_hex(&md5.finalize()), part_md5s.len())
 }
 
 async fn complete(

@@ -11,15 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use md5::{Digest, Md5};
 use percent_encoding::utf8_percent_encode;
 use secrecy::ExposeSecret;
 use serde::Serialize;
-use tokio::io::{AsyncWriteExt, BufWriter};
 
 use super::errors::{BucketError, OssCode};
-use super::store::{ObjectMeta, StoreError};
-use super::{Bucket, RequestContext, CRC64};
+use super::store::{Intake, ObjectMeta, StoreError};
+use super::{Bucket, RequestContext};
 use crate::naming::basename;
 use crate::server::callback::CallbackSpec;
 use crate::server::policy::{PolicyDocument, PolicyViolation};
@@ -249,29 +247,16 @@ async fn receive(
         .max_length()
         .unwrap_or(u64::MAX)
         .min(bucket.max_object_size);
-    let (temp, out) = bucket
+    let received = bucket
         .store
-        .create_temp()
+        .receive(&mut file, limit)
         .await
-        .map_err(BucketError::internal)?;
-    let mut out = BufWriter::with_capacity(1 << 20, out);
-    let mut md5 = Md5::new();
-    let mut crc = CRC64.digest();
-    let mut size: u64 = 0;
-    while let Some(chunk) = file.chunk().await.map_err(malformed)? {
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(policy_error(PolicyViolation::TooLarge));
-        }
-        md5.update(&chunk);
-        crc.update(&chunk);
-        out.write_all(&chunk).await.map_err(BucketError::internal)?;
-    }
-    out.flush().await.map_err(BucketError::internal)?;
-    out.into_inner()
-        .sync_data()
-        .await
-        .map_err(BucketError::internal)?;
+        .map_err(|e| match e {
+            Intake::TooLarge => policy_error(PolicyViolation::TooLarge),
+            Intake::Source(e) => malformed(e),
+            Intake::Io(e) => BucketError::internal(e),
+        })?;
+    let size = received.size;
     policy.check_length(size).map_err(policy_error)?;
     drop(file);
     // The strict reading of "file must be last": a field after it is an error, not ignored.
@@ -282,9 +267,10 @@ async fn receive(
         ));
     }
 
-    let digest = md5.finalize();
-    let md5_hex: String = digest.iter().map(|b| format!("{b:02X}")).collect();
-    let crc64 = crc.finalize();
+    let digest = received.md5;
+    let md5_hex = received.md5_hex();
+    let crc64 = received.crc64;
+    let temp = received.temp;
     stored_headers.sort();
     let meta = ObjectMeta {
         size,

@@ -134,6 +134,41 @@ impl ObjectStore {
         temp.path.as_deref().expect("uncommitted temp has a path")
     }
 
+    /// Streams `chunks` into a new temp file, computing the MD5 and CRC-64 on the way, and
+    /// syncs it. Stops with `TooLarge` as soon as more than `limit` bytes arrive; a chunk error
+    /// (the client went away) comes back as `Source`. The temp file goes unless committed.
+    pub async fn receive<S, E>(&self, mut chunks: S, limit: u64) -> Result<Received, Intake<E>>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+    {
+        use futures_util::StreamExt;
+        use md5::{Digest, Md5};
+        use tokio::io::AsyncWriteExt;
+        let (temp, out) = self.create_temp().await.map_err(Intake::Io)?;
+        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, out);
+        let mut md5 = Md5::new();
+        let mut crc = super::CRC64.digest();
+        let mut size: u64 = 0;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(Intake::Source)?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(Intake::TooLarge);
+            }
+            md5.update(&chunk);
+            crc.update(&chunk);
+            out.write_all(&chunk).await.map_err(Intake::Io)?;
+        }
+        out.flush().await.map_err(Intake::Io)?;
+        out.into_inner().sync_data().await.map_err(Intake::Io)?;
+        Ok(Received {
+            temp,
+            size,
+            md5: md5.finalize().into(),
+            crc64: crc.finalize(),
+        })
+    }
+
     /// A new temp file for an upload; it is deleted unless committed.
     pub async fn create_temp(&self) -> io::Result<(TempObject, fs::File)> {
         let path = self
@@ -233,6 +268,34 @@ fn conflict_or_io(e: io::Error) -> StoreError {
         | io::ErrorKind::AlreadyExists => StoreError::Conflict,
         _ => StoreError::Io(e),
     }
+}
+
+/// Bytes received into a synced temp file.
+pub struct Received {
+    pub temp: TempObject,
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub crc64: u64,
+}
+
+impl Received {
+    /// The MD5 as upper-case hex (the ETag without quotes).
+    pub fn md5_hex(&self) -> String {
+        upper_hex(&self.md5)
+    }
+}
+
+/// Upper-case hex, as OSS writes MD5s in ETags.
+pub fn upper_hex(bytes: &[u8]) -> String {
+    crate::server::signing::hex(bytes).to_ascii_uppercase()
+}
+
+/// Why `receive` stopped.
+#[derive(Debug)]
+pub enum Intake<E> {
+    TooLarge,
+    Source(E),
+    Io(io::Error),
 }
 
 /// A temp file that is removed when dropped uncommitted: every error path, a client that
