@@ -101,28 +101,38 @@ impl Target {
     pub fn object_url(&self, key: &str) -> String {
         match &self.s3 {
             None => format!("{}{}", self.url, encode_key(key)),
-            Some(s3) => {
-                let (host, path) = self.s3_host_and_path(s3, key);
-                let key_pair = self.static_s3_key();
-                let query = s3::presign_query(&s3::Presigned {
-                    method: "GET",
-                    params: &[],
-                    access_key_id: &key_pair.access_key_id,
-                    secret: key_pair.secret.expose_secret(),
-                    security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
-                    date_time: &v4::format_date_time(OffsetDateTime::now_utc()),
-                    region: &self.region,
-                    host: &host,
-                    path: &path,
-                    expires_seconds: s3.link_ttl,
-                });
-                format!(
-                    "{}://{host}{}?{query}",
-                    s3.endpoint.scheme(),
-                    s3::uri_encode(&path, true)
-                )
-            }
+            Some(s3) => self.s3_presigned_url(s3, key, "GET", &[], s3.link_ttl),
         }
+    }
+
+    /// A SigV4 presigned URL for `method` on `key` with `params`, valid `expires_seconds`.
+    fn s3_presigned_url(
+        &self,
+        s3: &S3Settings,
+        key: &str,
+        method: &str,
+        params: &[(&str, &str)],
+        expires_seconds: u64,
+    ) -> String {
+        let (host, path) = self.s3_host_and_path(s3, key);
+        let key_pair = self.static_s3_key();
+        let query = s3::presign_query(&s3::Presigned {
+            method,
+            params,
+            access_key_id: &key_pair.access_key_id,
+            secret: key_pair.secret.expose_secret(),
+            security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
+            date_time: &v4::format_date_time(OffsetDateTime::now_utc()),
+            region: &self.region,
+            host: &host,
+            path: &path,
+            expires_seconds,
+        });
+        format!(
+            "{}://{host}{}?{query}",
+            s3.endpoint.scheme(),
+            s3::uri_encode(&path, true)
+        )
     }
 
     /// Whether the store can refuse to overwrite (`x-oss-forbid-overwrite`); S3 POST cannot.
@@ -351,12 +361,13 @@ impl Target {
                 None => (*name).to_owned(),
             })
             .collect();
+        let mut url = self.object_url(key);
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
         let mut builder = self
             .http
-            .request(
-                method,
-                format!("{}?{}", self.object_url(key), query.join("&")),
-            )
+            .request(method, url)
             .header("authorization", authorization);
         for (name, value) in oss_headers {
             builder = builder.header(name, value);
@@ -531,24 +542,12 @@ impl Target {
         let now = OffsetDateTime::now_utc();
         let number = number.to_string();
         if let Some(s3) = &self.s3 {
-            let (host, path) = self.s3_host_and_path(s3, key);
-            let credentials = self.static_s3_key();
-            let query = s3::presign_query(&s3::Presigned {
-                method: "PUT",
-                params: &[("partNumber", &number), ("uploadId", upload_id)],
-                access_key_id: &credentials.access_key_id,
-                secret: credentials.secret.expose_secret(),
-                security_token: s3.session_token.as_ref().map(|t| t.expose_secret()),
-                date_time: &v4::format_date_time(now),
-                region: &self.region,
-                host: &host,
-                path: &path,
-                expires_seconds: (expires - now).whole_seconds().max(1) as u64,
-            });
-            return Ok(format!(
-                "{}://{host}{}?{query}",
-                s3.endpoint.scheme(),
-                s3::uri_encode(&path, true)
+            return Ok(self.s3_presigned_url(
+                s3,
+                key,
+                "PUT",
+                &[("partNumber", &number), ("uploadId", upload_id)],
+                (expires - now).whole_seconds().max(1) as u64,
             ));
         }
         let signing = self.credentials.current(now).await?;
