@@ -24,8 +24,6 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
     #[cfg(feature = "hydrate")]
     crate::upload::keep_alive_while(busy);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| crate::upload::watch_network());
 
     #[cfg(feature = "hydrate")]
     let shelf = StoredValue::new_local(std::collections::HashMap::<u32, web_sys::File>::new());

@@ -19,8 +19,6 @@ pub use integrity::md5_hex;
 #[cfg(feature = "hydrate")]
 pub use keep_alive::keep_alive_while;
 #[cfg(feature = "hydrate")]
-pub use network::watch as watch_network;
-#[cfg(feature = "hydrate")]
 pub use queue::{start, Start};
 
 use crate::i18n::{td_string, Locale};

@@ -40,8 +40,8 @@ pub struct Parts {
     naming: NamingMode,
     folder: String,
     parallel: usize,
-    fingerprint: Option<String>,
-    /// The upload in progress, shared with the cancel guard.
+    /// The file's storage key and the upload in progress, shared with the cancel guard.
+    fingerprint: Rc<RefCell<Option<String>>>,
     current: Rc<RefCell<Option<MultipartUpload>>>,
 }
 
@@ -65,9 +65,7 @@ impl Drop for AbortOnCancel {
             return;
         }
         if let Some(key) = self.fingerprint.borrow_mut().take() {
-            if let Some(storage) = storage() {
-                let _ = storage.remove_item(&key);
-            }
+            Parts::forget(&key);
         }
         if let Some(upload) = self.current.borrow_mut().take() {
             leptos::task::spawn_local(async move {
@@ -85,19 +83,19 @@ impl Parts {
         folder: String,
         parallel: usize,
     ) -> (Self, AbortOnCancel) {
-        let current = Rc::new(RefCell::new(None));
+        let (current, fingerprint) = (Rc::default(), Rc::default());
         let parts = Parts {
             file,
             spec,
             naming,
             folder,
             parallel: parallel.max(1),
-            fingerprint: None,
-            current: current.clone(),
+            fingerprint: Rc::clone(&fingerprint),
+            current: Rc::clone(&current),
         };
         let guard = AbortOnCancel {
             current,
-            fingerprint: Rc::new(RefCell::new(None)),
+            fingerprint,
             armed: true,
         };
         (parts, guard)
@@ -105,22 +103,17 @@ impl Parts {
 
     /// The storage key for this file in this folder and naming mode.
     async fn fingerprint(&mut self) -> Result<String, Problem> {
-        if let Some(known) = &self.fingerprint {
-            return Ok(known.clone());
+        if let Some(known) = self.fingerprint.borrow().clone() {
+            return Ok(known);
         }
         let size = self.file.size();
-        let read = |start: f64, end: f64| {
-            let slice = self.file.slice_with_f64_and_f64(start, end);
-            async move {
-                let slice = slice.map_err(|_| Problem::Browser)?;
-                let buffer = wasm_bindgen_futures::JsFuture::from(slice.array_buffer())
-                    .await
-                    .map_err(|_| Problem::Browser)?;
-                Ok::<_, Problem>(js_sys::Uint8Array::new(&buffer).to_vec())
-            }
-        };
-        let head = read(0.0, FINGERPRINT_EDGE.min(size)).await?;
-        let tail = read((size - FINGERPRINT_EDGE).max(0.0), size).await?;
+        let read = |start: f64, end: f64| super::integrity::read(&self.file, start, end);
+        let head = read(0.0, FINGERPRINT_EDGE.min(size))
+            .await
+            .map_err(|_| Problem::Browser)?;
+        let tail = read((size - FINGERPRINT_EDGE).max(0.0), size)
+            .await
+            .map_err(|_| Problem::Browser)?;
         let mut md5 = Md5::new();
         let naming = match self.naming {
             NamingMode::Random => "random",
@@ -140,8 +133,16 @@ impl Parts {
         md5.update(&tail);
         let hex: String = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let key = format!("{STORAGE_PREFIX}{hex}");
-        self.fingerprint = Some(key.clone());
+        *self.fingerprint.borrow_mut() = Some(key.clone());
         Ok(key)
+    }
+
+    /// The bytes of part `number` (a slice of the file; nothing is read yet).
+    fn part(&self, number: u32, size: u64, part_size: u64) -> Result<web_sys::Blob, Problem> {
+        let (start, end) = part_range(number, size, part_size);
+        self.file
+            .slice_with_f64_and_f64(start as f64, end as f64)
+            .map_err(|_| Problem::Browser)
     }
 
     fn remembered(key: &str) -> Option<MultipartUpload> {
@@ -163,9 +164,8 @@ impl Parts {
 
     /// The plan for this attempt: the remembered upload resumed (fresh URLs, stored parts), or
     /// a new one.
-    async fn plan(&mut self, guard: &AbortOnCancel) -> Result<MultipartPlan, Problem> {
+    async fn plan(&mut self) -> Result<MultipartPlan, Problem> {
         let key = self.fingerprint().await?;
-        *guard.fingerprint.borrow_mut() = Some(key.clone());
         let known = self
             .current
             .borrow()
@@ -194,7 +194,7 @@ impl Parts {
         guard: &mut AbortOnCancel,
     ) -> Result<RowStatus, Problem> {
         row.status.set(RowStatus::Uploading);
-        let plan = self.plan(guard).await?;
+        let plan = self.plan().await?;
         *self.current.borrow_mut() = Some(plan.upload.clone());
         let upload = plan.upload.clone();
         let (size, part_size) = (upload.size, upload.part_size);
@@ -224,8 +224,8 @@ impl Parts {
         ));
         let sends = futures::stream::iter(plan.urls.clone())
             .map(|(number, url)| {
-                let (start, end) = part_range(number, size, part_size);
-                let blob = self.file.slice_with_f64_and_f64(start as f64, end as f64);
+                let bytes = part_bytes(number);
+                let blob = self.part(number, size, part_size);
                 let (progress, show, motion, etags) = (
                     progress.clone(),
                     show.clone(),
@@ -233,7 +233,7 @@ impl Parts {
                     etags.clone(),
                 );
                 async move {
-                    let blob = blob.map_err(|_| Problem::Browser)?;
+                    let blob = blob?;
                     let on_progress = {
                         let (progress, show, motion) =
                             (progress.clone(), show.clone(), motion.clone());
@@ -256,12 +256,15 @@ impl Parts {
                     // The part's own MD5 against the ETag the bucket gave it.
                     let md5 = md5.map_err(|_| Problem::Browser)?;
                     let etag = reply.etag.trim().trim_matches('"').to_owned();
-                    if super::etag_matches(&reply.etag, &md5) == Some(false) {
-                        return Err(Problem::Mismatch { etag: reply.etag });
-                    }
-                    progress.borrow_mut().0 += end - start;
+                    // Verified only when the ETag is a plain MD5 and equals ours.
+                    let verified = match super::etag_matches(&reply.etag, &md5) {
+                        Some(false) => return Err(Problem::Mismatch { etag: reply.etag }),
+                        Some(true) => true,
+                        None => false,
+                    };
+                    progress.borrow_mut().0 += bytes;
                     show();
-                    etags.borrow_mut().insert(number, (etag, true));
+                    etags.borrow_mut().insert(number, (etag, verified));
                     Ok(())
                 }
             })
@@ -281,11 +284,7 @@ impl Parts {
         }
         // Parts stored by an earlier page are checked against this file too.
         for stored in &plan.stored {
-            let (start, end) = part_range(stored.number, size, part_size);
-            let blob = self
-                .file
-                .slice_with_f64_and_f64(start as f64, end as f64)
-                .map_err(|_| Problem::Browser)?;
+            let blob = self.part(stored.number, size, part_size)?;
             let md5 = super::integrity::md5_hex(blob)
                 .await
                 .map_err(|_| Problem::Browser)?;
@@ -308,7 +307,7 @@ impl Parts {
             .collect();
         let verified = etags.borrow().values().all(|(_, checked)| *checked);
         let done = complete_multipart(upload, parts).await.map_err(signing)?;
-        if let Some(key) = &self.fingerprint {
+        if let Some(key) = self.fingerprint.borrow().as_deref() {
             Self::forget(key);
         }
         *self.current.borrow_mut() = None;
