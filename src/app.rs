@@ -5,11 +5,16 @@ use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment};
 
+use crate::components::account::AccountBar;
+use crate::components::admin_page::AdminPage;
 use crate::components::language_switch::LanguageSwitch;
+use crate::components::my_uploads_page::MyUploadsPage;
 use crate::components::upload_page::UploadPage;
 use crate::components::uploaded_page::UploadedPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::layers::set_page_policy();
     view! {
         <!DOCTYPE html>
         // `lang` comes from the page's language (the i18n context sets it), so that the
@@ -20,7 +25,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // Lets CSS show the full uploader only where scripts run (no flash of the
                 // plain fallback form); without JavaScript the plain form shows instead.
-                <script>"document.documentElement.classList.add('js')"</script>
+                <script nonce=leptos::nonce::use_nonce()>
+                    "document.documentElement.classList.add('js')"
+                </script>
                 <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options />
                 <MetaTags />
@@ -60,11 +67,16 @@ fn Page() -> impl IntoView {
         <Title text=move || t_string!(i18n, title).to_owned() />
         <Router>
             <main>
-                <LanguageSwitch />
+                <div class="top">
+                    <AccountBar />
+                    <LanguageSwitch />
+                </div>
                 <Routes fallback=move || view! { <p>{t!(i18n, not_found)}</p> }>
                     // Async: the whole form is in the first HTML, no streaming placeholders.
                     <Route path=StaticSegment("") view=UploadPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("uploaded") view=UploadedPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("uploads") view=MyUploadsPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

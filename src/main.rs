@@ -14,6 +14,9 @@ use upload_portal::server::{self, AppState};
 async fn main() -> ExitCode {
     // Configuration first: it reads .env, which may set RUST_LOG.
     let config = Config::load();
+    if config.hash_password {
+        return hash_password();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -114,7 +117,17 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
     }
 
     let state = AppState::new(&settings, leptos_options)
-        .map_err(|e| format!("PORTAL_UPLOAD_LOG {}: {e}", settings.upload_log.display()))?;
+        .await
+        .map_err(|e| format!("DATABASE_URL: the ledger could not be opened: {e}"))?;
+    tracing::info!(
+        "ledger: {} (access: {})",
+        state.ledger.engine,
+        match state.access.login_kind() {
+            None => "open",
+            Some(upload_portal::model::LoginKind::Code) => "access codes",
+            Some(upload_portal::model::LoginKind::Password) => "users file",
+        }
+    );
     let listener = TcpListener::bind(settings.site_addr)
         .await
         .map_err(|e| format!("LEPTOS_SITE_ADDR {}: {e}", settings.site_addr))?;
@@ -122,8 +135,11 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
     if settings.rules.multipart_threshold > 0 {
         tokio::spawn(sweep_abandoned_uploads(state.clone()));
     }
+    tokio::spawn(sweep_sessions_and_limits(state.clone()));
+    tokio::spawn(diagnose_at_start(state.clone()));
     let mut rx = shutdown_rx;
-    let portal = axum::serve(listener, server::router(state)).with_graceful_shutdown(async move {
+    let app = server::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let portal = axum::serve(listener, app).with_graceful_shutdown(async move {
         let _ = rx.changed().await;
     });
     let signal = async move {
@@ -158,6 +174,56 @@ async fn sweep_abandoned_uploads(state: AppState) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "abandoned multipart uploads aborted"),
             Err(error) => tracing::warn!(%error, "could not sweep abandoned multipart uploads"),
+        }
+    }
+}
+
+/// Forgets expired sessions and idle rate-limit state, every ten minutes.
+async fn sweep_sessions_and_limits(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        state.limits.forget_idle();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if let Err(error) = state.ledger.sweep_sessions(now).await {
+            tracing::warn!(%error, "could not sweep expired sessions");
+        }
+    }
+}
+
+/// The storage self-diagnosis, once at start, into the log (the admin page runs it again).
+async fn diagnose_at_start(state: AppState) {
+    // The embedded bucket starts alongside: give it a moment.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for finding in server::diagnosis::run(&state).await {
+        if finding.ok {
+            tracing::info!(check = %finding.check, "{}", finding.detail);
+        } else {
+            tracing::warn!(check = %finding.check, "{}", finding.detail);
+        }
+    }
+}
+
+/// `--hash-password`: a password from standard input, its argon2 hash on standard output.
+fn hash_password() -> ExitCode {
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() {
+        eprintln!("upload-portal: could not read a password from standard input");
+        return ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\n', '\r']);
+    if password.chars().count() < 8 {
+        eprintln!("upload-portal: a password needs at least 8 characters");
+        return ExitCode::from(2);
+    }
+    match upload_portal::server::access::accounts::hash_password(password) {
+        Ok(hash) => {
+            println!("{hash}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("upload-portal: {error}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -125,6 +125,9 @@ pub struct PortalSettings {
     /// What kind of browser asked, from its User-Agent (decided once, on the server, so the
     /// server's HTML and the hydrated page agree).
     pub client: ClientKind,
+    /// Who is signed in.
+    pub viewer: Viewer,
+    pub limits: Limits,
     /// A plain form that uploads one file without JavaScript.
     pub fallback: UploadTicket,
 }
@@ -168,6 +171,102 @@ impl ClientKind {
     }
 }
 
+/// Who is using the page, as the server sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub name: String,
+    /// The folder every upload of theirs stays under.
+    pub root: String,
+    pub admin: bool,
+    /// False in open mode, where nobody signs in.
+    pub signed_in: bool,
+}
+
+/// The limits that apply to the viewer, as the page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Signing requests per minute, per user and per address.
+    pub signs_per_minute: u32,
+    /// Bytes per user over any 24 hours; 0 for no limit.
+    pub daily_bytes: u64,
+    /// Bytes the viewer has used (or holds signed tickets for) in the last 24 hours.
+    pub used_bytes: u64,
+}
+
+/// What the sign-in form asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LoginKind {
+    /// A name and a password (users file).
+    Password,
+    /// A shared access code.
+    Code,
+}
+
+/// One signed upload in the ledger, and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    pub id: String,
+    pub user: String,
+    pub key: String,
+    /// Where the object can be fetched (empty while the upload is not complete).
+    pub url: String,
+    pub declared_size: u64,
+    pub content_type: String,
+    /// Seconds since the Unix epoch.
+    pub signed_at: i64,
+    pub expires_at: i64,
+    pub completed_at: Option<i64>,
+    pub etag: Option<String>,
+    pub stored_size: Option<u64>,
+    /// `callback`, `head` or `multipart`: how the completion was learnt.
+    pub completed_by: Option<String>,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// Which ledger entries to list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    #[default]
+    All,
+    Completed,
+    Pending,
+}
+
+/// The admin page's filters (the "My uploads" page uses only `page`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerQuery {
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub key_prefix: String,
+    #[serde(default)]
+    pub state: EntryState,
+    /// 1-based.
+    #[serde(default)]
+    pub page: u32,
+}
+
+/// One page of ledger entries, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerPage {
+    pub entries: Vec<LedgerEntry>,
+    pub page: u32,
+    pub pages: u32,
+    pub total: u64,
+}
+
+/// One finding of the storage self-diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `cors`, `clock`, `credentials`, `database`, `storage`.
+    pub check: String,
+    pub ok: bool,
+    /// What was found, or exactly what is missing, in plain words (English: for operators).
+    pub detail: String,
+}
+
 /// Why a request or a picked file was refused: data on the wire, put into words in the
 /// reader's language only where it is shown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +297,16 @@ pub enum Notice {
     UploadGone,
     /// The parts named for completion are not the file's parts.
     WrongParts,
+    /// The name and password (or the access code) are not right.
+    BadLogin,
+    /// A sign-in field is empty or too long.
+    BadLoginInput,
+    /// The bucket does not hold the object the page says it stored, or holds other bytes.
+    NotStored {
+        key: String,
+    },
+    /// A ledger filter or page number is out of range.
+    BadFilter,
 }
 
 impl Notice {
@@ -233,6 +342,10 @@ impl Notice {
             Notice::Unreadable => td_string!(locale, unreadable_request).to_owned(),
             Notice::UploadGone => td_string!(locale, upload_gone).to_owned(),
             Notice::WrongParts => td_string!(locale, wrong_parts).to_owned(),
+            Notice::BadLogin => td_string!(locale, bad_login).to_owned(),
+            Notice::BadLoginInput => td_string!(locale, bad_login_input).to_owned(),
+            Notice::NotStored { key } => td_string!(locale, not_stored, key = key),
+            Notice::BadFilter => td_string!(locale, bad_filter).to_owned(),
         }
     }
 }
@@ -258,6 +371,26 @@ pub enum PortalError {
     /// The request did not reach the server or its reply could not be read.
     #[error("Could not reach the server: {0}")]
     Transport(String),
+    /// No session: the reader has to sign in first.
+    #[error("Sign in first.")]
+    Unauthenticated,
+    /// Signed in, but this is for administrators.
+    #[error("Only administrators can do this.")]
+    Forbidden,
+    /// A limit was reached; `retry_after` seconds from now it may work again.
+    #[error("Limit reached; try again in {retry_after} s.")]
+    Limited { limit: Limit, retry_after: u64 },
+}
+
+/// Which limit a request ran into.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Limit {
+    /// Too many signing requests from this user or address.
+    Signing,
+    /// Too many sign-in attempts.
+    Logins,
+    /// The user's bytes for the last 24 hours.
+    DailyBytes { limit: u64, used: u64, asked: u64 },
 }
 
 impl PortalError {
@@ -270,6 +403,23 @@ impl PortalError {
             PortalError::Transport(detail) => {
                 td_string!(locale, server_unreachable, detail = detail)
             }
+            PortalError::Unauthenticated => td_string!(locale, sign_in_first).to_owned(),
+            PortalError::Forbidden => td_string!(locale, admins_only).to_owned(),
+            PortalError::Limited { limit, retry_after } => {
+                let wait = format_wait(*retry_after);
+                match limit {
+                    Limit::Signing => td_string!(locale, limit_signing, wait = wait),
+                    Limit::Logins => td_string!(locale, limit_logins, wait = wait),
+                    Limit::DailyBytes { limit, used, asked } => td_string!(
+                        locale,
+                        limit_daily_bytes,
+                        limit = format_size(*limit),
+                        used = format_size(*used),
+                        asked = format_size(*asked),
+                        wait = wait
+                    ),
+                }
+            }
         }
     }
 }
@@ -281,6 +431,9 @@ impl PortalError {
             PortalError::Invalid(_) => 400,
             PortalError::Unavailable => 503,
             PortalError::Internal | PortalError::Transport(_) => 500,
+            PortalError::Unauthenticated => 401,
+            PortalError::Forbidden => 403,
+            PortalError::Limited { .. } => 429,
         }
     }
 }
@@ -309,6 +462,24 @@ pub fn type_allowed(patterns: &[String], content_type: &str) -> bool {
                 Some(kind) => content_type.split('/').next() == Some(kind),
                 None => pattern == content_type,
             })
+}
+
+/// A time for people, in UTC: `2026-11-25 03:22 UTC`.
+pub fn format_time(unix_seconds: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix_seconds)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// A wait in words-free units: `45 s`, `3 min`, `2 h` (rounded up).
+pub fn format_wait(seconds: u64) -> String {
+    match seconds {
+        0..=90 => format!("{} s", seconds.max(1)),
+        91..=5400 => format!("{} min", seconds.div_ceil(60)),
+        _ => format!("{} h", seconds.div_ceil(3600)),
+    }
 }
 
 /// Human-readable size: `0 B`, `999 B`, `1.5 KB`, `5.0 MB` (decimal units, as file managers show).
@@ -362,9 +533,29 @@ mod tests {
     }
 
     #[test]
+    fn times_and_waits_read_plainly() {
+        assert_eq!(format_time(1_764_040_943), "2025-11-25 03:22 UTC");
+        assert_eq!(format_wait(0), "1 s");
+        assert_eq!(format_wait(45), "45 s");
+        assert_eq!(format_wait(120), "2 min");
+        assert_eq!(format_wait(7201), "3 h");
+    }
+
+    #[test]
     fn errors_carry_statuses() {
         assert_eq!(PortalError::Invalid(Notice::NoFiles).status_code(), 400);
         assert_eq!(PortalError::Unavailable.status_code(), 503);
         assert_eq!(PortalError::Internal.status_code(), 500);
+        assert_eq!(PortalError::Unauthenticated.status_code(), 401);
+        assert_eq!(PortalError::Forbidden.status_code(), 403);
+        let limited = PortalError::Limited {
+            limit: Limit::Signing,
+            retry_after: 3,
+        };
+        assert_eq!(limited.status_code(), 429);
+        assert_eq!(
+            limited.describe(Locale::en),
+            "Too many requests; try again in 3 s."
+        );
     }
 }

@@ -48,10 +48,16 @@ async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
     assert_eq!(reply["key"], "uploads/cb/cat.png");
     assert_eq!(reply["etag"], "6F5902AC237024BDD0C176CB93063DC4");
     assert_eq!(reply["size"], 12);
-    let records = h.state.uploads.records();
+    let records = h.completed_entries().await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key, "uploads/cb/cat.png");
-    assert_eq!(records[0].mime_type, "image/png");
+    assert_eq!(records[0].content_type, "image/png");
+    assert_eq!(records[0].stored_size, Some(12));
+    assert_eq!(
+        records[0].etag.as_deref(),
+        Some("6F5902AC237024BDD0C176CB93063DC4")
+    );
+    assert_eq!(records[0].completed_by.as_deref(), Some("callback"));
     let x_ticket = ticket["fields"]
         .as_array()
         .unwrap()
@@ -59,7 +65,8 @@ async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
         .find(|f| f[0] == "x:ticket")
         .unwrap()[1]
         .clone();
-    assert_eq!(records[0].ticket, x_ticket.as_str().unwrap());
+    // The ticket's pinned id is the ledger entry's.
+    assert_eq!(records[0].id, x_ticket.as_str().unwrap());
 }
 
 #[tokio::test]
@@ -78,7 +85,7 @@ async fn failed_callback_answers_203_and_keeps_the_object() {
         std::fs::read(h.object_path("uploads/cb/cat.png")).unwrap(),
         b"abc"
     );
-    assert!(h.state.uploads.records().is_empty());
+    assert!(h.completed_entries().await.is_empty());
 }
 
 #[tokio::test]
@@ -159,6 +166,11 @@ async fn the_portal_verifies_callbacks_before_recording() {
     let own_key_url = format!("{}?callback-public-key", h.bucket_url);
     let body =
         "bucket=portal-dev&object=uploads%2Fa.png&etag=ABC&size=3&mimeType=image%2Fpng&ticket=t1";
+    h.state
+        .ledger
+        .record_signed(&[common::signed_entry("t1", "uploads/a.png", 3)])
+        .await
+        .unwrap();
 
     let unsigned = h
         .http
@@ -202,7 +214,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
         403
     );
     assert!(
-        h.state.uploads.records().is_empty(),
+        h.completed_entries().await.is_empty(),
         "nothing recorded from refused callbacks"
     );
 
@@ -212,7 +224,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.json::<Value>().await.unwrap()["key"], "uploads/a.png");
     }
-    assert_eq!(h.state.uploads.records().len(), 1);
+    assert_eq!(h.completed_entries().await.len(), 1);
 }
 
 #[tokio::test]

@@ -5,63 +5,18 @@
 
 mod common;
 
-use common::{error_code, Harness, AK, SK};
+use common::{error_code, signed, Harness, AK, SK};
 use md5::{Digest, Md5};
 use time::OffsetDateTime;
-use upload_portal::server::signing::v1;
 
 const BUCKET: &str = "portal-dev";
+use upload_portal::server::signing::v1;
 
 fn md5_hex(data: &[u8]) -> String {
     Md5::digest(data)
         .iter()
         .map(|b| format!("{b:02X}"))
         .collect()
-}
-
-/// A V1 header-signed request to `key` with `sub_resources`.
-fn signed(
-    h: &Harness,
-    method: reqwest::Method,
-    key: &str,
-    sub_resources: &[(&str, Option<&str>)],
-    content_type: &str,
-    extra: &[(&str, &str)],
-) -> reqwest::RequestBuilder {
-    let date = v1::http_date(OffsetDateTime::now_utc());
-    let mut oss_headers = vec![("x-oss-date", date.as_str())];
-    oss_headers.extend_from_slice(extra);
-    let request = v1::HeaderRequest {
-        method: method.as_str(),
-        content_type,
-        date: &date,
-        oss_headers: oss_headers.clone(),
-        bucket: BUCKET,
-        key,
-        sub_resources: sub_resources.to_vec(),
-        ..Default::default()
-    };
-    let query: Vec<String> = sub_resources
-        .iter()
-        .map(|(k, v)| match v {
-            Some(v) => format!("{k}={v}"),
-            None => k.to_string(),
-        })
-        .collect();
-    let mut builder = h
-        .http
-        .request(
-            method.clone(),
-            format!("{}{key}?{}", h.bucket_url, query.join("&")),
-        )
-        .header("authorization", v1::authorization(AK, SK, &request));
-    for (name, value) in oss_headers {
-        builder = builder.header(name, value);
-    }
-    if !content_type.is_empty() {
-        builder = builder.header("content-type", content_type);
-    }
-    builder
 }
 
 /// The presigned URL of one part, valid for `seconds`.

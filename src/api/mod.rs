@@ -1,11 +1,15 @@
 //! The portal's server fns: one per use case, each a public HTTP endpoint under `/api/`.
-//! Each is thin: read state, validate, call server code, map the error.
+//! Each is thin: read state, check who asks, validate, call server code, map the error.
 
+mod account;
+mod ledger;
 mod multipart_uploads;
 mod object_link;
 mod portal_settings;
 mod sign_uploads;
 
+pub use account::*;
+pub use ledger::*;
 pub use multipart_uploads::*;
 pub use object_link::*;
 pub use portal_settings::*;

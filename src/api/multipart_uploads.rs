@@ -16,10 +16,10 @@ pub async fn start_multipart(
     naming: NamingMode,
     folder: String,
 ) -> Result<MultipartPlan, PortalError> {
-    use crate::server::state::{app_state, respond};
+    use crate::server::state::{respond, signed_in};
     let result = async {
-        let state = app_state()?;
-        crate::server::multipart::start(&state, file, naming, folder).await
+        let (state, from, viewer) = signed_in().await?;
+        crate::server::multipart::start(&state, &from, &viewer, file, naming, folder).await
     }
     .await;
     respond(result)
@@ -29,10 +29,10 @@ pub async fn start_multipart(
 /// and fresh URLs for the others.
 #[server(endpoint = "resume_multipart", input = Json)]
 pub async fn resume_multipart(upload: MultipartUpload) -> Result<MultipartPlan, PortalError> {
-    use crate::server::state::{app_state, respond};
+    use crate::server::state::{respond, signed_in};
     let result = async {
-        let state = app_state()?;
-        crate::server::multipart::resume(&state, upload).await
+        let (state, from, viewer) = signed_in().await?;
+        crate::server::multipart::resume(&state, &from, &viewer, upload).await
     }
     .await;
     respond(result)
@@ -44,10 +44,10 @@ pub async fn complete_multipart(
     upload: MultipartUpload,
     parts: Vec<StoredPart>,
 ) -> Result<CompletedUpload, PortalError> {
-    use crate::server::state::{app_state, respond};
+    use crate::server::state::{respond, signed_in};
     let result = async {
-        let state = app_state()?;
-        crate::server::multipart::complete(&state, upload, parts).await
+        let (state, _, viewer) = signed_in().await?;
+        crate::server::multipart::complete(&state, &viewer, upload, parts).await
     }
     .await;
     respond(result)
@@ -56,10 +56,10 @@ pub async fn complete_multipart(
 /// Drops a cancelled upload and its parts.
 #[server(endpoint = "abort_multipart", input = Json)]
 pub async fn abort_multipart(upload: MultipartUpload) -> Result<(), PortalError> {
-    use crate::server::state::{app_state, respond};
+    use crate::server::state::{respond, signed_in};
     let result = async {
-        let state = app_state()?;
-        crate::server::multipart::abort(&state, upload).await
+        let (state, _, viewer) = signed_in().await?;
+        crate::server::multipart::abort(&state, &viewer, upload).await
     }
     .await;
     respond(result)

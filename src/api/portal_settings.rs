@@ -3,32 +3,51 @@ use leptos::prelude::*;
 use crate::model::{PortalError, PortalSettings};
 
 /// The upload rules the page shows and pre-fills (the server enforces them again on signing),
-/// the kind of browser asking, and a freshly signed form for browsers without JavaScript.
+/// who is signed in and their limits, the kind of browser asking, and a freshly signed form
+/// for browsers without JavaScript. Without a session: `Unauthenticated`.
 #[server(endpoint = "portal_settings")]
 pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
-    use crate::model::ClientKind;
-    use crate::server::state::{app_state, respond};
-    use crate::server::tickets::sign_fallback;
+    use crate::model::{ClientKind, Limits};
+    use crate::server::access::limits::used_today;
+    use crate::server::state::{respond, signed_in};
+    use crate::server::tickets::issue_fallback;
 
     let result = async {
-        let state = app_state()?;
-        let headers: axum::http::HeaderMap = leptos_axum::extract().await.unwrap_or_default();
-        let user_agent = headers
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
+        let (state, from, viewer) = signed_in().await?;
+        // The plain form is a signed policy too: it counts against the signing limit.
+        state.limits.signing(&viewer, &from)?;
+        let now = time::OffsetDateTime::now_utc();
         let rules = &state.rules;
-        let fallback = sign_fallback(rules, &state.target, time::OffsetDateTime::now_utc()).await?;
+        let settings = &state.limits.settings;
+        let used = used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?;
+        // The plain form cannot declare its size: it may take what the quota has left.
+        let room = if settings.daily_bytes == 0 {
+            rules.max_file_size
+        } else {
+            settings.daily_bytes.saturating_sub(used)
+        };
+        let default_folder = if rules.default_folder.starts_with(&viewer.root) {
+            rules.default_folder.clone()
+        } else {
+            viewer.root.clone()
+        };
+        let fallback = issue_fallback(&state, &from, &viewer, &default_folder, room).await?;
         Ok(PortalSettings {
-            default_folder: rules.default_folder.clone(),
-            upload_root: rules.upload_root.clone(),
+            default_folder,
+            upload_root: viewer.root.clone(),
             max_file_size: rules.max_file_size,
             max_files: rules.max_files,
             parallel_uploads: rules.parallel_uploads,
             upload_retries: rules.upload_retries,
             multipart_threshold: rules.multipart_threshold,
             allowed_types: rules.allowed_types.clone(),
-            client: ClientKind::from_user_agent(user_agent),
+            client: ClientKind::from_user_agent(&from.user_agent),
+            limits: Limits {
+                signs_per_minute: settings.sign_rate,
+                daily_bytes: settings.daily_bytes,
+                used_bytes: used,
+            },
+            viewer,
             fallback,
         })
     }

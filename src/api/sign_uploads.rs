@@ -1,25 +1,30 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::model::{PortalError, UploadBatch, UploadTicket};
+use crate::model::{LedgerEntry, PortalError, UploadBatch, UploadTicket};
 
-/// Signs one upload ticket per file of the batch: the server picks every key, pins it, the
-/// exact size and the content type in a short-lived policy, and signs it. The secret stays here.
+/// Signs one upload ticket per file of the batch: the server picks every key (under the
+/// signed-in user's root), pins it, the exact size and the content type in a short-lived
+/// policy, records it in the ledger, and signs it. The secret stays here.
 #[server(endpoint = "sign_uploads", input = Json)]
 pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, PortalError> {
-    use crate::server::state::{app_state, respond};
-    use crate::server::tickets::sign_batch;
-
+    use crate::server::state::{respond, signed_in};
     let result = async {
-        let state = app_state()?;
-        sign_batch(
-            &state.rules,
-            &state.target,
-            state.callback.as_deref(),
-            batch,
-            time::OffsetDateTime::now_utc(),
-        )
-        .await
+        let (state, from, viewer) = signed_in().await?;
+        crate::server::tickets::issue(&state, &from, &viewer, batch).await
+    }
+    .await;
+    respond(result)
+}
+
+/// The page stored `key` and the bucket answered `etag`: the portal checks the object (HEAD:
+/// the declared size and this ETag) and completes its ledger entry.
+#[server(endpoint = "confirm_upload", input = Json)]
+pub async fn confirm_upload(key: String, etag: String) -> Result<LedgerEntry, PortalError> {
+    use crate::server::state::{respond, signed_in};
+    let result = async {
+        let (state, _, viewer) = signed_in().await?;
+        crate::server::tickets::confirm(&state, &viewer, &key, &etag).await
     }
     .await;
     respond(result)

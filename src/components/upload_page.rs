@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::get_portal_settings;
+use crate::components::account::or_sign_in;
 use crate::components::fallback_form::FallbackForm;
 use crate::components::uploader::Uploader;
 use crate::i18n::{t, use_i18n};
@@ -33,10 +34,7 @@ pub fn UploadPage() -> impl IntoView {
                         }
                             .into_any()
                     }
-                    Err(error) => view! {
-                        <p role="alert" class="error">{move || error.describe(i18n.get_locale())}</p>
-                    }
-                    .into_any(),
+                    Err(error) => or_sign_in(error),
                 }
             })}
         </Suspense>

@@ -192,11 +192,33 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         count = max_files,
         size = move || max_size.clone()
     );
+    let quota = settings.limits.clone();
+    let quota_line = move || {
+        let locale = i18n.get_locale();
+        let mut line = if quota.signs_per_minute > 0 {
+            td_string!(locale, rate_limit_line, count = quota.signs_per_minute)
+        } else {
+            String::new()
+        };
+        line.push(' ');
+        line.push_str(&if quota.daily_bytes > 0 {
+            td_string!(
+                locale,
+                daily_limit_line,
+                used = crate::model::format_size(quota.used_bytes),
+                limit = crate::model::format_size(quota.daily_bytes)
+            )
+        } else {
+            td_string!(locale, no_daily_limit).to_owned()
+        });
+        line.trim().to_owned()
+    };
     view! {
         <div class="drop-zone" class:over=move || dropping.get() node_ref=zone>
         <form class="uploader" on:submit=on_upload>
             <FilePicker client=settings.client allowed_types=settings.allowed_types.clone() on_pick />
             <p class="limits">{limits} " " <span class="drop-hint">{t!(i18n, drop_hint)}</span></p>
+            <p class="limits quota">{quota_line}</p>
             <NamingChoice naming />
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">

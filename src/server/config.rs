@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
+use super::access::accounts;
+use super::access::limits::LimitSettings;
+use super::access::{AccessMode, AccessSettings};
 use super::callback::{self, CallbackSpec};
 use super::sts::StsSettings;
 use crate::naming::{folder_under_root, normalize_folder};
@@ -21,6 +24,17 @@ pub enum TargetKind {
     Oss,
     /// An S3-compatible store.
     S3,
+}
+
+/// Who may upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AccessKind {
+    /// Nobody signs in (only on a loopback address, unless PORTAL_FORCE_OPEN=true).
+    Open,
+    /// Shared access codes.
+    Codes,
+    /// Accounts from a users file.
+    Users,
 }
 
 /// How upload policies are signed.
@@ -164,9 +178,40 @@ pub struct Config {
     /// local: PEM file of the embedded bucket's callback-signing RSA key [default: generated in the data folder].
     #[arg(long, env = "PORTAL_CALLBACK_KEY_FILE")]
     pub callback_key_file: Option<PathBuf>,
-    /// File where verified uploads are recorded [default: <data-dir>/uploads.jsonl].
-    #[arg(long, env = "PORTAL_UPLOAD_LOG")]
-    pub upload_log: Option<PathBuf>,
+    /// The upload ledger's database: sqlite:<file> or postgres://... [default: sqlite:<data-dir>/ledger.sqlite]. Never printed.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = parse_secret)]
+    pub database_url: Option<SecretString>,
+    /// Who may upload: open (no sign-in; only on a loopback address unless forced), codes
+    /// (PORTAL_ACCESS_CODES) or users (PORTAL_USERS_FILE).
+    #[arg(long, env = "PORTAL_ACCESS", value_enum, default_value_t = AccessKind::Open)]
+    pub access: AccessKind,
+    /// Allow open access on an address other than loopback (anyone who reaches it can upload).
+    #[arg(long, env = "PORTAL_FORCE_OPEN", default_value_t = false, action = clap::ArgAction::Set)]
+    pub force_open: bool,
+    /// codes: comma-separated access codes, each `label=code` or a bare code (8+ characters). Never printed.
+    #[arg(long, env = "PORTAL_ACCESS_CODES", hide_env_values = true, value_delimiter = ',', value_parser = parse_secret)]
+    pub access_codes: Vec<SecretString>,
+    /// users: file of accounts, one per line: name:argon2-hash[:root-folder[:admin]].
+    #[arg(long, env = "PORTAL_USERS_FILE")]
+    pub users_file: Option<PathBuf>,
+    /// How long a sign-in lasts, in seconds.
+    #[arg(long, env = "PORTAL_SESSION_TTL", default_value_t = 7 * 24 * 3600)]
+    pub session_ttl: u64,
+    /// Signing requests allowed per minute, per user and per client address (0: no limit).
+    #[arg(long, env = "PORTAL_SIGN_RATE", default_value_t = 300)]
+    pub sign_rate: u32,
+    /// Sign-in attempts allowed per minute, per client address and per name (0: no limit).
+    #[arg(long, env = "PORTAL_LOGIN_RATE", default_value_t = 10)]
+    pub login_rate: u32,
+    /// Bytes each user may upload over any 24 hours, e.g. 10GiB (0: no limit).
+    #[arg(long, env = "PORTAL_DAILY_BYTES", default_value = "0", value_parser = parse_size)]
+    pub daily_bytes: u64,
+    /// A reverse proxy in front appends the client's address to X-Forwarded-For.
+    #[arg(long, env = "PORTAL_BEHIND_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub behind_proxy: bool,
+    /// Read a password on standard input, print its argon2 hash for the users file, and exit.
+    #[arg(long, exclusive = true)]
+    pub hash_password: bool,
     /// Signature version of upload policies.
     #[arg(long, env = "OSS_SIGNATURE_VERSION", value_enum, default_value_t = SignatureVersion::V4)]
     pub signature_version: SignatureVersion,
@@ -308,7 +353,10 @@ pub struct Settings {
     pub s3: Option<S3Settings>,
     /// Set when uploads end with a callback to the portal.
     pub callback: Option<CallbackSettings>,
-    pub upload_log: PathBuf,
+    /// The ledger's database URL (may hold a password).
+    pub database_url: SecretString,
+    pub access: AccessSettings,
+    pub limits: LimitSettings,
     /// Set when policies are signed with STS temporary credentials.
     pub sts: Option<StsSettings>,
     /// local: where the local STS-compatible endpoint listens, if it runs.
@@ -349,7 +397,6 @@ impl Config {
                 *value = None;
             }
         }
-        use secrecy::ExposeSecret;
         if self
             .access_key_secret
             .as_ref()
@@ -358,6 +405,22 @@ impl Config {
             self.access_key_secret = None;
         }
         self.cors_origins.retain(|o| !o.trim().is_empty());
+        if self
+            .database_url
+            .as_ref()
+            .is_some_and(|s| s.expose_secret().trim().is_empty())
+        {
+            self.database_url = None;
+        }
+        self.access_codes
+            .retain(|c| !c.expose_secret().trim().is_empty());
+        if self
+            .users_file
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            self.users_file = None;
+        }
         self
     }
 
@@ -518,14 +581,37 @@ impl Config {
             TargetKind::S3 => Some(self.s3_settings()?),
             _ => None,
         };
-        let upload_log = self
-            .upload_log
-            .clone()
-            .unwrap_or_else(|| self.data_dir.join("uploads.jsonl"));
+        let access = self.access_settings(&public_url, &rules)?;
+        let database_url = match &self.database_url {
+            Some(url) => {
+                let text = url.expose_secret().trim();
+                if !(text.starts_with("sqlite:")
+                    || text.starts_with("postgres://")
+                    || text.starts_with("postgresql://"))
+                {
+                    return Err(config_error(
+                        "DATABASE_URL",
+                        "must start with sqlite: or postgres://",
+                    ));
+                }
+                url.clone()
+            }
+            None => SecretString::from(format!(
+                "sqlite://{}",
+                self.data_dir.join("ledger.sqlite").display()
+            )),
+        };
+        let limits = LimitSettings {
+            sign_rate: self.sign_rate,
+            login_rate: self.login_rate,
+            daily_bytes: self.daily_bytes,
+        };
         Ok(Settings {
             s3,
             callback,
-            upload_log,
+            database_url,
+            access,
+            limits,
             site_addr: self.site_addr,
             sts,
             local_sts_addr: self.local_sts_addr,
@@ -538,6 +624,52 @@ impl Config {
             generated_credentials,
             local,
             rules,
+        })
+    }
+
+    fn access_settings(
+        &self,
+        public_url: &str,
+        rules: &UploadRules,
+    ) -> Result<AccessSettings, ConfigError> {
+        let loopback = self.site_addr.ip().is_loopback();
+        let mode = match self.access {
+            AccessKind::Open => {
+                if !loopback && !self.force_open {
+                    return Err(config_error(
+                        "PORTAL_ACCESS",
+                        "open access on an address other than loopback lets anyone upload into \
+                         the bucket: use codes or users, or set PORTAL_FORCE_OPEN=true",
+                    ));
+                }
+                AccessMode::Open { admin: loopback }
+            }
+            AccessKind::Codes => AccessMode::Codes(
+                accounts::parse_codes(&self.access_codes)
+                    .map_err(|e| config_error("PORTAL_ACCESS_CODES", e))?,
+            ),
+            AccessKind::Users => {
+                let path = self.users_file.as_ref().ok_or_else(|| {
+                    config_error("PORTAL_USERS_FILE", "required when PORTAL_ACCESS=users")
+                })?;
+                AccessMode::Users(
+                    accounts::load_users(path, &rules.upload_root)
+                        .map_err(|e| config_error("PORTAL_USERS_FILE", e))?,
+                )
+            }
+        };
+        if !(60..=90 * 24 * 3600).contains(&self.session_ttl) {
+            return Err(config_error(
+                "PORTAL_SESSION_TTL",
+                "must be between 60 seconds and 90 days",
+            ));
+        }
+        Ok(AccessSettings {
+            mode,
+            session_ttl: self.session_ttl as i64,
+            secure_cookies: public_url.starts_with("https://"),
+            behind_proxy: self.behind_proxy,
+            upload_root: rules.upload_root.clone(),
         })
     }
 

@@ -1,10 +1,15 @@
 //! Everything that runs only on the server: configuration, signing, storage targets, the
 //! embedded bucket and the HTTP layers. `router(state)` is the portal tests call.
 
+pub mod access;
 pub mod bucket;
 pub mod callback;
 pub mod config;
+pub mod diagnosis;
+pub mod health;
 pub mod layers;
+pub mod ledger;
+pub mod ledger_pages;
 pub mod local_sts;
 pub mod multipart;
 pub mod policy;
@@ -13,12 +18,11 @@ pub mod state;
 pub mod sts;
 pub mod targets;
 pub mod tickets;
-pub mod upload_log;
 
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 
@@ -36,6 +40,9 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
     let app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/admin/uploads.csv", get(ledger_pages::export_csv))
         .route(
             "/oss/callback",
             post(callback::endpoint::receive)
@@ -52,7 +59,10 @@ pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Buc
     let Some(local) = &settings.local else {
         return Ok(None);
     };
-    let store = ObjectStore::open(&local.data_dir.join(&settings.bucket)).await?;
+    let root = local.data_dir.join(&settings.bucket);
+    let store = ObjectStore::open(&root).await?;
+    // Rules set with PutBucketCors are kept here; until then, the portal's own rule.
+    let cors_file = root.join("cors.xml");
     let host_id = local
         .public_url
         .split("://")
@@ -67,7 +77,11 @@ pub async fn local_bucket(settings: &Settings) -> std::io::Result<Option<Arc<Buc
         host_id,
         store,
         keys: Arc::new(KeyRing::new(vec![settings.credentials.clone()])),
-        cors: vec![CorsRule::for_portal(local.cors_origins.clone())],
+        cors: std::sync::RwLock::new(
+            bucket::cors_config::load(&cors_file)?
+                .unwrap_or_else(|| vec![CorsRule::for_portal(local.cors_origins.clone())]),
+        ),
+        cors_file,
         max_object_size: bucket::MAX_OBJECT_SIZE,
         callback: Some(Arc::new(CallbackSigner::new(
             callback_key(settings, local).await?,

@@ -8,13 +8,15 @@ use secrecy::ExposeSecret;
 use sha2::Sha256;
 use time::OffsetDateTime;
 
+use super::access::{limits, Requester};
 use super::config::{Settings, TargetKind};
+use super::ledger::CompletedBy;
 use super::state::AppState;
 use super::targets::RequestError;
-use super::tickets::decide;
+use super::tickets::{decide, new_entry, Decision};
 use crate::model::{
     CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
-    StoredPart, UploadBatch,
+    StoredPart, UploadBatch, Viewer,
 };
 
 /// OSS and S3 allow at most this many parts.
@@ -87,10 +89,22 @@ fn enabled(state: &AppState) -> Result<(), PortalError> {
     Ok(())
 }
 
-fn checked(state: &AppState, upload: &MultipartUpload) -> Result<(), PortalError> {
+/// The reference is one this portal stamped, and its upload was signed for `viewer`.
+async fn checked(
+    state: &AppState,
+    viewer: &Viewer,
+    upload: &MultipartUpload,
+) -> Result<(), PortalError> {
     enabled(state)?;
     let rules = &state.rules;
-    let sane = upload.key.starts_with(&rules.upload_root)
+    let owned = upload.key.starts_with(&viewer.root)
+        && state
+            .ledger
+            .latest_for_key(&upload.key, Some(&viewer.name))
+            .await
+            .map_err(limits::ledger_failed)?
+            .is_some();
+    let sane = owned
         && upload.size <= rules.max_file_size
         && upload.part_size >= 100 * 1024
         && u64::from(upload.part_count()) <= MAX_PARTS;
@@ -133,6 +147,8 @@ async fn plan(
 /// Decides the key of one large file and starts its multipart upload.
 pub async fn start(
     state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
     file: FileSpec,
     naming: NamingMode,
     folder: String,
@@ -141,12 +157,22 @@ pub async fn start(
     if file.size < state.rules.multipart_threshold {
         return Err(PortalError::Invalid(Notice::UploadGone));
     }
+    state.limits.signing(viewer, from)?;
+    let now = OffsetDateTime::now_utc();
+    limits::within_quota(
+        &state.ledger,
+        &state.limits.settings,
+        &viewer.name,
+        file.size,
+        now.unix_timestamp(),
+    )
+    .await?;
     let batch = UploadBatch {
         files: vec![file],
         naming,
         folder,
     };
-    let decision = decide(&state.rules, &state.target, &batch)
+    let decision = decide(&state.rules, &state.target, &batch, &viewer.root)
         .await?
         .pop()
         .ok_or(PortalError::Internal)?;
@@ -169,6 +195,15 @@ pub async fn start(
         token: String::new(),
     };
     state.multipart_key.stamp(&mut upload);
+    // Recorded as signed until it completes; it may be resumed until the expiry sweep.
+    let expires_at = (now + state.rules.multipart_expiry).unix_timestamp();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let entry = new_entry(&id, viewer, from, &decision_of(&upload), now, expires_at);
+    state
+        .ledger
+        .record_signed(&[entry])
+        .await
+        .map_err(limits::ledger_failed)?;
     tracing::info!(
         key = upload.key,
         parts = upload.part_count(),
@@ -181,9 +216,12 @@ pub async fn start(
 /// fresh URLs for the rest.
 pub async fn resume(
     state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
     upload: MultipartUpload,
 ) -> Result<MultipartPlan, PortalError> {
-    checked(state, &upload)?;
+    checked(state, viewer, &upload).await?;
+    state.limits.signing(viewer, from)?;
     let listed = state
         .target
         .list_parts(&upload.key, &upload.upload_id)
@@ -207,10 +245,11 @@ pub async fn resume(
 /// Assembles the parts; `parts` must be exactly the file's, in order.
 pub async fn complete(
     state: &AppState,
+    viewer: &Viewer,
     upload: MultipartUpload,
     parts: Vec<StoredPart>,
 ) -> Result<CompletedUpload, PortalError> {
-    checked(state, &upload)?;
+    checked(state, viewer, &upload).await?;
     let in_order = parts.len() as u32 == upload.part_count()
         && parts.iter().enumerate().all(|(i, part)| {
             part.number == i as u32 + 1
@@ -230,6 +269,7 @@ pub async fn complete(
             other => unavailable(other),
         })?;
     tracing::info!(key = upload.key, etag, "multipart upload completed");
+    record_completion(state, viewer, &upload, &etag).await?;
     Ok(CompletedUpload {
         url: state.target.object_url(&upload.key),
         key: upload.key,
@@ -257,9 +297,60 @@ pub async fn abort_abandoned(
     Ok(aborted)
 }
 
+/// The ledger entry of a completed multipart upload, after a HEAD shows the whole object.
+async fn record_completion(
+    state: &AppState,
+    viewer: &Viewer,
+    upload: &MultipartUpload,
+    etag: &str,
+) -> Result<(), PortalError> {
+    let entry = state
+        .ledger
+        .latest_for_key(&upload.key, Some(&viewer.name))
+        .await
+        .map_err(limits::ledger_failed)?
+        .ok_or(PortalError::Internal)?;
+    let stored = state
+        .target
+        .head_object(&upload.key)
+        .await
+        .map_err(unavailable)?;
+    match stored {
+        Some((size, stored_etag)) if size == upload.size => {
+            let etag = if stored_etag.is_empty() {
+                etag
+            } else {
+                &stored_etag
+            };
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            state
+                .ledger
+                .complete(&entry.id, etag, size, CompletedBy::Multipart, now)
+                .await
+                .map_err(limits::ledger_failed)?;
+            Ok(())
+        }
+        _ => Err(PortalError::Invalid(Notice::NotStored {
+            key: upload.key.clone(),
+        })),
+    }
+}
+
+fn decision_of(upload: &MultipartUpload) -> Decision {
+    Decision {
+        key: upload.key.clone(),
+        size: upload.size,
+        content_type: upload.content_type.clone(),
+    }
+}
+
 /// Drops an upload the user cancelled.
-pub async fn abort(state: &AppState, upload: MultipartUpload) -> Result<(), PortalError> {
-    checked(state, &upload)?;
+pub async fn abort(
+    state: &AppState,
+    viewer: &Viewer,
+    upload: MultipartUpload,
+) -> Result<(), PortalError> {
+    checked(state, viewer, &upload).await?;
     match state
         .target
         .abort_multipart(&upload.key, &upload.upload_id)

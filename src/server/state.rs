@@ -7,11 +7,13 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 
+use super::access::limits::Limiters;
+use super::access::AccessSettings;
 use super::callback::verify::CallbackVerifier;
 use super::callback::CallbackSpec;
 use super::config::{Settings, UploadRules};
+use super::ledger::Ledger;
 use super::targets::Target;
-use super::upload_log::UploadLog;
 use crate::model::PortalError;
 
 #[derive(Clone)]
@@ -23,14 +25,22 @@ pub struct AppState {
     pub callback: Option<Arc<CallbackSpec>>,
     /// Verifies callback requests, when callbacks are on.
     pub callbacks: Option<Arc<CallbackVerifier>>,
-    pub uploads: Arc<UploadLog>,
+    /// Every signed upload and its completion; the sign-in sessions.
+    pub ledger: Ledger,
+    pub access: Arc<AccessSettings>,
+    pub limits: Arc<Limiters>,
     /// Stamps the multipart references the browser holds.
     pub multipart_key: super::multipart::TokenKey,
 }
 
 impl AppState {
-    /// Opens the upload log; fails when it cannot be read or created.
-    pub fn new(settings: &Settings, leptos_options: LeptosOptions) -> std::io::Result<Self> {
+    /// Opens (and migrates) the ledger; fails when the database cannot be reached.
+    pub async fn new(
+        settings: &Settings,
+        leptos_options: LeptosOptions,
+    ) -> Result<Self, sqlx::Error> {
+        use secrecy::ExposeSecret;
+        let ledger = Ledger::open(settings.database_url.expose_secret()).await?;
         Ok(AppState {
             leptos_options,
             rules: Arc::new(settings.rules.clone()),
@@ -40,7 +50,9 @@ impl AppState {
                 .callback
                 .as_ref()
                 .map(|c| Arc::new(CallbackVerifier::new(c.allowed_key_urls.clone()))),
-            uploads: Arc::new(UploadLog::open(&settings.upload_log)?),
+            ledger,
+            access: Arc::new(settings.access.clone()),
+            limits: Arc::new(Limiters::new(settings.limits)),
             multipart_key: super::multipart::TokenKey::from_settings(settings),
         })
     }
@@ -61,7 +73,8 @@ pub fn app_state() -> Result<AppState, PortalError> {
 }
 
 /// Sets the HTTP status of a server fn's reply from its error, so that clients other than the
-/// page (curl, monitoring) see a 4xx/5xx and not a 500 for every refusal.
+/// page (curl, monitoring) see a 4xx/5xx and not a 500 for every refusal; a limit's reply
+/// says when to come back (`Retry-After`).
 pub fn respond<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
     if let Err(error) = &result {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
@@ -69,7 +82,22 @@ pub fn respond<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
                 axum::http::StatusCode::from_u16(error.status_code())
                     .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
             );
+            if let PortalError::Limited { retry_after, .. } = error {
+                options.insert_header(
+                    axum::http::header::RETRY_AFTER,
+                    axum::http::HeaderValue::from(*retry_after),
+                );
+            }
         }
     }
     result
+}
+
+/// The state, the requester, and who they are: what every server fn that signs starts with.
+pub async fn signed_in(
+) -> Result<(AppState, super::access::Requester, crate::model::Viewer), PortalError> {
+    let state = app_state()?;
+    let from = super::access::requester(&state.access).await;
+    let viewer = super::access::viewer(&state.access, &state.ledger, &from).await?;
+    Ok((state, from, viewer))
 }

@@ -641,6 +641,65 @@ impl Target {
             .collect())
     }
 
+    /// The stored object's size and ETag (without quotes), or `None` when there is none.
+    pub async fn head_object(&self, key: &str) -> Result<Option<(u64, String)>, RequestError> {
+        match self
+            .signed_request(reqwest::Method::HEAD, key, &[], "", &[], None)
+            .await
+        {
+            Ok(response) => {
+                let headers = response.headers();
+                let size = headers
+                    .get(reqwest::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let etag = headers
+                    .get(reqwest::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .trim_matches('"')
+                    .to_owned();
+                Ok(Some((size, etag)))
+            }
+            Err(RequestError::Refused { status: 404, .. }) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The bucket's CORS rules (`GET /?cors`, signed): the XML document, or `None` when the
+    /// bucket has none. A refusal here also says the credentials are wrong.
+    pub async fn bucket_cors(&self) -> Result<Option<String>, RequestError> {
+        match self
+            .signed_request(reqwest::Method::GET, "", &[("cors", None)], "", &[], None)
+            .await
+        {
+            Ok(response) => Ok(Some(response.text().await?)),
+            Err(RequestError::Refused { status: 404, code })
+                if code.contains("CORS") || code.is_empty() =>
+            {
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The storage's clock: the `Date` header of an unsigned request to the bucket's URL
+    /// (every answer, even a refusal, carries one).
+    pub async fn storage_date(&self) -> Result<Option<OffsetDateTime>, TargetError> {
+        let response = self
+            .http
+            .head(&self.url)
+            .send()
+            .await
+            .map_err(TargetError::Request)?;
+        Ok(response
+            .headers()
+            .get(reqwest::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(v1::parse_http_date))
+    }
+
     /// Drops the upload and its parts.
     pub async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), RequestError> {
         self.signed_request(

@@ -5,12 +5,16 @@ use std::collections::HashSet;
 
 use time::OffsetDateTime;
 
+use super::access::{limits, Requester};
 use super::callback::CallbackSpec;
 use super::config::UploadRules;
+use super::ledger::{CompletedBy, NewEntry};
 use super::policy::Condition;
+use super::state::AppState;
 use super::targets::Target;
 use crate::model::{
-    type_allowed, FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket,
+    type_allowed, FileSpec, LedgerEntry, NamingMode, Notice, PortalError, UploadBatch,
+    UploadTicket, Viewer,
 };
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 
@@ -19,21 +23,161 @@ const MAX_NUMBERED_TRIES: u32 = 20;
 /// Longest client-side name accepted (names are shortened to 255 bytes anyway).
 const MAX_CLIENT_NAME_BYTES: usize = 1024;
 
-/// Validates a batch and signs one ticket per file, in order. Nothing is signed unless every
-/// file passes.
+/// A signed ticket and what the ledger records of it.
+pub struct Signed {
+    pub id: String,
+    pub decision: Decision,
+    pub ticket: UploadTicket,
+}
+
+/// Validates a batch and signs one ticket per file, in order, with every key under `root`.
+/// Nothing is signed unless every file passes.
 pub async fn sign_batch(
     rules: &UploadRules,
     target: &Target,
     callback: Option<&CallbackSpec>,
     batch: UploadBatch,
+    root: &str,
     now: OffsetDateTime,
-) -> Result<Vec<UploadTicket>, PortalError> {
+) -> Result<Vec<Signed>, PortalError> {
     let expires = now + rules.policy_ttl;
-    let mut tickets = Vec::with_capacity(batch.files.len());
-    for decision in decide(rules, target, &batch).await? {
-        tickets.push(ticket(target, callback, decision, now, expires).await?);
+    let mut signed = Vec::with_capacity(batch.files.len());
+    for decision in decide(rules, target, &batch, root).await? {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let ticket = ticket(target, callback, &decision, &id, now, expires).await?;
+        signed.push(Signed {
+            id,
+            decision,
+            ticket,
+        });
     }
-    Ok(tickets)
+    Ok(signed)
+}
+
+/// Signs a batch for `viewer`: the rate limit, the daily quota, the tickets, and their ledger
+/// entries (recorded before any ticket leaves the server).
+pub async fn issue(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+    batch: UploadBatch,
+) -> Result<Vec<UploadTicket>, PortalError> {
+    state.limits.signing(viewer, from)?;
+    let now = OffsetDateTime::now_utc();
+    let asked = batch
+        .files
+        .iter()
+        .map(|f| f.size)
+        .fold(0u64, u64::saturating_add);
+    limits::within_quota(
+        &state.ledger,
+        &state.limits.settings,
+        &viewer.name,
+        asked,
+        now.unix_timestamp(),
+    )
+    .await?;
+    let signed = sign_batch(
+        &state.rules,
+        &state.target,
+        state.callback.as_deref(),
+        batch,
+        &viewer.root,
+        now,
+    )
+    .await?;
+    let entries: Vec<NewEntry> = signed
+        .iter()
+        .map(|s| new_entry(&s.id, viewer, from, &s.decision, now, s.ticket.expires_at))
+        .collect();
+    state
+        .ledger
+        .record_signed(&entries)
+        .await
+        .map_err(limits::ledger_failed)?;
+    Ok(signed.into_iter().map(|s| s.ticket).collect())
+}
+
+/// The ledger entry of a decided upload.
+pub fn new_entry(
+    id: &str,
+    viewer: &Viewer,
+    from: &Requester,
+    decision: &Decision,
+    now: OffsetDateTime,
+    expires_at: i64,
+) -> NewEntry {
+    NewEntry {
+        id: id.to_owned(),
+        user: viewer.name.clone(),
+        key: decision.key.clone(),
+        declared_size: decision.size,
+        content_type: decision.content_type.clone(),
+        signed_at: now.unix_timestamp(),
+        expires_at,
+        client_ip: from.ip.clone(),
+        user_agent: from.user_agent.clone(),
+    }
+}
+
+/// The page says it stored `key` with `etag`: the ledger entry is completed when a HEAD of
+/// the object shows the declared size and that ETag (an entry the upload callback already
+/// completed is simply returned).
+pub async fn confirm(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    etag: &str,
+) -> Result<LedgerEntry, PortalError> {
+    let not_stored = || {
+        PortalError::Invalid(Notice::NotStored {
+            key: key.to_owned(),
+        })
+    };
+    if key.is_empty() || key.len() > 1023 || etag.len() > 128 {
+        return Err(not_stored());
+    }
+    let exact = state
+        .ledger
+        .latest_for_key(key, Some(&viewer.name))
+        .await
+        .map_err(limits::ledger_failed)?;
+    let mut entry = match exact {
+        Some(entry) => entry,
+        // Sent with the plain form: its entry holds the signed key prefix.
+        None => return confirm_form_upload(state, viewer, key, etag).await,
+    };
+    if entry.completed_at.is_none() {
+        let head = state.target.head_object(key).await.map_err(|e| {
+            tracing::warn!(error = %e, "HEAD for completion failed");
+            PortalError::Unavailable
+        })?;
+        let Some((size, stored_etag)) = head else {
+            return Err(not_stored());
+        };
+        let etag = etag.trim_matches('"');
+        if size != entry.declared_size || !stored_etag.eq_ignore_ascii_case(etag) {
+            tracing::warn!(
+                key,
+                size,
+                declared = entry.declared_size,
+                "completion refused: the object differs"
+            );
+            return Err(not_stored());
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        state
+            .ledger
+            .complete(&entry.id, &stored_etag, size, CompletedBy::Head, now)
+            .await
+            .map_err(limits::ledger_failed)?;
+        entry.completed_at = Some(now);
+        entry.etag = Some(stored_etag);
+        entry.stored_size = Some(size);
+        entry.completed_by = Some("head".into());
+    }
+    entry.url = state.target.object_url(key);
+    Ok(entry)
 }
 
 /// Validates a batch and decides each file's key and content type, in order: nothing is
@@ -42,6 +186,7 @@ pub async fn decide(
     rules: &UploadRules,
     target: &Target,
     batch: &UploadBatch,
+    root: &str,
 ) -> Result<Vec<Decision>, PortalError> {
     let invalid = PortalError::Invalid;
     if batch.files.is_empty() {
@@ -52,8 +197,7 @@ pub async fn decide(
             max: rules.max_files,
         }));
     }
-    let folder = folder_under_root(&batch.folder, &rules.upload_root)
-        .map_err(|e| invalid(Notice::Folder(e)))?;
+    let folder = folder_under_root(&batch.folder, root).map_err(|e| invalid(Notice::Folder(e)))?;
     let content_types = batch
         .files
         .iter()
@@ -82,6 +226,89 @@ pub async fn decide(
     Ok(decisions)
 }
 
+/// A plain-form upload: the entry signed for the key's prefix (`<folder><12 hex>-`) is
+/// completed with the stored object's key, size and ETag.
+async fn confirm_form_upload(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    etag: &str,
+) -> Result<LedgerEntry, PortalError> {
+    let not_stored = || {
+        PortalError::Invalid(Notice::NotStored {
+            key: key.to_owned(),
+        })
+    };
+    let prefix = form_prefix(key).ok_or_else(not_stored)?;
+    let mut entry = state
+        .ledger
+        .latest_for_key(prefix, Some(&viewer.name))
+        .await
+        .map_err(limits::ledger_failed)?
+        .filter(|e| e.completed_at.is_none())
+        .ok_or_else(not_stored)?;
+    let head = state.target.head_object(key).await.map_err(|e| {
+        tracing::warn!(error = %e, "HEAD for completion failed");
+        PortalError::Unavailable
+    })?;
+    let Some((size, stored_etag)) = head else {
+        return Err(not_stored());
+    };
+    if !stored_etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
+        return Err(not_stored());
+    }
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    state
+        .ledger
+        .complete_as(&entry.id, key, &stored_etag, size, CompletedBy::Head, now)
+        .await
+        .map_err(limits::ledger_failed)?;
+    entry.key = key.to_owned();
+    entry.declared_size = size;
+    entry.completed_at = Some(now);
+    entry.etag = Some(stored_etag);
+    entry.stored_size = Some(size);
+    entry.completed_by = Some("head".into());
+    entry.url = state.target.object_url(key);
+    Ok(entry)
+}
+
+/// The prefix a plain-form key was signed with: its folder, 12 hex digits and `-`.
+pub fn form_prefix(key: &str) -> Option<&str> {
+    let start = key.rfind('/').map_or(0, |i| i + 1);
+    let name = &key[start..];
+    let tagged = name.len() > 13
+        && name.as_bytes()[12] == b'-'
+        && name[..12].bytes().all(|b| b.is_ascii_hexdigit());
+    tagged.then(|| &key[..start + 13])
+}
+
+/// Signs the plain form for `viewer` (into `folder`, at most `room` bytes) and records it:
+/// the ledger entry holds the key prefix until the upload is confirmed.
+pub async fn issue_fallback(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+    folder: &str,
+    room: u64,
+) -> Result<UploadTicket, PortalError> {
+    let now = OffsetDateTime::now_utc();
+    let ticket = sign_fallback(&state.rules, &state.target, now, folder, room).await?;
+    let decision = Decision {
+        key: ticket.key.clone(),
+        size: 0,
+        content_type: String::new(),
+    };
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let entry = new_entry(&id, viewer, from, &decision, now, ticket.expires_at);
+    state
+        .ledger
+        .record_signed(&[entry])
+        .await
+        .map_err(limits::ledger_failed)?;
+    Ok(ticket)
+}
+
 /// The no-JavaScript form: one file of any allowed size into the default folder, named
 /// `<random>-<the file's own name>` (OSS and S3 expand `${filename}` after checking the policy),
 /// then redirected to the portal's result page.
@@ -89,10 +316,12 @@ pub async fn sign_fallback(
     rules: &UploadRules,
     target: &Target,
     now: OffsetDateTime,
+    folder: &str,
+    max_size: u64,
 ) -> Result<UploadTicket, PortalError> {
     let prefix = format!(
         "{}{}-",
-        rules.default_folder,
+        folder,
         &uuid::Uuid::new_v4().simple().to_string()[..12]
     );
     let redirect = format!("{}/uploaded", rules.portal_url);
@@ -104,7 +333,7 @@ pub async fn sign_fallback(
         },
         Condition::ContentLengthRange {
             min: 0,
-            max: rules.max_file_size,
+            max: max_size.min(rules.max_file_size),
         },
     ];
     let expires = now + rules.policy_ttl;
@@ -232,6 +461,7 @@ async fn signed_form(
 }
 
 /// What the server decided for one file.
+#[derive(Clone, Debug)]
 pub struct Decision {
     pub key: String,
     pub size: u64,
@@ -241,14 +471,16 @@ pub struct Decision {
 async fn ticket(
     target: &Target,
     callback: Option<&CallbackSpec>,
-    Decision {
-        key,
-        size,
-        content_type,
-    }: Decision,
+    decision: &Decision,
+    id: &str,
     now: OffsetDateTime,
     expires: OffsetDateTime,
 ) -> Result<UploadTicket, PortalError> {
+    let Decision {
+        key,
+        size,
+        content_type,
+    } = decision.clone();
     let conditions = vec![
         Condition::exact("bucket", &target.bucket),
         Condition::eq("key", &key),
@@ -261,13 +493,11 @@ async fn ticket(
         ("success_action_status".to_owned(), "200".to_owned()),
         ("Content-Type".to_owned(), content_type),
     ];
-    // The callback and its ticket id are pinned, so the bucket calls the portal, not elsewhere.
+    // The callback and the ledger id are pinned, so the bucket calls the portal, not
+    // elsewhere, and names the entry to complete.
     if let Some(spec) = callback {
         pinned.push(("callback".to_owned(), spec.encode()));
-        pinned.push((
-            "x:ticket".to_owned(),
-            uuid::Uuid::new_v4().simple().to_string(),
-        ));
+        pinned.push(("x:ticket".to_owned(), id.to_owned()));
     }
     let fields = signed_form(target, key.clone(), conditions, pinned, expires, now).await?;
     Ok(UploadTicket {
@@ -335,6 +565,18 @@ mod tests {
         assert!(check_file(&rules, &file("x.html", 10, "text/html")).is_err());
         assert!(check_file(&rules, &file("", 10, "image/png")).is_err());
         assert!(check_file(&rules, &file(&"a".repeat(2000), 10, "image/png")).is_err());
+    }
+
+    #[test]
+    fn plain_form_keys_give_back_their_prefix() {
+        assert_eq!(
+            form_prefix("uploads/a/0123456789ab-cat.png"),
+            Some("uploads/a/0123456789ab-")
+        );
+        assert_eq!(form_prefix("0123456789ab-x"), Some("0123456789ab-"));
+        assert_eq!(form_prefix("uploads/0123456789ab-"), None);
+        assert_eq!(form_prefix("uploads/0123456789xy-cat.png"), None);
+        assert_eq!(form_prefix("uploads/cat.png"), None);
     }
 
     #[test]

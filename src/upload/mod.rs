@@ -274,6 +274,17 @@ mod tests {
             multipart_threshold: 0,
             allowed_types: vec!["image/*".into()],
             client: Default::default(),
+            viewer: crate::model::Viewer {
+                name: "open".into(),
+                root: "uploads/".into(),
+                admin: false,
+                signed_in: false,
+            },
+            limits: crate::model::Limits {
+                signs_per_minute: 300,
+                daily_bytes: 0,
+                used_bytes: 0,
+            },
             fallback: crate::model::UploadTicket {
                 key: String::new(),
                 url: String::new(),

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use super::network::{self, Motion};
 use super::parts::{AbortOnCancel, Parts};
 use super::{xhr, NextStep, Problem};
-use crate::api::sign_uploads;
+use crate::api::{confirm_upload, sign_uploads};
 use crate::components::upload_list::{Note, RowStatus, UploadRow};
 use crate::model::{FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket};
 
@@ -79,7 +79,17 @@ fn spec(row: &UploadRow) -> FileSpec {
 
 pub(super) fn signing_problem(error: PortalError) -> Problem {
     Problem::Signing {
-        retryable: !matches!(error, PortalError::Invalid(_)),
+        // The portal or the network was at fault, or a rate limit: worth another try.
+        retryable: matches!(
+            error,
+            PortalError::Unavailable
+                | PortalError::Internal
+                | PortalError::Transport(_)
+                | PortalError::Limited {
+                    limit: crate::model::Limit::Signing,
+                    ..
+                }
+        ),
         error,
     }
 }
@@ -363,6 +373,23 @@ async fn attempt(
         Either::Right((problem, _)) => return Err(problem),
     };
     if let Some(refused) = reply.refusal() {
+        // The key is this file's alone: an earlier attempt stored it and its reply was lost.
+        // Stored with this file's MD5, it is done.
+        let exists =
+            matches!(&refused, Problem::Refused { code, .. } if code == "FileAlreadyExists");
+        if exists {
+            if let Ok(md5) = md5.await {
+                if let Ok(entry) = confirm_upload(ticket.key.clone(), md5).await {
+                    return Ok(RowStatus::Done {
+                        key: ticket.key.clone(),
+                        url: ticket.object_url.clone(),
+                        etag: entry.etag.unwrap_or_default(),
+                        note: None,
+                        verified: true,
+                    });
+                }
+            }
+        }
         return Err(refused);
     }
     let verified = match md5.await.map(|md5| super::etag_matches(&reply.etag, &md5)) {
@@ -371,6 +398,10 @@ async fn attempt(
         // No simple ETag (multipart) or the file could not be read again.
         Ok(None) | Err(_) => false,
     };
+    // The portal checks the object (HEAD: size and ETag) and completes its ledger entry.
+    confirm_upload(ticket.key.clone(), reply.etag.clone())
+        .await
+        .map_err(signing_problem)?;
     // 203 is OSS's "stored, but the upload callback failed": the object is there.
     let note = if reply.status == 203 {
         let (_, message) = xhr::error_code_and_message(&reply.body);

@@ -93,8 +93,9 @@ impl Harness {
             .output_name("upload-portal")
             .site_addr(portal_listener.local_addr().unwrap())
             .build();
-        let state = AppState::new(&settings, leptos_options).unwrap();
-        let app = server::router(state.clone());
+        let state = AppState::new(&settings, leptos_options).await.unwrap();
+        let app = server::router(state.clone())
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(portal_listener, app).await });
         Harness {
             state,
@@ -154,6 +155,97 @@ impl Harness {
             .await
             .unwrap()
     }
+}
+
+impl Harness {
+    /// The ledger's completed entries, newest first.
+    pub async fn completed_entries(&self) -> Vec<upload_portal::model::LedgerEntry> {
+        let query = upload_portal::model::LedgerQuery {
+            state: upload_portal::model::EntryState::Completed,
+            ..Default::default()
+        };
+        self.state.ledger.page(&query, None).await.unwrap().entries
+    }
+}
+
+/// With `LEDGER_DATABASE_URL` set (a PostgreSQL server's URL), a new empty database on that
+/// server for one test, as a URL; otherwise `None` (the portal's default SQLite file).
+pub async fn fresh_database() -> Option<String> {
+    use sqlx::Connection;
+    let server = std::env::var("LEDGER_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!("ledger_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    Some(format!("{base}/{name}"))
+}
+
+/// A ledger entry as signing records it, for `key` of `size` bytes, valid five minutes.
+pub fn signed_entry(id: &str, key: &str, size: u64) -> upload_portal::server::ledger::NewEntry {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    upload_portal::server::ledger::NewEntry {
+        id: id.into(),
+        user: "open".into(),
+        key: key.into(),
+        declared_size: size,
+        content_type: "image/png".into(),
+        signed_at: now,
+        expires_at: now + 300,
+        client_ip: "127.0.0.1".into(),
+        user_agent: "test".into(),
+    }
+}
+
+/// A V1 header-signed request to `key` with `sub_resources`.
+pub fn signed(
+    h: &Harness,
+    method: reqwest::Method,
+    key: &str,
+    sub_resources: &[(&str, Option<&str>)],
+    content_type: &str,
+    extra: &[(&str, &str)],
+) -> reqwest::RequestBuilder {
+    let date = v1::http_date(time::OffsetDateTime::now_utc());
+    let mut oss_headers = vec![("x-oss-date", date.as_str())];
+    oss_headers.extend_from_slice(extra);
+    let request = v1::HeaderRequest {
+        method: method.as_str(),
+        content_type,
+        date: &date,
+        oss_headers: oss_headers.clone(),
+        bucket: "portal-dev",
+        key,
+        sub_resources: sub_resources.to_vec(),
+        ..Default::default()
+    };
+    let query: Vec<String> = sub_resources
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.to_string(),
+        })
+        .collect();
+    let mut builder = h
+        .http
+        .request(
+            method.clone(),
+            format!("{}{key}?{}", h.bucket_url, query.join("&")),
+        )
+        .header("authorization", v1::authorization(AK, SK, &request));
+    for (name, value) in oss_headers {
+        builder = builder.header(name, value);
+    }
+    if !content_type.is_empty() {
+        builder = builder.header("content-type", content_type);
+    }
+    builder
 }
 
 /// The `<Code>` of an OSS error document.

@@ -20,6 +20,7 @@ const SUB_RESOURCES: &[&str] = &[
     "append",
     "callback",
     "callback-var",
+    "cors",
     "delete",
     "objectMeta",
     "partNumber",

@@ -52,6 +52,132 @@ impl CorsRule {
     }
 }
 
+/// The `CORSConfiguration` document of PutBucketCors / GetBucketCors (OSS and S3 agree).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename = "CORSConfiguration")]
+struct CorsDocument {
+    #[serde(rename = "CORSRule", default)]
+    rules: Vec<CorsXmlRule>,
+}
+
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct CorsXmlRule {
+    #[serde(rename = "AllowedOrigin", default)]
+    allowed_origins: Vec<String>,
+    #[serde(rename = "AllowedMethod", default)]
+    allowed_methods: Vec<String>,
+    #[serde(rename = "AllowedHeader", default)]
+    allowed_headers: Vec<String>,
+    #[serde(rename = "ExposeHeader", default)]
+    expose_headers: Vec<String>,
+    #[serde(
+        rename = "MaxAgeSeconds",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    max_age_seconds: Option<u32>,
+}
+
+/// Most rules a bucket keeps (OSS allows 10).
+pub const MAX_RULES: usize = 10;
+
+/// Reads a `CORSConfiguration` document; `None` when it is not one (bad XML, no rule, too
+/// many rules, a rule without origin or method, an unknown method).
+pub fn parse_rules(xml: &str) -> Option<Vec<CorsRule>> {
+    let document: CorsDocument = quick_xml::de::from_str(xml).ok()?;
+    if document.rules.is_empty() || document.rules.len() > MAX_RULES {
+        return None;
+    }
+    document
+        .rules
+        .into_iter()
+        .map(|rule| {
+            let known = ["GET", "PUT", "POST", "DELETE", "HEAD"];
+            let methods_ok = !rule.allowed_methods.is_empty()
+                && rule
+                    .allowed_methods
+                    .iter()
+                    .all(|m| known.contains(&m.trim()));
+            (methods_ok && !rule.allowed_origins.is_empty()).then(|| CorsRule {
+                allowed_origins: rule
+                    .allowed_origins
+                    .iter()
+                    .map(|o| o.trim().to_owned())
+                    .collect(),
+                allowed_methods: rule
+                    .allowed_methods
+                    .iter()
+                    .map(|m| m.trim().to_owned())
+                    .collect(),
+                allowed_headers: rule
+                    .allowed_headers
+                    .iter()
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .collect(),
+                expose_headers: rule
+                    .expose_headers
+                    .iter()
+                    .map(|h| h.trim().to_owned())
+                    .collect(),
+                max_age_seconds: rule.max_age_seconds.unwrap_or(0),
+            })
+        })
+        .collect()
+}
+
+/// The rules as a `CORSConfiguration` document.
+pub fn rules_xml(rules: &[CorsRule]) -> String {
+    let document = CorsDocument {
+        rules: rules
+            .iter()
+            .map(|rule| CorsXmlRule {
+                allowed_origins: rule.allowed_origins.clone(),
+                allowed_methods: rule.allowed_methods.clone(),
+                allowed_headers: rule.allowed_headers.clone(),
+                expose_headers: rule.expose_headers.clone(),
+                max_age_seconds: Some(rule.max_age_seconds),
+            })
+            .collect(),
+    };
+    let body = quick_xml::se::to_string(&document).unwrap_or_default();
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}")
+}
+
+/// What the portal at `origin` needs from a bucket's rules and does not get, in words an
+/// operator can act on; empty when the rules are enough. `methods` are the methods the
+/// upload engine sends (POST, and PUT for multipart parts).
+pub fn missing_for_portal(rules: &[CorsRule], origin: &str, methods: &[&str]) -> Vec<String> {
+    let for_origin: Vec<&CorsRule> = rules.iter().filter(|r| r.allows_origin(origin)).collect();
+    if for_origin.is_empty() {
+        return vec![format!("no CORS rule allows the origin {origin}")];
+    }
+    let mut missing = Vec::new();
+    for method in methods {
+        match for_origin.iter().find(|r| r.allows_method(method)) {
+            None => missing.push(format!("no rule for {origin} allows the method {method}")),
+            Some(rule) => {
+                // The page reads the ETag of every upload to check the stored bytes.
+                if !rule
+                    .expose_headers
+                    .iter()
+                    .any(|h| h.eq_ignore_ascii_case("etag"))
+                {
+                    missing.push(format!(
+                        "the rule for {origin} and {method} does not expose the ETag header (add ExposeHeader ETag)"
+                    ));
+                }
+                if *method == "PUT" && !rule.allows_header("content-type") {
+                    missing.push(format!(
+                        "the rule for {origin} and PUT does not allow the Content-Type header (add AllowedHeader *)"
+                    ));
+                }
+            }
+        }
+    }
+    missing.dedup();
+    missing
+}
+
 /// `pattern` with at most one `*` (which matches any run of characters) against `value`.
 fn wildcard_match(pattern: &str, value: &str) -> bool {
     match pattern.split_once('*') {
@@ -120,6 +246,36 @@ mod tests {
         assert!(match_preflight(&rules, "http://evil.test", "POST", "").is_none());
         assert!(match_preflight(&rules, "http://127.0.0.1:3000", "DELETE", "").is_none());
         assert!(match_preflight(&rules, "https://example.com", "GET", "").is_none());
+    }
+
+    #[test]
+    fn rules_round_trip_through_xml_and_gaps_are_named() {
+        let origin = "http://127.0.0.1:3000";
+        let rules = rules();
+        assert_eq!(parse_rules(&rules_xml(&rules)).unwrap(), rules);
+        assert!(missing_for_portal(&rules, origin, &["POST", "PUT"]).is_empty());
+
+        let xml = "<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>\
+                   <AllowedMethod>POST</AllowedMethod><AllowedHeader>*</AllowedHeader>\
+                   </CORSRule></CORSConfiguration>";
+        let parsed = parse_rules(xml).unwrap();
+        let missing = missing_for_portal(&parsed, origin, &["POST", "PUT"]);
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        assert!(missing[0].contains("does not expose the ETag header"));
+        assert!(missing[1].contains("method PUT"));
+        assert_eq!(
+            missing_for_portal(&parsed, origin, &["POST"]),
+            vec![format!("the rule for {origin} and POST does not expose the ETag header (add ExposeHeader ETag)")]
+        );
+        let elsewhere =
+            parse_rules(&xml.replace("<AllowedOrigin>*", "<AllowedOrigin>https://a.test")).unwrap();
+        assert_eq!(
+            missing_for_portal(&elsewhere, origin, &["POST"]),
+            vec![format!("no CORS rule allows the origin {origin}")]
+        );
+        assert!(parse_rules("<CORSConfiguration></CORSConfiguration>").is_none());
+        assert!(parse_rules("not xml").is_none());
+        assert!(parse_rules(&xml.replace("POST", "PATCH")).is_none());
     }
 
     #[test]

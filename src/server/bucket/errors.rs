@@ -26,6 +26,7 @@ pub enum OssCode {
     MalformedXml,
     MethodNotAllowed,
     NoSuchKey,
+    NoSuchCorsConfiguration,
     NoSuchUpload,
     RequestTimeTooSkewed,
     SecurityTokenExpired,
@@ -56,6 +57,7 @@ impl OssCode {
             OssCode::MalformedXml => "MalformedXML",
             OssCode::MethodNotAllowed => "MethodNotAllowed",
             OssCode::NoSuchKey => "NoSuchKey",
+            OssCode::NoSuchCorsConfiguration => "NoSuchCORSConfiguration",
             OssCode::NoSuchUpload => "NoSuchUpload",
             OssCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             OssCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
@@ -75,7 +77,9 @@ impl OssCode {
             OssCode::FileAlreadyExists => StatusCode::CONFLICT,
             OssCode::CallbackFailed => StatusCode::NON_AUTHORITATIVE_INFORMATION,
             OssCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            OssCode::NoSuchKey | OssCode::NoSuchUpload => StatusCode::NOT_FOUND,
+            OssCode::NoSuchKey | OssCode::NoSuchUpload | OssCode::NoSuchCorsConfiguration => {
+                StatusCode::NOT_FOUND
+            }
             OssCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }

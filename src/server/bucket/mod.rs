@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod callback;
 pub mod cors;
+pub mod cors_config;
 pub mod errors;
 pub mod keys;
 pub mod multipart;
@@ -50,7 +51,9 @@ pub struct Bucket {
     pub host_id: String,
     pub store: ObjectStore,
     pub keys: Arc<KeyRing>,
-    pub cors: Vec<CorsRule>,
+    /// The bucket's CORS rules (PutBucketCors changes them; kept in `cors_file`).
+    pub cors: std::sync::RwLock<Vec<CorsRule>>,
+    pub cors_file: std::path::PathBuf,
     pub max_object_size: u64,
     /// Signs upload callbacks; its public key is served at `?callback-public-key`.
     pub callback: Option<Arc<callback::CallbackSigner>>,
@@ -94,6 +97,8 @@ pub fn router(bucket: Arc<Bucket>) -> Router {
             "/",
             post(post_object::post_object)
                 .get(bucket_get)
+                .put(cors_config::put)
+                .delete(cors_config::delete)
                 .options(preflight)
                 .fallback(method_not_allowed),
         )
@@ -135,10 +140,10 @@ async fn request_context(
     );
     if method != Method::OPTIONS {
         if let Some(origin) = origin {
-            let rule = origin
-                .to_str()
-                .ok()
-                .and_then(|o| cors::match_request(&bucket.cors, o, method.as_str()));
+            let rule = origin.to_str().ok().and_then(|o| {
+                let rules = bucket.cors.read().expect("cors rules lock");
+                cors::match_request(&rules, o, method.as_str()).cloned()
+            });
             if let Some(rule) = rule {
                 headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
                 insert_list(
@@ -177,7 +182,11 @@ async fn preflight(
         .into_response(&ctx.request_id, &bucket.host_id, true);
     };
     let requested = text(header::ACCESS_CONTROL_REQUEST_HEADERS).unwrap_or("");
-    let Some(rule) = cors::match_preflight(&bucket.cors, origin, method, requested) else {
+    let matched = {
+        let rules = bucket.cors.read().expect("cors rules lock");
+        cors::match_preflight(&rules, origin, method, requested).cloned()
+    };
+    let Some(rule) = matched else {
         return BucketError::new(
             OssCode::AccessForbidden,
             "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Requet-Headers are not whitelisted by the resource's CORS spec.",
@@ -223,6 +232,9 @@ async fn bucket_get(
 ) -> Response {
     if pairs.iter().any(|(name, _)| name == "uploads") {
         return multipart::list_uploads(&bucket, &ctx, &pairs, &headers).await;
+    }
+    if pairs.iter().any(|(name, _)| name == "cors") {
+        return cors_config::get(&bucket, &ctx, &pairs, &headers);
     }
     match (&bucket.callback, query.as_deref()) {
         (Some(signer), Some("callback-public-key")) => (

@@ -8,8 +8,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use crate::server::upload_log::UploadRecord;
+use crate::server::ledger::CompletedBy;
 use crate::server::AppState;
+
+/// What a callback body reports about a stored upload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallbackReport {
+    pub key: String,
+    pub etag: String,
+    pub size: u64,
+    /// The ledger id pinned in the ticket (`x:ticket`), when the template carries it.
+    pub ticket: String,
+}
 
 /// Largest callback body read.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -54,8 +64,8 @@ pub async fn receive(
         )
             .into_response();
     };
-    match state.uploads.record(&record) {
-        Ok(new) => {
+    match complete(&state, &record).await {
+        Ok(Some(new)) => {
             tracing::info!(key = %record.key, etag = %record.etag, size = record.size, new, "upload recorded");
             Json(json!({
                 "message": "Recorded by the portal.",
@@ -65,8 +75,16 @@ pub async fn receive(
             }))
             .into_response()
         }
+        Ok(None) => {
+            tracing::warn!(key = %record.key, "callback for an upload the ledger does not hold");
+            (
+                StatusCode::NOT_FOUND,
+                Json(json!({"error": "no ledger entry for this upload"})),
+            )
+                .into_response()
+        }
         Err(error) => {
-            tracing::error!(%error, "the upload log could not be written");
+            tracing::error!(%error, "the ledger could not be written");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 Json(json!({"error": "not recorded"})),
@@ -76,8 +94,39 @@ pub async fn receive(
     }
 }
 
-/// The record a callback body describes (form or JSON, as the template made it).
-fn parse(body: &[u8], is_json: bool) -> Option<UploadRecord> {
+/// Completes the entry the callback names (its ticket id, else the newest entry for its
+/// key, when it is one of the same size). `None`: no such entry; `Some(new)`: completed
+/// now (`true`) or before (`false`).
+async fn complete(state: &AppState, report: &CallbackReport) -> Result<Option<bool>, sqlx::Error> {
+    let by_ticket = if report.ticket.is_empty() {
+        None
+    } else {
+        state.ledger.entry(&report.ticket).await?
+    };
+    let entry = match by_ticket {
+        Some(entry) => Some(entry),
+        None => state.ledger.latest_for_key(&report.key, None).await?,
+    };
+    let Some(entry) = entry.filter(|e| e.key == report.key && e.declared_size == report.size)
+    else {
+        return Ok(None);
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let new = state
+        .ledger
+        .complete(
+            &entry.id,
+            &report.etag,
+            report.size,
+            CompletedBy::Callback,
+            now,
+        )
+        .await?;
+    Ok(Some(new))
+}
+
+/// The upload a callback body describes (form or JSON, as the template made it).
+fn parse(body: &[u8], is_json: bool) -> Option<CallbackReport> {
     let pairs: Vec<(String, String)> = if is_json {
         let Value::Object(map) = serde_json::from_slice(body).ok()? else {
             return None;
@@ -112,16 +161,13 @@ fn parse(body: &[u8], is_json: bool) -> Option<UploadRecord> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.clone())
     };
-    Some(UploadRecord {
-        bucket: get("bucket").unwrap_or_default(),
+    Some(CallbackReport {
         key: get("object").filter(|k| !k.is_empty())?,
         etag: get("etag")
             .filter(|e| !e.is_empty())?
             .trim_matches('"')
             .to_owned(),
         size: get("size")?.parse().ok()?,
-        mime_type: get("mimeType").unwrap_or_default(),
         ticket: get("ticket").unwrap_or_default(),
-        recorded_at: time::OffsetDateTime::now_utc().unix_timestamp(),
     })
 }

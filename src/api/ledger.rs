@@ -1,0 +1,64 @@
+//! The upload ledger as the pages read it: one's own uploads, and everyone's for admins.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+use crate::model::{Finding, LedgerPage, LedgerQuery, PortalError};
+
+/// The signed-in user's uploads, newest first, one page at a time (1-based).
+#[server(endpoint = "my_uploads")]
+pub async fn my_uploads(page: u32) -> Result<LedgerPage, PortalError> {
+    use crate::server::state::{respond, signed_in};
+    let result = async {
+        let (state, _, viewer) = signed_in().await?;
+        // Stored uploads only: a ticket signed but never used is not an upload of theirs.
+        let query = LedgerQuery {
+            page: checked_page(page)?,
+            state: crate::model::EntryState::Completed,
+            ..LedgerQuery::default()
+        };
+        crate::server::ledger_pages::page(&state, &query, Some(&viewer.name)).await
+    }
+    .await;
+    respond(result)
+}
+
+/// Every user's uploads, filtered; for administrators.
+#[server(endpoint = "admin_uploads", input = Json)]
+pub async fn admin_uploads(query: LedgerQuery) -> Result<LedgerPage, PortalError> {
+    use crate::server::state::{respond, signed_in};
+    let result = async {
+        let (state, _, viewer) = signed_in().await?;
+        if !viewer.admin {
+            return Err(PortalError::Forbidden);
+        }
+        let query = crate::server::ledger_pages::checked_query(query)?;
+        crate::server::ledger_pages::page(&state, &query, None).await
+    }
+    .await;
+    respond(result)
+}
+
+/// The storage self-diagnosis (CORS rules for this portal's origin, clock skew, credentials)
+/// and the database; for administrators.
+#[server(endpoint = "diagnose")]
+pub async fn diagnose() -> Result<Vec<Finding>, PortalError> {
+    use crate::server::state::{respond, signed_in};
+    let result = async {
+        let (state, _, viewer) = signed_in().await?;
+        if !viewer.admin {
+            return Err(PortalError::Forbidden);
+        }
+        Ok(crate::server::diagnosis::run(&state).await)
+    }
+    .await;
+    respond(result)
+}
+
+#[cfg(feature = "ssr")]
+fn checked_page(page: u32) -> Result<u32, PortalError> {
+    if page > 1_000_000 {
+        return Err(PortalError::Invalid(crate::model::Notice::BadFilter));
+    }
+    Ok(page.max(1))
+}

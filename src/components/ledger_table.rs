@@ -1,0 +1,83 @@
+use leptos::prelude::*;
+
+use crate::i18n::{t, use_i18n};
+use crate::model::{format_size, format_time, LedgerEntry, LedgerPage};
+
+/// Ledger entries as a table, newest first: the object (linked once stored), its size, ETag
+/// and time; with `everyone`, also who signed it, from where, and its state.
+#[component]
+pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    if page.entries.is_empty() {
+        return view! { <p class="empty">{t!(i18n, no_uploads)}</p> }.into_any();
+    }
+    let rows = page
+        .entries
+        .into_iter()
+        .map(|entry| view! { <LedgerRow entry everyone /> })
+        .collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="ledger">
+                <thead>
+                    <tr>
+                        <th scope="col">{t!(i18n, col_file)}</th>
+                        <th scope="col">{t!(i18n, col_size)}</th>
+                        <th scope="col">{t!(i18n, etag)}</th>
+                        <th scope="col">{t!(i18n, col_time)}</th>
+                        {everyone.then(|| view! {
+                            <th scope="col">{t!(i18n, col_user)}</th>
+                            <th scope="col">{t!(i18n, col_state)}</th>
+                            <th scope="col">{t!(i18n, col_client)}</th>
+                        })}
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+        <p class="pages">
+            {t!(i18n, page_of, page = page.page, pages = page.pages, total = page.total)}
+        </p>
+    }
+    .into_any()
+}
+
+#[component]
+fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
+    let i18n = use_i18n();
+    let stored = entry.completed_at.is_some();
+    let size = format_size(entry.stored_size.unwrap_or(entry.declared_size));
+    let time = format_time(entry.completed_at.unwrap_or(entry.signed_at));
+    let object = if entry.url.is_empty() {
+        view! { <span class="key">{entry.key.clone()}</span> }.into_any()
+    } else {
+        view! { <a class="key" href=entry.url.clone() rel="noopener">{entry.key.clone()}</a> }
+            .into_any()
+    };
+    view! {
+        <tr data-state=if stored { "stored" } else { "pending" }>
+            <td class="object">{object}</td>
+            <td class="num">{size}</td>
+            <td><code>{entry.etag.clone().unwrap_or_default()}</code></td>
+            <td class="num">{time}</td>
+            {everyone.then(|| view! {
+                <td>{entry.user.clone()}</td>
+                <td>
+                    {if stored { t!(i18n, entry_completed).into_any() } else { t!(i18n, entry_pending).into_any() }}
+                </td>
+                <td class="client" title=entry.user_agent.clone()>{entry.client_ip.clone()}</td>
+            })}
+        </tr>
+    }
+}
+
+/// "Newer" / "Older" links for a page of `pages`, keeping the other query parameters.
+pub fn page_links(page: u32, pages: u32, query: impl Fn(u32) -> String + 'static) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <nav class="pager">
+            {(page > 1).then(|| view! { <a href=query(page - 1)>{t!(i18n, newer)}</a> })}
+            {(page < pages).then(|| view! { <a href=query(page + 1)>{t!(i18n, older)}</a> })}
+        </nav>
+    }
+}

@@ -1,0 +1,564 @@
+//! The upload ledger and the login sessions, in SQLite (a file, by default) or PostgreSQL
+//! (`DATABASE_URL`), through sqlx. Created and migrated at start. Every instance of the
+//! portal behind a load balancer shares it; it is the portal's only state.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::model::{EntryState, LedgerEntry, LedgerPage, LedgerQuery};
+
+/// Entries per page of "My uploads" and of the admin page.
+pub const PAGE_SIZE: u32 = 50;
+/// Rows of one CSV export (newest first).
+pub const EXPORT_LIMIT: u32 = 100_000;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct Ledger {
+    pool: AnyPool,
+    /// `sqlite` or `postgres`, for logs and readiness.
+    pub engine: &'static str,
+}
+
+/// A signed upload, as recorded when its ticket is signed.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub id: String,
+    pub user: String,
+    pub key: String,
+    pub declared_size: u64,
+    pub content_type: String,
+    pub signed_at: i64,
+    pub expires_at: i64,
+    pub client_ip: String,
+    pub user_agent: String,
+}
+
+/// How a completion was learnt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletedBy {
+    Callback,
+    Head,
+    Multipart,
+}
+
+impl CompletedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            CompletedBy::Callback => "callback",
+            CompletedBy::Head => "head",
+            CompletedBy::Multipart => "multipart",
+        }
+    }
+}
+
+/// A signed-in session, as stored (the token itself is never stored, only its SHA-256).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user: String,
+    pub root: String,
+    pub admin: bool,
+    pub expires_at: i64,
+}
+
+const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_type, signed_at, \
+     expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by";
+
+impl Ledger {
+    /// Connects (creating the SQLite file when missing) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("postgres") {
+            "postgres"
+        } else if url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let pool = if engine == "sqlite" {
+            // The Any driver cannot set SQLite's options: open once natively to create the
+            // file and switch it to WAL (a setting kept in the file), then pool through Any.
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            use sqlx::ConnectOptions;
+            let connection = options.connect().await?;
+            sqlx::Connection::close(connection).await?;
+            AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
+                    })
+                })
+                .connect(url)
+                .await?
+        } else {
+            AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?
+        };
+        MIGRATIONS.run(&pool).await?;
+        Ok(Ledger { pool, engine })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Records signed tickets, all or none.
+    pub async fn record_signed(&self, entries: &[NewEntry]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for e in entries {
+            sqlx::query(
+                "INSERT INTO uploads (id, user_name, object_key, declared_size, content_type, \
+                 signed_at, expires_at, client_ip, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&e.id)
+            .bind(&e.user)
+            .bind(&e.key)
+            .bind(size_i64(e.declared_size))
+            .bind(&e.content_type)
+            .bind(e.signed_at)
+            .bind(e.expires_at)
+            .bind(&e.client_ip)
+            .bind(&e.user_agent)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// The newest signed entry for `key` (of `user`, when given).
+    pub async fn latest_for_key(
+        &self,
+        key: &str,
+        user: Option<&str>,
+    ) -> Result<Option<LedgerEntry>, sqlx::Error> {
+        let row = match user {
+            Some(user) => {
+                sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM uploads WHERE object_key = $1 AND user_name = $2 \
+                     ORDER BY signed_at DESC, id DESC LIMIT 1"
+                ))
+                .bind(key)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM uploads WHERE object_key = $1 \
+                     ORDER BY signed_at DESC, id DESC LIMIT 1"
+                ))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        row.map(|r| entry(&r)).transpose()
+    }
+
+    pub async fn entry(&self, id: &str) -> Result<Option<LedgerEntry>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM uploads WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| entry(&r))
+        .transpose()
+    }
+
+    /// Marks an entry complete with what the storage reported. An entry already complete
+    /// keeps its first completion; true when this call completed it.
+    pub async fn complete(
+        &self,
+        id: &str,
+        etag: &str,
+        stored_size: u64,
+        by: CompletedBy,
+        at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE uploads SET completed_at = $1, etag = $2, stored_size = $3, completed_by = $4 \
+             WHERE id = $5 AND completed_at IS NULL",
+        )
+        .bind(at)
+        .bind(etag)
+        .bind(size_i64(stored_size))
+        .bind(by.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Completes an entry signed for a key prefix (the plain form's `<prefix>${filename}`):
+    /// the entry takes the object's real key and size.
+    pub async fn complete_as(
+        &self,
+        id: &str,
+        key: &str,
+        etag: &str,
+        stored_size: u64,
+        by: CompletedBy,
+        at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE uploads SET object_key = $1, declared_size = $2, completed_at = $3, etag = $4, \
+             stored_size = $5, completed_by = $6 WHERE id = $7 AND completed_at IS NULL",
+        )
+        .bind(key)
+        .bind(size_i64(stored_size))
+        .bind(at)
+        .bind(etag)
+        .bind(size_i64(stored_size))
+        .bind(by.as_str())
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Bytes `user` stored or holds live tickets for since `since`: completed uploads count
+    /// their stored size, tickets still valid at `now` their declared size.
+    pub async fn bytes_since(&self, user: &str, since: i64, now: i64) -> Result<u64, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN stored_size \
+             WHEN expires_at > $1 THEN declared_size ELSE 0 END), 0) AS BIGINT) AS used \
+             FROM uploads WHERE user_name = $2 AND signed_at >= $3",
+        )
+        .bind(now)
+        .bind(user)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("used")?.max(0) as u64)
+    }
+
+    /// When the oldest entry of `user` counted since `since` leaves the 24-hour window.
+    pub async fn oldest_since(&self, user: &str, since: i64) -> Result<Option<i64>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT MIN(signed_at) AS oldest FROM uploads WHERE user_name = $1 AND signed_at >= $2",
+        )
+        .bind(user)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get::<Option<i64>, _>("oldest")
+    }
+
+    /// One page of entries matching `query`, newest first. `user` set restricts to that
+    /// user (the "My uploads" page), whatever the query says.
+    pub async fn page(
+        &self,
+        query: &LedgerQuery,
+        only_user: Option<&str>,
+    ) -> Result<LedgerPage, sqlx::Error> {
+        let page = query.page.max(1);
+        let (filter, binds) = filter_sql(query, only_user);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM uploads{filter}");
+        let mut count = sqlx::query(&count_sql);
+        for value in &binds {
+            count = count.bind(value.clone());
+        }
+        let total = count
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?
+            .max(0) as u64;
+        let offset = i64::from(page - 1) * i64::from(PAGE_SIZE);
+        let rows = self.select(&filter, &binds, PAGE_SIZE, offset).await?;
+        Ok(LedgerPage {
+            entries: rows,
+            page,
+            pages: total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32,
+            total,
+        })
+    }
+
+    /// Every entry matching `query` (up to [`EXPORT_LIMIT`]), newest first, for CSV export.
+    pub async fn export(&self, query: &LedgerQuery) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+        let (filter, binds) = filter_sql(query, None);
+        self.select(&filter, &binds, EXPORT_LIMIT, 0).await
+    }
+
+    async fn select(
+        &self,
+        filter: &str,
+        binds: &[String],
+        limit: u32,
+        offset: i64,
+    ) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+        let n = binds.len();
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM uploads{filter} ORDER BY signed_at DESC, id DESC \
+             LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut select = sqlx::query(&sql);
+        for value in binds {
+            select = select.bind(value.clone());
+        }
+        select
+            .bind(i64::from(limit))
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry)
+            .collect()
+    }
+
+    /// Starts a session; `token_hash` is the SHA-256 of the cookie's token, hex.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        session: &SessionRecord,
+        now: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_name, root, is_admin, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(token_hash)
+        .bind(&session.user)
+        .bind(&session.root)
+        .bind(i64::from(session.admin))
+        .bind(now)
+        .bind(session.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The live session for a token hash.
+    pub async fn session(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT user_name, root, is_admin, expires_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                user: r.try_get("user_name")?,
+                root: r.try_get("root")?,
+                admin: r.try_get::<i64, _>("is_admin")? != 0,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets sessions that ran out; returns how many.
+    pub async fn sweep_sessions(&self, now: i64) -> Result<u64, sqlx::Error> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// ` WHERE ...` for a query (empty when it filters nothing) and its text binds, in order.
+fn filter_sql(query: &LedgerQuery, only_user: Option<&str>) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    let user = only_user.unwrap_or(query.user.trim());
+    if !user.is_empty() {
+        binds.push(user.to_owned());
+        clauses.push(format!("user_name = ${}", binds.len()));
+    }
+    if only_user.is_none() && !query.key_prefix.is_empty() {
+        // A prefix match by range, so `%` and `_` in keys are plain characters.
+        binds.push(query.key_prefix.clone());
+        clauses.push(format!(
+            "substr(object_key, 1, length(${0})) = ${0}",
+            binds.len()
+        ));
+    }
+    match query.state {
+        EntryState::All => {}
+        EntryState::Completed => clauses.push("completed_at IS NOT NULL".into()),
+        EntryState::Pending => clauses.push("completed_at IS NULL".into()),
+    }
+    if clauses.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", clauses.join(" AND ")), binds)
+    }
+}
+
+fn size_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+fn entry(row: &AnyRow) -> Result<LedgerEntry, sqlx::Error> {
+    let size = |v: i64| v.max(0) as u64;
+    Ok(LedgerEntry {
+        id: row.try_get("id")?,
+        user: row.try_get("user_name")?,
+        key: row.try_get("object_key")?,
+        url: String::new(),
+        declared_size: size(row.try_get("declared_size")?),
+        content_type: row.try_get("content_type")?,
+        signed_at: row.try_get("signed_at")?,
+        expires_at: row.try_get("expires_at")?,
+        completed_at: row.try_get("completed_at")?,
+        etag: row.try_get("etag")?,
+        stored_size: row.try_get::<Option<i64>, _>("stored_size")?.map(size),
+        completed_by: row.try_get("completed_by")?,
+        client_ip: row.try_get("client_ip")?,
+        user_agent: row.try_get("user_agent")?,
+    })
+}
+
+/// The CSV export: a header line, then one line per entry (RFC 4180 quoting).
+pub fn to_csv(entries: &[LedgerEntry]) -> String {
+    fn field(out: &mut String, value: &str) {
+        // A leading = + - @ would make a spreadsheet run the cell as a formula.
+        let guarded = if value.starts_with(['=', '+', '-', '@']) {
+            format!("'{value}")
+        } else {
+            value.to_owned()
+        };
+        if guarded.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&guarded.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&guarded);
+        }
+    }
+    let mut out = String::from(
+        "id,user,key,declared_size,content_type,signed_at,expires_at,completed_at,etag,stored_size,completed_by,client_ip,user_agent\r\n",
+    );
+    for e in entries {
+        let time = |t: i64| {
+            time::OffsetDateTime::from_unix_timestamp(t)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+                .unwrap_or_default()
+        };
+        let cells = [
+            e.id.clone(),
+            e.user.clone(),
+            e.key.clone(),
+            e.declared_size.to_string(),
+            e.content_type.clone(),
+            time(e.signed_at),
+            time(e.expires_at),
+            e.completed_at.map(time).unwrap_or_default(),
+            e.etag.clone().unwrap_or_default(),
+            e.stored_size.map(|s| s.to_string()).unwrap_or_default(),
+            e.completed_by.clone().unwrap_or_default(),
+            e.client_ip.clone(),
+            e.user_agent.clone(),
+        ];
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            field(&mut out, cell);
+        }
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(id: &str, key: &str) -> LedgerEntry {
+        LedgerEntry {
+            id: id.into(),
+            user: "alice".into(),
+            key: key.into(),
+            url: String::new(),
+            declared_size: 3,
+            content_type: "text/plain".into(),
+            signed_at: 0,
+            expires_at: 300,
+            completed_at: Some(10),
+            etag: Some("ABC".into()),
+            stored_size: Some(3),
+            completed_by: Some("head".into()),
+            client_ip: "127.0.0.1".into(),
+            user_agent: "Mozilla/5.0 (X11, Linux) \"quoted\"".into(),
+        }
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_quoting_and_defuses_formulas() {
+        let csv = to_csv(&[sample("1", "uploads/a,b.txt"), sample("2", "=cmd|x")]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].starts_with("id,user,key,declared_size"));
+        assert!(
+            lines[1].starts_with("1,alice,\"uploads/a,b.txt\",3,text/plain,1970-01-01T00:00:00Z,")
+        );
+        assert!(lines[1].ends_with(",\"Mozilla/5.0 (X11, Linux) \"\"quoted\"\"\""));
+        assert!(lines[2].starts_with("2,alice,'=cmd|x,"));
+        assert_eq!(lines.len(), 4);
+    }
+
+    #[test]
+    fn filters_bind_in_order() {
+        let query = LedgerQuery {
+            user: "bob".into(),
+            key_prefix: "uploads/x_".into(),
+            state: EntryState::Completed,
+            page: 2,
+        };
+        let (sql, binds) = filter_sql(&query, None);
+        assert_eq!(
+            sql,
+            " WHERE user_name = $1 AND substr(object_key, 1, length($2)) = $2 AND completed_at IS NOT NULL"
+        );
+        assert_eq!(binds, vec!["bob".to_owned(), "uploads/x_".to_owned()]);
+        // "My uploads": only the viewer, whatever the query asks.
+        let (sql, binds) = filter_sql(&query, Some("alice"));
+        assert_eq!(sql, " WHERE user_name = $1 AND completed_at IS NOT NULL");
+        assert_eq!(binds, vec!["alice".to_owned()]);
+    }
+}

@@ -1,0 +1,88 @@
+//! Reading the ledger for people: pages with object links, checked admin filters, and the
+//! CSV export (`GET /admin/uploads.csv`, administrators only).
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::access::{self, limits, Requester};
+use super::ledger::to_csv;
+use super::state::AppState;
+use crate::model::{LedgerPage, LedgerQuery, Notice, PortalError};
+
+/// A page of entries; completed ones carry their object's link.
+pub async fn page(
+    state: &AppState,
+    query: &LedgerQuery,
+    only_user: Option<&str>,
+) -> Result<LedgerPage, PortalError> {
+    let mut page = state
+        .ledger
+        .page(query, only_user)
+        .await
+        .map_err(limits::ledger_failed)?;
+    for entry in &mut page.entries {
+        if entry.completed_at.is_some() {
+            entry.url = state.target.object_url(&entry.key);
+        }
+    }
+    Ok(page)
+}
+
+/// Admin filters within sane bounds: a user name as accounts have them (or empty), a key
+/// prefix as keys can be, a page number.
+pub fn checked_query(query: LedgerQuery) -> Result<LedgerQuery, PortalError> {
+    let user = query.user.trim();
+    let fine = (user.is_empty() || access::accounts::valid_name(user) || user == "open")
+        && query.key_prefix.len() <= 1023
+        && !query.key_prefix.contains('\0')
+        && query.page <= 1_000_000;
+    if !fine {
+        return Err(PortalError::Invalid(Notice::BadFilter));
+    }
+    Ok(LedgerQuery {
+        user: user.to_owned(),
+        page: query.page.max(1),
+        ..query
+    })
+}
+
+/// The filtered ledger as CSV, for administrators.
+pub async fn export_csv(State(state): State<AppState>, parts: Parts) -> Response {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0);
+    let from = Requester::from_parts(&parts.headers, peer, state.access.behind_proxy);
+    let query = Query::<LedgerQuery>::try_from_uri(&parts.uri).ok();
+    let refused = |error: PortalError| {
+        let status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, error.to_string()).into_response()
+    };
+    if let Err(error) = access::admin(&state.access, &state.ledger, &from).await {
+        return refused(error);
+    }
+    let Some(Query(query)) = query else {
+        return refused(PortalError::Invalid(Notice::BadFilter));
+    };
+    let query = match checked_query(query) {
+        Ok(query) => query,
+        Err(error) => return refused(error),
+    };
+    match state.ledger.export(&query).await {
+        Ok(entries) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"uploads.csv\"",
+                ),
+            ],
+            to_csv(&entries),
+        )
+            .into_response(),
+        Err(error) => refused(limits::ledger_failed(error)),
+    }
+}

@@ -1,0 +1,849 @@
+//! Running it in production, over real sockets: sign-in (users file with argon2 hashes, access
+//! codes), sessions and sign-out, per-user roots enforced by the signer, rate limits and the
+//! daily quota (429 + Retry-After), the ledger (HEAD completion, "My uploads", admin filters,
+//! CSV), health and readiness, self-diagnosis of the bucket's CORS rules, security headers.
+//! `LEDGER_DATABASE_URL` (a PostgreSQL URL) runs the same tests against PostgreSQL.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::{signed, Harness};
+use md5::{Digest, Md5};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use upload_portal::server::access::accounts::hash_password;
+
+const ALICE_PASSWORD: &str = "alice-correct-horse";
+const ROOT_PASSWORD: &str = "root-battery-staple";
+
+/// A portal in users mode: alice (root uploads/alice/), bob, and root (admin).
+async fn with_users(extra: &[&str]) -> (Harness, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users");
+    let alice = hash_password(ALICE_PASSWORD).unwrap();
+    let bob = hash_password("bob-password-1").unwrap();
+    let root = hash_password(ROOT_PASSWORD).unwrap();
+    std::fs::write(
+        &users,
+        format!("# test accounts\nalice:{alice}\nbob:{bob}:uploads/team/bob\nroot:{root}:uploads/:admin\n"),
+    )
+    .unwrap();
+    let users = users.to_str().unwrap().to_owned();
+    let mut args = vec!["--access", "users", "--users-file", &users];
+    args.extend_from_slice(extra);
+    let database = common::fresh_database().await;
+    if let Some(url) = &database {
+        args.extend_from_slice(&["--database-url", url]);
+    }
+    let h = Harness::start(&args).await;
+    let engine = if database.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(h.state.ledger.engine, engine);
+    (h, dir)
+}
+
+/// A server fn call with a session cookie (or none).
+async fn call_as(
+    h: &Harness,
+    cookie: Option<&str>,
+    endpoint: &str,
+    body: Value,
+) -> reqwest::Response {
+    let mut request = h
+        .http
+        .post(format!("{}/api/{endpoint}", h.portal_url))
+        .json(&body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+async fn login(h: &Harness, name: &str, password: &str) -> reqwest::Response {
+    h.http
+        .post(format!("{}/api/login", h.portal_url))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in and returns the `Cookie` header value of the session.
+async fn session(h: &Harness, name: &str, password: &str) -> String {
+    let response = login(h, name, password).await;
+    assert_eq!(response.status(), 200, "{name} signs in");
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+fn batch(folder: &str, name: &str, size: u64) -> Value {
+    json!({"batch": {"files": [{"name": name, "size": size, "content_type": "text/plain"}], "naming": "original", "folder": folder}})
+}
+
+fn md5_hex(data: &[u8]) -> String {
+    Md5::digest(data)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
+}
+
+/// Signs one file for the session and posts it to the bucket; returns (key, ETag).
+async fn upload(
+    h: &Harness,
+    cookie: &str,
+    folder: &str,
+    name: &str,
+    data: &[u8],
+) -> (String, String) {
+    let response = call_as(
+        h,
+        Some(cookie),
+        "sign_uploads",
+        batch(folder, name, data.len() as u64),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let ticket = response.json::<Value>().await.unwrap()[0].clone();
+    let stored = h
+        .post_ticket(&ticket, common::ticket_form(&ticket, None, data, name))
+        .await;
+    assert_eq!(stored.status(), 200);
+    let etag = stored.headers()["etag"]
+        .to_str()
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    (ticket["key"].as_str().unwrap().to_owned(), etag)
+}
+
+#[tokio::test]
+async fn nothing_is_signed_without_a_session() {
+    let (h, _users) = with_users(&[]).await;
+    for (endpoint, body) in [
+        ("sign_uploads", batch("uploads/alice/", "a.txt", 3)),
+        (
+            "start_multipart",
+            json!({"file": {"name": "a.bin", "size": 1, "content_type": ""}, "naming": "random", "folder": "uploads/"}),
+        ),
+        (
+            "confirm_upload",
+            json!({"key": "uploads/alice/a.txt", "etag": "00"}),
+        ),
+        ("admin_uploads", json!({"query": {}})),
+    ] {
+        let response = call_as(&h, None, endpoint, body).await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!("Unauthenticated")
+        );
+    }
+    for (endpoint, body) in [
+        ("portal_settings", ""),
+        ("my_uploads", "page=1"),
+        ("diagnose", ""),
+        ("viewer", ""),
+    ] {
+        let response = h
+            .http
+            .post(format!("{}/api/{endpoint}", h.portal_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{endpoint}");
+    }
+    // A forged cookie is no session.
+    let forged = format!("portal_session={}", "ab".repeat(32));
+    let response = call_as(
+        &h,
+        Some(&forged),
+        "sign_uploads",
+        batch("uploads/alice/", "a.txt", 3),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // The page offers the sign-in form instead of the uploader.
+    let page = h
+        .http
+        .get(&h.portal_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("name=\"password\""),
+        "sign-in form on the page"
+    );
+    assert!(!page.contains("OSSAccessKeyId") && !page.contains("x-oss-credential"));
+}
+
+#[tokio::test]
+async fn users_sign_in_and_sign_only_inside_their_root() {
+    let (h, _users) = with_users(&[]).await;
+    assert_eq!(
+        login(&h, "alice", "wrong password").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        login(&h, "mallory", ALICE_PASSWORD).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(login(&h, "", "").await.status(), StatusCode::BAD_REQUEST);
+    let response = login(&h, "alice", ALICE_PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for part in ["portal_session=", "HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(
+        !set.contains("Secure"),
+        "plain http on loopback: no Secure flag"
+    );
+    let alice = set.split(';').next().unwrap().to_owned();
+    let viewer: Value = response.json().await.unwrap();
+    assert_eq!(viewer["name"], "alice");
+    assert_eq!(viewer["root"], "uploads/alice/");
+    assert_eq!(viewer["admin"], false);
+
+    // Inside her root: signed, the key there.
+    let signed_ok = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/notes", "a.txt", 3),
+    )
+    .await;
+    assert_eq!(signed_ok.status(), 200);
+    let tickets: Value = signed_ok.json().await.unwrap();
+    assert_eq!(tickets[0]["key"], "uploads/alice/notes/a.txt");
+    // Anywhere else, whatever the form says: refused, nothing signed.
+    for folder in [
+        "uploads/team/bob/",
+        "uploads/",
+        "other/",
+        "uploads/alice/../bob/",
+        "/uploads/alice/",
+    ] {
+        let refused = call_as(&h, Some(&alice), "sign_uploads", batch(folder, "a.txt", 3)).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{folder}");
+        let body = refused.json::<Value>().await.unwrap();
+        assert!(
+            body["Invalid"]["Folder"].is_object() || body["Invalid"]["Folder"].is_string(),
+            "{folder}: {body}"
+        );
+    }
+    // Links only inside her root too.
+    let link = |key: &str| {
+        h.http
+            .post(format!("{}/api/object_link", h.portal_url))
+            .header("cookie", &alice)
+            .form(&[("key", key.to_owned())])
+            .send()
+    };
+    assert_eq!(
+        link("uploads/alice/notes/a.txt").await.unwrap().status(),
+        200
+    );
+    assert_eq!(link("uploads/team/bob/x.txt").await.unwrap().status(), 400);
+
+    // Signed out: the same cookie no longer works (the session is gone from the database).
+    let out = call_as(&h, Some(&alice), "logout", json!({})).await;
+    assert_eq!(out.status(), 200);
+    assert!(out.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let after = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "a.txt", 3),
+    )
+    .await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited() {
+    let (h, _users) = with_users(&["--login-rate", "3"]).await;
+    for _ in 0..3 {
+        assert_eq!(
+            login(&h, "alice", "guess").await.status(),
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let limited = login(&h, "alice", ALICE_PASSWORD).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(
+        limited.headers().get("set-cookie").is_none(),
+        "no session while limited"
+    );
+    assert_eq!(
+        limited.json::<Value>().await.unwrap()["Limited"]["limit"],
+        json!("Logins")
+    );
+}
+
+#[tokio::test]
+async fn signing_is_rate_limited_and_the_daily_quota_holds() {
+    let (h, _users) = with_users(&["--sign-rate", "3", "--daily-bytes", "10"]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    // 8 of 10 bytes: fine. 3 more: over the quota, refused with the figures.
+    let first = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "a.txt", 8),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let over = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "b.txt", 3),
+    )
+    .await;
+    assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(over.headers().contains_key("retry-after"));
+    let body: Value = over.json().await.unwrap();
+    assert_eq!(
+        body["Limited"]["limit"]["DailyBytes"],
+        json!({"limit": 10, "used": 8, "asked": 3})
+    );
+    // The third request of the minute passes the rate limit (2 bytes fit the quota)...
+    let third = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "c.txt", 2),
+    )
+    .await;
+    assert_eq!(third.status(), 200, "{:?}", third.text().await);
+    // ...the fourth does not.
+    let fourth = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "d.txt", 0),
+    )
+    .await;
+    assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = fourth.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    assert_eq!(
+        fourth.json::<Value>().await.unwrap()["Limited"]["limit"],
+        json!("Signing")
+    );
+    // Bob signs from the same address, which has had its three: limited too (per address).
+    let bob = session(&h, "bob", "bob-password-1").await;
+    let his = call_as(
+        &h,
+        Some(&bob),
+        "sign_uploads",
+        batch("uploads/team/bob/", "a.txt", 10),
+    )
+    .await;
+    assert_eq!(his.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_ledger_records_uploads_completed_by_head() {
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let bob = session(&h, "bob", "bob-password-1").await;
+    let data = b"ledger bytes\n";
+    let (key, etag) = upload(&h, &alice, "uploads/alice/", "l.txt", data).await;
+    assert_eq!(etag, md5_hex(data));
+    // Not yet confirmed: signed, pending.
+    let pending = h
+        .state
+        .ledger
+        .latest_for_key(&key, Some("alice"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.completed_at, None);
+    assert_eq!(pending.declared_size, data.len() as u64);
+    assert_eq!(pending.content_type, "text/plain");
+    assert_eq!(pending.client_ip, "127.0.0.1");
+
+    // A wrong ETag, or someone else's key: refused, nothing completed.
+    let wrong = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": key, "etag": "0".repeat(32)}),
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let not_his = call_as(
+        &h,
+        Some(&bob),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(not_his.status(), StatusCode::BAD_REQUEST);
+    assert!(h.completed_entries().await.is_empty());
+
+    let confirmed = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    let entry: Value = confirmed.json().await.unwrap();
+    assert_eq!(entry["etag"], etag);
+    assert_eq!(entry["stored_size"], data.len());
+    assert_eq!(entry["completed_by"], "head");
+    // Confirming again changes nothing.
+    let again = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(
+        again.json::<Value>().await.unwrap()["completed_at"],
+        entry["completed_at"]
+    );
+
+    // An object signed but never stored cannot be confirmed.
+    let ticket = call_as(
+        &h,
+        Some(&alice),
+        "sign_uploads",
+        batch("uploads/alice/", "ghost.txt", 5),
+    )
+    .await;
+    let ghost = ticket.json::<Value>().await.unwrap()[0]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": ghost, "etag": md5_hex(b"ghost")}),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    // "My uploads": hers, stored ones, newest first, with link and ETag; Bob sees none of them.
+    let mine = h
+        .http
+        .post(format!("{}/api/my_uploads", h.portal_url))
+        .header("cookie", &alice)
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mine.status(), 200);
+    let page: Value = mine.json().await.unwrap();
+    assert_eq!(page["total"], 1);
+    assert_eq!(page["entries"][0]["key"], key);
+    assert_eq!(page["entries"][0]["etag"], etag);
+    assert!(page["entries"][0]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("uploads/alice/l.txt"));
+    let his = h
+        .http
+        .post(format!("{}/api/my_uploads", h.portal_url))
+        .header("cookie", &bob)
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(his["total"], 0);
+}
+
+#[tokio::test]
+async fn admins_filter_the_ledger_and_export_csv() {
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let root = session(&h, "root", ROOT_PASSWORD).await;
+    let (key, etag) = upload(&h, &alice, "uploads/alice/", "r,eport.txt", b"a,b\n").await;
+    let confirmed = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    call_as(
+        &h,
+        Some(&root),
+        "sign_uploads",
+        batch("uploads/", "=cmd.txt", 1),
+    )
+    .await;
+
+    // Not for alice.
+    let forbidden = call_as(&h, Some(&alice), "admin_uploads", json!({"query": {}})).await;
+    assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    let csv_url = format!(
+        "{}/admin/uploads.csv?user=&key_prefix=&state=all&page=1",
+        h.portal_url
+    );
+    let denied = h
+        .http
+        .get(&csv_url)
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        h.http.get(&csv_url).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Root sees everyone, and filters.
+    let all: Value = call_as(&h, Some(&root), "admin_uploads", json!({"query": {}}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 2);
+    let theirs: Value = call_as(
+        &h,
+        Some(&root),
+        "admin_uploads",
+        json!({"query": {"user": "alice", "state": "completed"}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(theirs["total"], 1);
+    assert_eq!(theirs["entries"][0]["key"], key);
+    let pending: Value = call_as(
+        &h,
+        Some(&root),
+        "admin_uploads",
+        json!({"query": {"state": "pending", "key_prefix": "uploads/="}}),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pending["total"], 1);
+    assert_eq!(pending["entries"][0]["user"], "root");
+    let bad = call_as(
+        &h,
+        Some(&root),
+        "admin_uploads",
+        json!({"query": {"user": "a b"}}),
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    // The CSV: a header, one line per entry, quoted where needed, formulas defused.
+    let csv = h
+        .http
+        .get(&csv_url)
+        .header("cookie", &root)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("id,user,key,declared_size,content_type,signed_at"));
+    let alice_line = lines.iter().find(|l| l.contains(",alice,")).unwrap();
+    assert!(alice_line.contains(&format!("\"{key}\"")), "{alice_line}");
+    assert!(alice_line.contains(&etag));
+    assert!(alice_line.contains(",head,127.0.0.1,"));
+    let root_line = lines.iter().find(|l| l.contains(",root,")).unwrap();
+    assert!(
+        root_line.contains(",'=cmd.txt") || root_line.contains("uploads/=cmd.txt"),
+        "{root_line}"
+    );
+}
+
+#[tokio::test]
+async fn access_codes_sign_in_under_their_label() {
+    let h = Harness::start(&[
+        "--access",
+        "codes",
+        "--access-codes",
+        "team-a=open sesame 1,longenough",
+    ])
+    .await;
+    let response = login(&h, "", "open sesame 1").await;
+    assert_eq!(response.status(), 200);
+    let viewer: Value = response.json().await.unwrap();
+    assert_eq!(viewer["name"], "team-a");
+    assert_eq!(viewer["root"], "uploads/");
+    assert_eq!(
+        login(&h, "", "open sesame 2").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        login(&h, "", "longenough")
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["name"],
+        "code-2"
+    );
+}
+
+#[test]
+fn open_access_needs_loopback_or_force() {
+    use clap::Parser;
+    use upload_portal::server::config::Config;
+    let config = |extra: &[&str]| {
+        let mut args = vec!["upload-portal", "--site-addr", "0.0.0.0:3000"];
+        args.extend_from_slice(extra);
+        Config::try_parse_from(args).unwrap().validate()
+    };
+    let refused = config(&[]).unwrap_err().to_string();
+    assert!(refused.starts_with("PORTAL_ACCESS:"), "{refused}");
+    assert!(config(&["--force-open", "true"]).is_ok());
+    assert!(config(&["--access", "users"])
+        .unwrap_err()
+        .to_string()
+        .starts_with("PORTAL_USERS_FILE"));
+    assert!(config(&["--access", "codes", "--access-codes", "short"])
+        .unwrap_err()
+        .to_string()
+        .starts_with("PORTAL_ACCESS_CODES"));
+    assert!(
+        config(&["--force-open", "true", "--database-url", "mysql://x"])
+            .unwrap_err()
+            .to_string()
+            .starts_with("DATABASE_URL")
+    );
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let h = Harness::start(&[]).await;
+    let health = h
+        .http
+        .get(format!("{}/healthz", h.portal_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let ready = h
+        .http
+        .get(format!("{}/readyz", h.portal_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap(),
+        json!({"ready": true, "database": "ok", "storage": "ok"})
+    );
+    // A storage nobody answers for: not ready, and it says which part.
+    let down = Harness::start(&[
+        "--target",
+        "s3",
+        "--bucket",
+        "nowhere",
+        "--s3-endpoint",
+        "http://127.0.0.1:9",
+    ])
+    .await;
+    let ready = down
+        .http
+        .get(format!("{}/readyz", down.portal_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        ready.json::<Value>().await.unwrap()["storage"],
+        "unreachable"
+    );
+}
+
+#[tokio::test]
+async fn the_admin_diagnosis_names_a_missing_etag_exposure() {
+    let h = Harness::start(&[]).await;
+    let diagnose = || async {
+        h.http
+            .post(format!("{}/api/diagnose", h.portal_url))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .unwrap()
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+    };
+    let check = |findings: &[Value], name: &str| {
+        findings
+            .iter()
+            .find(|f| f["check"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let healthy = diagnose().await;
+    for name in ["database", "clock", "credentials", "cors"] {
+        assert_eq!(check(&healthy, name)["ok"], true, "{name}: {healthy:?}");
+    }
+    // The operator replaces the bucket's CORS rule with one that forgets ExposeHeader ETag.
+    let origin = h.portal_url.clone();
+    let rule = format!(
+        "<CORSConfiguration><CORSRule><AllowedOrigin>{origin}</AllowedOrigin><AllowedMethod>POST</AllowedMethod>\
+         <AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule></CORSConfiguration>"
+    );
+    let put = signed(
+        &h,
+        reqwest::Method::PUT,
+        "",
+        &[("cors", None)],
+        "application/xml",
+        &[],
+    )
+    .body(rule)
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(put.status(), 200);
+    // The bucket now answers uploads without exposing the ETag...
+    let preflight = h
+        .http
+        .request(reqwest::Method::OPTIONS, &h.bucket_url)
+        .header("origin", &origin)
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 200);
+    let exposed = preflight
+        .headers()
+        .get("access-control-expose-headers")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(!exposed.contains("ETag"), "{exposed}");
+    // ...and the diagnosis says exactly that.
+    let findings = diagnose().await;
+    let cors = check(&findings, "cors");
+    assert_eq!(cors["ok"], false);
+    let detail = cors["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("does not expose the ETag header"),
+        "{detail}"
+    );
+    assert!(detail.contains(&origin), "{detail}");
+    // Unsigned, nobody changes the rules.
+    let anonymous = h
+        .http
+        .put(format!("{}?cors", h.bucket_url))
+        .body("<CORSConfiguration/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 403);
+    // The rule survives a restart of the bucket: it is kept in the data folder.
+    let kept = std::fs::read_to_string(h.bucket_root.join("cors.xml")).unwrap();
+    assert!(kept.contains(&origin) && !kept.contains("ETag"));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let h = Harness::start(&[]).await;
+    let page = h.http.get(&h.portal_url).send().await.unwrap();
+    let headers = page.headers().clone();
+    let html = page.text().await.unwrap();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the page's policy")
+        .to_owned();
+    // Every inline script of the page carries that nonce.
+    let scripts = html.matches("<script").count();
+    assert!(scripts >= 2, "{html}");
+    let without: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        // An empty script runs nothing, and browsers skip it before any policy check.
+        .filter(|s| !s.starts_with("></script>"))
+        .filter(|s| {
+            !s.split('>')
+                .next()
+                .unwrap()
+                .contains(&format!("nonce=\"{nonce}\""))
+        })
+        .collect();
+    assert!(without.is_empty(), "scripts without the nonce: {without:?}");
+    assert!(csp.contains(&format!(
+        "connect-src 'self' {}",
+        h.bucket_url.trim_end_matches('/')
+    )));
+    assert!(csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"));
+    for response in [
+        headers,
+        h.http
+            .get(format!("{}/nowhere", h.portal_url))
+            .send()
+            .await
+            .unwrap()
+            .headers()
+            .clone(),
+        h.call("sign_uploads", json!({"batch": 1}))
+            .await
+            .headers()
+            .clone(),
+    ] {
+        assert_eq!(response["x-content-type-options"], "nosniff");
+        assert_eq!(response["x-frame-options"], "DENY");
+        assert_eq!(response["referrer-policy"], "same-origin");
+        assert!(response.contains_key("content-security-policy"));
+        assert_eq!(
+            response["x-request-id"].len(),
+            36,
+            "a request id on every response"
+        );
+    }
+    // Two pages, two nonces.
+    let again = h.http.get(&h.portal_url).send().await.unwrap();
+    assert!(!again.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains(&nonce));
+}
