@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test: lints; unit and integration tests (real sockets, the embedded bucket, the
-# local STS endpoint); the release build end to end in Debian's Chromium with Playwright (V4 +
-# STS + callback); then the s3 target against a real Garage node (integration tests and the
-# same browser tests). Every log of the run is searched for the configured secrets.
+# local STS endpoint); the ledger tests again against a real PostgreSQL; the release build end
+# to end in Debian's Chromium with Playwright (V4 + STS + callback, ledger in PostgreSQL); then
+# the s3 target against a real Garage node (integration tests and the same browser tests).
+# Every log of the run is searched for the configured secrets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --browser
 source scripts/garage.sh
+source scripts/postgres.sh
+pg_install
 
 echo "== lints: rustfmt, clippy on each side"
 cargo fmt --check
@@ -16,9 +19,13 @@ cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warn
 echo "== unit and integration tests"
 cargo test --features ssr
 
-echo "== end-to-end tests (release build, Chromium)"
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap 'pg_stop; rm -rf "$work"' EXIT
+echo "== the ledger tests against PostgreSQL"
+pg_start
+LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access
+
+echo "== end-to-end tests (release build, Chromium)"
 # Ports of their own, so a portal already running on 3000/9300 does not get in the way.
 export LEPTOS_SITE_ADDR=127.0.0.1:3210
 export PORTAL_URL=http://127.0.0.1:3210
@@ -32,8 +39,11 @@ export OSS_CALLBACK_URL=http://127.0.0.1:3210/oss/callback
 export OSS_ACCESS_KEY_ID=LTAItestrun$RANDOM
 export OSS_ACCESS_KEY_SECRET="secret-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 export RUST_LOG=debug
+# The portal under test keeps its ledger in PostgreSQL (the portals the specs start use SQLite).
+psql -q "$PG_URL" -c "CREATE DATABASE e2e"
+e2e_database="${PG_URL%/postgres}/e2e"
 set +e
-cargo leptos end-to-end --release --precompress 2>&1 | tee "$work/e2e.log"
+DATABASE_URL="$e2e_database" cargo leptos end-to-end --release --precompress 2>&1 | tee "$work/e2e.log"
 status=${PIPESTATUS[0]}
 set -e
 if [ "$status" -ne 0 ]; then
@@ -41,6 +51,7 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 grep -q "Upload Portal listening on" "$work/e2e.log" || { echo "the portal's log is missing from the run"; exit 1; }
+grep -q "ledger: postgres" "$work/e2e.log" || { echo "the portal did not keep its ledger in PostgreSQL"; exit 1; }
 if grep -qF "$OSS_ACCESS_KEY_SECRET" "$work/e2e.log"; then
   echo "the AccessKey secret appeared in the logs of the test run"
   exit 1
@@ -51,7 +62,7 @@ passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$work/e2e.log" | tail -n 1
 echo "== the s3 target against Garage $GARAGE_VERSION"
 unset PORTAL_LOCAL_STS_ADDR OSS_STS_ROLE_ARN OSS_CALLBACK_URL
 garage_install
-trap 'garage_stop; [ -n "${portal_pid:-}" ] && kill "$portal_pid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'garage_stop; pg_stop; [ -n "${portal_pid:-}" ] && kill "$portal_pid" 2>/dev/null; rm -rf "$work"' EXIT
 garage_start "$work/garage" "$PORTAL_URL"
 cargo test --features ssr --test garage -- --ignored
 # The release build again, now signing SigV4 for Garage; the same browser tests run on it.

@@ -1,7 +1,7 @@
 // Faults on real sockets: a portal of its own (the release binary, embedded bucket, a fresh data
 // folder) that a test can kill and restart, behind a loopback TCP proxy that can cut a
 // connection after a number of bytes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -10,6 +10,13 @@ import * as path from 'node:path';
 
 const binary = path.resolve(__dirname, '../../target/release/upload-portal');
 const siteRoot = path.resolve(__dirname, '../../target/site');
+
+/** An argon2 hash for a users file, as the operator makes one: `upload-portal --hash-password`. */
+export function hashPassword(password: string): string {
+  const made = spawnSync(binary, ['--hash-password'], { input: `${password}\n`, encoding: 'utf8' });
+  if (made.status !== 0) throw new Error(`--hash-password failed: ${made.stderr}`);
+  return made.stdout.trim();
+}
 
 /** Forwards 127.0.0.1:listenPort to 127.0.0.1:targetPort. `cutAfter(n, times)` arms cuts: the
  * next connections whose client has sent more than n bytes are reset. `stallAfter(n)` makes the

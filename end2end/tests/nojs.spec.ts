@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { objectFile, sha256 } from './portal';
+import { ledger, objectFile, sha256 } from './portal';
 
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
@@ -15,11 +15,16 @@ test.describe('without JavaScript', () => {
     // The bucket redirects to the portal's result page.
     await expect(page).toHaveURL(/\/uploaded\?/);
     await expect(page.getByRole('heading', { name: 'Uploaded' })).toBeVisible();
-    const link = page.getByRole('link').first();
+    const link = page.locator('.result a');
     const key = (await link.textContent())!.trim();
     expect(key).toMatch(/^uploads\/[0-9a-f]{12}-无脚本 upload\.txt$/);
     const served = await page.request.get((await link.getAttribute('href'))!);
     expect(sha256(await served.body())).toBe(sha256(data));
+    // The result page had the portal check the object: the ledger holds it, with its size.
+    const entry = (await ledger(page.request)).find((r) => r.key === key);
+    expect(entry, `ledger entry for ${key}`).toBeDefined();
+    expect(Number(entry!.stored_size)).toBe(data.length);
+    expect(entry!.completed_by).toBe('head');
     if ((process.env.PORTAL_TARGET ?? 'local') === 'local') {
       expect(sha256(fs.readFileSync(objectFile(key)))).toBe(sha256(data));
     }

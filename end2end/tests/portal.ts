@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Locator, type Page } from '@playwright/test';
 
 export const dataDir = process.env.PORTAL_DATA_DIR ?? path.resolve(__dirname, '../../data');
 export const bucket = process.env.PORTAL_BUCKET ?? 'portal-dev';
@@ -21,11 +21,43 @@ export function md5Hex(data: Buffer): string {
   return createHash('md5').update(data).digest('hex').toUpperCase();
 }
 
-/** The portal's upload log (one JSON record per verified callback). */
-export function recordedUploads(): { key: string; etag: string; size: number }[] {
-  const file = path.join(dataDir, 'uploads.jsonl');
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+/** One row of the ledger's CSV export. */
+export interface LedgerRow {
+  key: string;
+  user: string;
+  etag: string;
+  stored_size: string;
+  completed_by: string;
+}
+
+/** Splits RFC 4180 CSV into rows of cells (quoted cells may hold commas, quotes, newlines). */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let cell = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(cell); cell = ''; }
+    else if (c === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; }
+    else cell += c;
+  }
+  if (cell || row.length) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+/** The portal's ledger of stored uploads, read as an administrator reads it: the CSV export
+ * (open mode on loopback: the page's visitor is the administrator). */
+export async function ledger(request: APIRequestContext): Promise<LedgerRow[]> {
+  const response = await request.get('/admin/uploads.csv?user=&key_prefix=&state=completed&page=1');
+  expect(response.status()).toBe(200);
+  const [header, ...rows] = parseCsv(await response.text());
+  return rows.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])) as unknown as LedgerRow);
 }
 
 /** Every stored file, relative to the objects folder. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { md5Hex, objectFile, openPortal, recordedUploads, row, scenarioFiles, sha256, storedKeys, throttleUploads } from './portal';
+import { md5Hex, objectFile, openPortal, ledger, row, scenarioFiles, sha256, storedKeys, throttleUploads } from './portal';
 
 const run = Date.now().toString(36);
 // The same tests run against the embedded bucket and, with PORTAL_TARGET=s3, against Garage,
@@ -68,15 +68,15 @@ for (const mode of ['Random name', 'Original name'] as const) {
       }
     }
 
-    if (process.env.OSS_CALLBACK_URL) {
-      // Each upload is in the portal's log once, with the size and ETag the bucket stored.
-      const records = recordedUploads();
-      for (const { key, file } of stored) {
-        const matching = records.filter((r) => r.key === key);
-        expect(matching).toHaveLength(1);
-        expect(matching[0].size).toBe(file.buffer.length);
-        expect(matching[0].etag).toBe(md5Hex(file.buffer));
-      }
+    // Each upload is in the portal's ledger once, completed with the size and ETag the bucket
+    // stored: by the bucket's signed callback when callbacks are on, else by the portal's HEAD.
+    const records = await ledger(page.request);
+    for (const { key, file } of stored) {
+      const matching = records.filter((r) => r.key === key);
+      expect(matching).toHaveLength(1);
+      expect(Number(matching[0].stored_size)).toBe(file.buffer.length);
+      expect(matching[0].etag.toUpperCase()).toBe(md5Hex(file.buffer));
+      expect(matching[0].completed_by).toBe(process.env.OSS_CALLBACK_URL ? 'callback' : 'head');
     }
 
     const seen = (await page.evaluate(() => (window as any).progressSeen)) as Record<string, number[]>;

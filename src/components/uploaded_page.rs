@@ -1,17 +1,21 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::object_link;
+use crate::api::confirm_upload;
 use crate::i18n::{t, use_i18n};
 
 /// `/uploaded`: where the bucket sends browsers after a form upload without JavaScript, with
-/// the bucket, key and ETag in the query.
+/// the bucket, key and ETag in the query. The portal checks the object (HEAD) and completes
+/// the upload's ledger entry before showing the link.
 #[component]
 pub fn UploadedPage() -> impl IntoView {
     let query = use_query_map();
     let key = move || query.read().get("key").unwrap_or_default();
     let etag = move || query.read().get("etag").unwrap_or_default();
-    let link = Resource::new_blocking(key, object_link);
+    let link = Resource::new_blocking(
+        move || (key(), etag()),
+        |(key, etag)| async move { confirm_upload(key, etag).await.map(|entry| entry.url) },
+    );
     let i18n = use_i18n();
     view! {
         <header class="intro">

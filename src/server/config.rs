@@ -210,7 +210,7 @@ pub struct Config {
     #[arg(long, env = "PORTAL_BEHIND_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub behind_proxy: bool,
     /// Read a password on standard input, print its argon2 hash for the users file, and exit.
-    #[arg(long, exclusive = true)]
+    #[arg(long)]
     pub hash_password: bool,
     /// Signature version of upload policies.
     #[arg(long, env = "OSS_SIGNATURE_VERSION", value_enum, default_value_t = SignatureVersion::V4)]

@@ -190,33 +190,10 @@ impl Ledger {
         .transpose()
     }
 
-    /// Marks an entry complete with what the storage reported. An entry already complete
-    /// keeps its first completion; true when this call completed it.
+    /// Marks an entry complete with what the storage reported: the object's key (a plain-form
+    /// entry was signed for a key prefix) and size. An entry already complete keeps its first
+    /// completion; true when this call completed it.
     pub async fn complete(
-        &self,
-        id: &str,
-        etag: &str,
-        stored_size: u64,
-        by: CompletedBy,
-        at: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE uploads SET completed_at = $1, etag = $2, stored_size = $3, completed_by = $4 \
-             WHERE id = $5 AND completed_at IS NULL",
-        )
-        .bind(at)
-        .bind(etag)
-        .bind(size_i64(stored_size))
-        .bind(by.as_str())
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// Completes an entry signed for a key prefix (the plain form's `<prefix>${filename}`):
-    /// the entry takes the object's real key and size.
-    pub async fn complete_as(
         &self,
         id: &str,
         key: &str,

@@ -325,7 +325,14 @@ async fn record_completion(
             let now = OffsetDateTime::now_utc().unix_timestamp();
             state
                 .ledger
-                .complete(&entry.id, etag, size, CompletedBy::Multipart, now)
+                .complete(
+                    &entry.id,
+                    &upload.key,
+                    etag,
+                    size,
+                    CompletedBy::Multipart,
+                    now,
+                )
                 .await
                 .map_err(limits::ledger_failed)?;
             Ok(())

@@ -76,7 +76,11 @@ pub fn app_state() -> Result<AppState, PortalError> {
 /// page (curl, monitoring) see a 4xx/5xx and not a 500 for every refusal; a limit's reply
 /// says when to come back (`Retry-After`).
 pub fn respond<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
-    if let Err(error) = &result {
+    // While a page renders, its server fns run in-process: the page keeps its own status
+    // (a sign-in form is a 200 page, not a 401).
+    let called_over_http = use_context::<axum::http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
+    if let (Err(error), true) = (&result, called_over_http) {
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             options.set_status(
                 axum::http::StatusCode::from_u16(error.status_code())

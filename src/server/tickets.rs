@@ -120,66 +120,6 @@ pub fn new_entry(
     }
 }
 
-/// The page says it stored `key` with `etag`: the ledger entry is completed when a HEAD of
-/// the object shows the declared size and that ETag (an entry the upload callback already
-/// completed is simply returned).
-pub async fn confirm(
-    state: &AppState,
-    viewer: &Viewer,
-    key: &str,
-    etag: &str,
-) -> Result<LedgerEntry, PortalError> {
-    let not_stored = || {
-        PortalError::Invalid(Notice::NotStored {
-            key: key.to_owned(),
-        })
-    };
-    if key.is_empty() || key.len() > 1023 || etag.len() > 128 {
-        return Err(not_stored());
-    }
-    let exact = state
-        .ledger
-        .latest_for_key(key, Some(&viewer.name))
-        .await
-        .map_err(limits::ledger_failed)?;
-    let mut entry = match exact {
-        Some(entry) => entry,
-        // Sent with the plain form: its entry holds the signed key prefix.
-        None => return confirm_form_upload(state, viewer, key, etag).await,
-    };
-    if entry.completed_at.is_none() {
-        let head = state.target.head_object(key).await.map_err(|e| {
-            tracing::warn!(error = %e, "HEAD for completion failed");
-            PortalError::Unavailable
-        })?;
-        let Some((size, stored_etag)) = head else {
-            return Err(not_stored());
-        };
-        let etag = etag.trim_matches('"');
-        if size != entry.declared_size || !stored_etag.eq_ignore_ascii_case(etag) {
-            tracing::warn!(
-                key,
-                size,
-                declared = entry.declared_size,
-                "completion refused: the object differs"
-            );
-            return Err(not_stored());
-        }
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        state
-            .ledger
-            .complete(&entry.id, &stored_etag, size, CompletedBy::Head, now)
-            .await
-            .map_err(limits::ledger_failed)?;
-        entry.completed_at = Some(now);
-        entry.etag = Some(stored_etag);
-        entry.stored_size = Some(size);
-        entry.completed_by = Some("head".into());
-    }
-    entry.url = state.target.object_url(key);
-    Ok(entry)
-}
-
 /// Validates a batch and decides each file's key and content type, in order: nothing is
 /// decided unless every file passes. Original names never take an existing object's key.
 pub async fn decide(
@@ -226,9 +166,11 @@ pub async fn decide(
     Ok(decisions)
 }
 
-/// A plain-form upload: the entry signed for the key's prefix (`<folder><12 hex>-`) is
-/// completed with the stored object's key, size and ETag.
-async fn confirm_form_upload(
+/// The page says it stored `key` with `etag`: the ledger entry is completed when a HEAD of
+/// the object shows that ETag and the declared size (an entry the upload callback already
+/// completed is simply returned). A plain-form upload's entry holds the signed key prefix
+/// (`<folder><12 hex>-`) and takes the object's key and size.
+pub async fn confirm(
     state: &AppState,
     viewer: &Viewer,
     key: &str,
@@ -239,36 +181,61 @@ async fn confirm_form_upload(
             key: key.to_owned(),
         })
     };
-    let prefix = form_prefix(key).ok_or_else(not_stored)?;
-    let mut entry = state
-        .ledger
-        .latest_for_key(prefix, Some(&viewer.name))
-        .await
-        .map_err(limits::ledger_failed)?
-        .filter(|e| e.completed_at.is_none())
-        .ok_or_else(not_stored)?;
-    let head = state.target.head_object(key).await.map_err(|e| {
-        tracing::warn!(error = %e, "HEAD for completion failed");
-        PortalError::Unavailable
-    })?;
-    let Some((size, stored_etag)) = head else {
-        return Err(not_stored());
-    };
-    if !stored_etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
+    if key.is_empty() || key.len() > 1023 || etag.len() > 128 {
         return Err(not_stored());
     }
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    state
-        .ledger
-        .complete_as(&entry.id, key, &stored_etag, size, CompletedBy::Head, now)
-        .await
-        .map_err(limits::ledger_failed)?;
-    entry.key = key.to_owned();
-    entry.declared_size = size;
-    entry.completed_at = Some(now);
-    entry.etag = Some(stored_etag);
-    entry.stored_size = Some(size);
-    entry.completed_by = Some("head".into());
+    let find = |key: &str| {
+        let key = key.to_owned();
+        async move {
+            state
+                .ledger
+                .latest_for_key(&key, Some(&viewer.name))
+                .await
+                .map_err(limits::ledger_failed)
+        }
+    };
+    let (mut entry, from_form) = match find(key).await? {
+        Some(entry) => (entry, false),
+        None => {
+            let prefix = form_prefix(key).ok_or_else(not_stored)?;
+            let entry = find(prefix)
+                .await?
+                .filter(|e| e.completed_at.is_none())
+                .ok_or_else(not_stored)?;
+            (entry, true)
+        }
+    };
+    if entry.completed_at.is_none() {
+        let head = state.target.head_object(key).await.map_err(|e| {
+            tracing::warn!(error = %e, "HEAD for completion failed");
+            PortalError::Unavailable
+        })?;
+        let Some((size, stored_etag)) = head else {
+            return Err(not_stored());
+        };
+        let size_fits = from_form || size == entry.declared_size;
+        if !size_fits || !stored_etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
+            tracing::warn!(
+                key,
+                size,
+                declared = entry.declared_size,
+                "completion refused: the object differs"
+            );
+            return Err(not_stored());
+        }
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        state
+            .ledger
+            .complete(&entry.id, key, &stored_etag, size, CompletedBy::Head, now)
+            .await
+            .map_err(limits::ledger_failed)?;
+        entry.key = key.to_owned();
+        entry.declared_size = size;
+        entry.completed_at = Some(now);
+        entry.etag = Some(stored_etag);
+        entry.stored_size = Some(size);
+        entry.completed_by = Some("head".into());
+    }
     entry.url = state.target.object_url(key);
     Ok(entry)
 }

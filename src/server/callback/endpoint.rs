@@ -116,6 +116,7 @@ async fn complete(state: &AppState, report: &CallbackReport) -> Result<Option<bo
         .ledger
         .complete(
             &entry.id,
+            &entry.key,
             &report.etag,
             report.size,
             CompletedBy::Callback,
