@@ -466,7 +466,7 @@ struct CompletePart {
 }
 
 /// Parses and orders-checks a CompleteMultipartUpload body: `(number, ETag without quotes)`.
-fn parse_complete(body: &str) -> Result<Vec<(u32, String)>, BucketError> {
+pub fn parse_complete(body: &str) -> Result<Vec<(u32, String)>, BucketError> {
     let malformed = || {
         BucketError::new(
             OssCode::MalformedXml,
