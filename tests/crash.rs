@@ -12,6 +12,8 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
+use upload_portal::model::{EntryState, LedgerQuery};
+use upload_portal::server::ledger::Ledger;
 
 const AK: &str = "LTAIcrashtest0001";
 const SK: &str = "crash-test-secret-0123456789";
@@ -291,6 +293,24 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         }
     }
 
+    // The page confirms what it sent: whole objects are completed in the ledger, the rest are
+    // refused (the ledger never completes an object that is not there).
+    let mut confirmed = 0;
+    for (key, data) in &sent {
+        let response = http
+            .post(format!("{}/api/confirm_upload", server.portal))
+            .json(&json!({"key": key, "etag": md5_hex(data)}))
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            200 => confirmed += 1,
+            400 => {}
+            other => panic!("confirm {key}: {other}"),
+        }
+    }
+    assert_eq!(confirmed, whole_before);
+
     // The multipart upload resumes: two parts stored, only the third to send.
     let resumed = call(
         &http,
@@ -327,4 +347,34 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         .await
         .unwrap();
     assert_eq!(served.bytes().await.unwrap().as_ref(), big.as_slice());
+
+    // The ledger (read as a second instance would): every completed record's object exists,
+    // with the recorded size, and no other record is completed.
+    let ledger = Ledger::open(&format!(
+        "sqlite://{}",
+        data_dir.path().join("ledger.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    let completed = ledger
+        .export(&LedgerQuery {
+            state: EntryState::Completed,
+            ..LedgerQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(completed.len(), whole_before + 1);
+    for entry in &completed {
+        let response = http
+            .get(format!("{}{}", server.bucket, entry.key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{}", entry.key);
+        let body = response.bytes().await.unwrap();
+        assert_eq!(Some(body.len() as u64), entry.stored_size, "{}", entry.key);
+        if !entry.etag.as_deref().unwrap_or("").contains('-') {
+            assert_eq!(entry.etag.as_deref(), Some(md5_hex(&body).as_str()));
+        }
+    }
 }
