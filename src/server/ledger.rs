@@ -19,7 +19,11 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone)]
 pub struct Ledger {
+    /// Reads.
     pool: AnyPool,
+    /// Writes. SQLite has one writer at a time: its writes queue here, on one connection,
+    /// instead of colliding and sleeping in SQLite's busy handler. PostgreSQL: the same pool.
+    writes: AnyPool,
     /// `sqlite` or `postgres`, for logs and readiness.
     pub engine: &'static str,
     /// Signed tickets go through one writer that commits whatever is waiting together.
@@ -94,7 +98,7 @@ impl Ledger {
                 "DATABASE_URL must start with sqlite: or postgres://".into(),
             ));
         };
-        let pool = if engine == "sqlite" {
+        let (pool, writes) = if engine == "sqlite" {
             // The Any driver cannot set SQLite's options: open once natively to create the
             // file and switch it to WAL (a setting kept in the file), then pool through Any.
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
@@ -103,34 +107,38 @@ impl Ledger {
             use sqlx::ConnectOptions;
             let connection = options.connect().await?;
             sqlx::Connection::close(connection).await?;
-            AnyPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(10))
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        sqlx::query("PRAGMA busy_timeout = 5000")
-                            .execute(&mut *conn)
-                            .await?;
-                        sqlx::query("PRAGMA synchronous = NORMAL")
-                            .execute(&mut *conn)
-                            .await?;
-                        Ok(())
+            let sqlite_pool = |connections: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 5000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
                     })
-                })
-                .connect(url)
-                .await?
+                    .connect(url)
+            };
+            (sqlite_pool(8).await?, sqlite_pool(1).await?)
         } else {
-            AnyPoolOptions::new()
+            let pool = AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
-                .await?
+                .await?;
+            (pool.clone(), pool)
         };
-        MIGRATIONS.run(&pool).await?;
+        MIGRATIONS.run(&writes).await?;
         let (writer, waiting) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(group_commits(pool.clone(), waiting));
+        tokio::spawn(group_commits(writes.clone(), waiting));
         Ok(Ledger {
             pool,
+            writes,
             engine,
             writer,
         })
@@ -228,7 +236,7 @@ impl Ledger {
         .bind(size_i64(stored_size))
         .bind(by.as_str())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&self.writes)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -341,7 +349,7 @@ impl Ledger {
         .bind(i64::from(session.admin))
         .bind(now)
         .bind(session.expires_at)
-        .execute(&self.pool)
+        .execute(&self.writes)
         .await?;
         Ok(())
     }
@@ -374,7 +382,7 @@ impl Ledger {
     pub async fn end_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?;
         Ok(())
     }
@@ -383,7 +391,7 @@ impl Ledger {
     pub async fn sweep_sessions(&self, now: i64) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writes)
             .await?
             .rows_affected())
     }

@@ -40,6 +40,9 @@ pub enum StoreError {
     Io(#[from] io::Error),
 }
 
+/// Most bytes of one upload written (and held) at once.
+pub const WRITE_BATCH: usize = 1 << 20;
+
 #[derive(Clone, Debug)]
 pub struct ObjectStore {
     objects: PathBuf,
@@ -137,30 +140,70 @@ impl ObjectStore {
     /// Streams `chunks` into a new temp file, computing the MD5 and CRC-64 on the way, and
     /// syncs it. Stops with `TooLarge` as soon as more than `limit` bytes arrive; a chunk error
     /// (the client went away) comes back as `Source`. The temp file goes unless committed.
+    ///
+    /// Memory stays small whatever the number of uploads: what has arrived is written as soon
+    /// as the socket has nothing more ready (a slow upload holds one chunk), and a fast one is
+    /// written in batches of up to [`WRITE_BATCH`] bytes, one blocking write each.
     pub async fn receive<S, E>(&self, mut chunks: S, limit: u64) -> Result<Received, Intake<E>>
     where
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     {
-        use futures_util::StreamExt;
+        use futures_util::{FutureExt, StreamExt};
         use md5::{Digest, Md5};
-        use tokio::io::AsyncWriteExt;
         let (temp, out) = self.create_temp().await.map_err(Intake::Io)?;
-        let mut out = tokio::io::BufWriter::with_capacity(1 << 20, out);
+        let mut out = Some(out.into_std().await);
         let mut md5 = Md5::new();
         let mut crc = super::CRC64.digest();
         let mut size: u64 = 0;
-        while let Some(chunk) = chunks.next().await {
-            let chunk = chunk.map_err(Intake::Source)?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(Intake::TooLarge);
+        let mut ended = false;
+        while !ended {
+            let mut batch: Vec<bytes::Bytes> = Vec::new();
+            let mut batched = 0usize;
+            // Wait for one chunk, then take whatever else is ready without waiting.
+            let mut next = chunks.next().await;
+            loop {
+                let Some(chunk) = next else {
+                    ended = true;
+                    break;
+                };
+                let chunk = chunk.map_err(Intake::Source)?;
+                size += chunk.len() as u64;
+                if size > limit {
+                    return Err(Intake::TooLarge);
+                }
+                md5.update(&chunk);
+                crc.update(&chunk);
+                batched += chunk.len();
+                batch.push(chunk);
+                if batched >= WRITE_BATCH {
+                    break;
+                }
+                match chunks.next().now_or_never() {
+                    Some(more) => next = more,
+                    None => break,
+                }
             }
-            md5.update(&chunk);
-            crc.update(&chunk);
-            out.write_all(&chunk).await.map_err(Intake::Io)?;
+            if batch.is_empty() {
+                continue;
+            }
+            let mut file = out.take().expect("the temp file is back after each write");
+            file = tokio::task::spawn_blocking(move || {
+                use std::io::Write;
+                for chunk in &batch {
+                    file.write_all(chunk)?;
+                }
+                Ok::<_, io::Error>(file)
+            })
+            .await
+            .map_err(|e| Intake::Io(io::Error::other(e)))?
+            .map_err(Intake::Io)?;
+            out = Some(file);
         }
-        out.flush().await.map_err(Intake::Io)?;
-        out.into_inner().sync_data().await.map_err(Intake::Io)?;
+        let file = out.take().expect("the temp file is back after each write");
+        tokio::task::spawn_blocking(move || file.sync_data())
+            .await
+            .map_err(|e| Intake::Io(io::Error::other(e)))?
+            .map_err(Intake::Io)?;
         Ok(Received {
             temp,
             size,
