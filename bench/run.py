@@ -1,7 +1,9 @@
-"""Runs the first-release benchmarks against a release build on loopback and prints tables.
+"""Runs the benchmarks against a release build on loopback, prints their tables and writes
+them to bench/REPORT.md with the machine's description.
 
 Started by bench/run.sh (which builds and installs wrk). Every process it starts is stopped
-before it returns; every run is bounded in time.
+before it returns; every run is bounded in time. `python3 bench/run.py <part>...` runs only
+some parts: signing, page, ingest, memory, uploads, load.
 """
 
 import json
@@ -56,27 +58,145 @@ def sign(batch):
         return json.load(response)
 
 
+REPORT = []
+# Figures the targets table is made of, filled in by the benchmarks that ran.
+METRICS = {}
+
+
 def table(title, header, rows):
-    print(f"\n### {title}\n")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "---|" * len(header))
-    for row in rows:
-        print("| " + " | ".join(str(c) for c in row) + " |")
+    lines = [f"\n### {title}\n", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    print("\n".join(lines), flush=True)
+    REPORT.extend(lines)
 
 
-def bench_signing(label, duration, rows):
+def note(text):
+    print(text, flush=True)
+    REPORT.append(text)
+
+
+def bench_signing(label, duration, rows, url=None):
     for connections in (1, 8, 64):
         threads = min(connections, 2)
+        script = [] if url else ["-s", str(ROOT / "bench" / "sign.lua")]
         result = subprocess.run(
-            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-             "-s", str(ROOT / "bench" / "sign.lua"), f"http://{PORTAL}/api/sign_uploads"],
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", *script,
+             url or f"http://{PORTAL}/api/sign_uploads"],
             capture_output=True, text=True, timeout=duration + 30, check=True,
         ).stdout
         rps = re.search(r"Requests/sec:\s+([\d.]+)", result).group(1)
         p50 = re.search(r"\s50%\s+(\S+)", result).group(1)
         p99 = re.search(r"\s99%\s+(\S+)", result).group(1)
         errors = re.search(r"Non-2xx or 3xx responses: (\d+)", result)
-        rows.append((label, connections, f"{float(rps):,.0f}", p50, p99, errors.group(1) if errors else 0))
+        socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", result)
+        failed = int(errors.group(1)) if errors else 0
+        if socket_errors:
+            failed += sum(int(n) for n in socket_errors.groups())
+        rows.append((label, connections, f"{float(rps):,.0f}", p50, p99, failed))
+        METRICS.setdefault("signing", {})[(label, connections)] = (float(rps), wrk_ms(p99))
+
+
+def wrk_ms(text):
+    """wrk's latency (`812.00us`, `1.40ms`, `2.01s`) in milliseconds."""
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+BASELINE = "127.0.0.1:9400"
+
+
+def bench_baseline(duration, rows):
+    """Alibaba's app-server sample (Python http.server, one HMAC-SHA1 per GET), same wrk runs."""
+    server = subprocess.Popen([sys.executable, str(ROOT / "bench" / "baseline_signer.py"), BASELINE],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://{BASELINE}/")
+        bench_signing("Python sample (baseline)", duration, rows, url=f"http://{BASELINE}/")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def signing_ratios(rows):
+    """The portal's signers against the baseline, connection count by connection count."""
+    rps = {(r[0], r[1]): float(r[2].replace(",", "")) for r in rows}
+    out = []
+    for label in ("V1", "V4", "V4 + STS"):
+        for connections in (1, 8, 64):
+            base = rps.get(("Python sample (baseline)", connections))
+            mine = rps.get((label, connections))
+            if base and mine:
+                out.append((label, connections, f"{mine / base:.1f}×"))
+    table("Signing throughput against the baseline (same connections)", ["signer", "connections", "ratio"], out)
+
+
+def upload_file(path, folder="uploads/bench"):
+    ticket = sign({"files": [{"name": path.name, "size": path.stat().st_size,
+                              "content_type": "application/octet-stream"}], "naming": "random", "folder": folder})[0]
+    return curl_post(ticket, path)
+
+
+def bench_memory(pid, work):
+    """The server's peak RSS while one upload of 1 MiB, 100 MiB and 1 GiB streams in (flat in
+    the file size), idle, and with 200 uploads in flight at once."""
+    METRICS["rss_idle"] = rss_kib(pid, "VmRSS") / 1024
+    rows = [("idle", "", f"{METRICS['rss_idle']:.1f} MiB")]
+    for label, size in (("1 MiB", 1 << 20), ("100 MiB", 100 << 20), ("1 GiB", GIB)):
+        path = write_file(work / f"mem-{size}.bin", size)
+        reset_peak_rss(pid)
+        seconds = upload_file(path)
+        peak = rss_kib(pid, "VmHWM") / 1024
+        METRICS.setdefault("rss_by_size", []).append(peak)
+        rows.append((f"one upload of {label}", f"{seconds:.2f} s", f"{peak:.1f} MiB"))
+        path.unlink()
+    # 200 uploads of 4 MiB, each held to 512 KiB/s by curl so that all are in flight together.
+    path = write_file(work / "inflight.bin", 4 << 20)
+    signed = sign({"files": [{"name": f"f{i}.bin", "size": 4 << 20, "content_type": "application/octet-stream"}
+                             for i in range(100)], "naming": "random", "folder": "uploads/inflight"})
+    signed += sign({"files": [{"name": f"g{i}.bin", "size": 4 << 20, "content_type": "application/octet-stream"}
+                              for i in range(100)], "naming": "random", "folder": "uploads/inflight"})
+    reset_peak_rss(pid)
+    procs = []
+    for ticket in signed:
+        args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--limit-rate", "512K"]
+        for name, value in ticket["fields"]:
+            args += ["--form-string", f"{name}={value}"]
+        args += ["-F", f"file=@{path}", ticket["url"]]
+        procs.append(subprocess.Popen(args, stdout=subprocess.PIPE, text=True))
+    peak_sampled, started = 0, time.time()
+    while any(p.poll() is None for p in procs) and time.time() - started < 120:
+        peak_sampled = max(peak_sampled, rss_kib(pid, "VmRSS"))
+        time.sleep(0.25)
+    codes = [p.communicate(timeout=60)[0] for p in procs]
+    ok = sum(1 for c in codes if c.strip() == "200")
+    METRICS["rss_inflight"] = max(peak_sampled, rss_kib(pid, "VmHWM")) / 1024
+    rows.append(("200 uploads of 4 MiB in flight (curl, 512 KiB/s each)", f"{time.time() - started:.1f} s",
+                 f"{max(peak_sampled, rss_kib(pid, 'VmHWM')) / 1024:.1f} MiB ({ok}/200 stored)"))
+    table("Server memory (the portal and its embedded bucket, one process)", ["state", "time", "RSS (peak)"], rows)
+
+
+def bench_load(pid):
+    count = int(os.environ.get("LOAD_UPLOADS", "10000"))
+    seconds = int(os.environ.get("SOAK_SECONDS", "600"))
+    rate = float(os.environ.get("SOAK_RATE", "50"))
+    script = ROOT / "bench" / "load.py"
+    load = json.loads(subprocess.run([sys.executable, str(script), "load", PORTAL, str(pid), str(count), "64"],
+                                     capture_output=True, text=True, check=True, timeout=3600).stdout)
+    soak = json.loads(subprocess.run([sys.executable, str(script), "soak", PORTAL, str(pid), str(seconds), str(rate)],
+                                     capture_output=True, text=True, check=True, timeout=seconds + 600).stdout)
+    METRICS["lost"] = load["lost"] + soak["lost"]
+    METRICS["corrupted"] = load["corrupted"] + soak["corrupted"]
+    rows = []
+    for label, r in ((f"load: {count:,} uploads, 64 at a time", load), (f"soak: {seconds} s at {rate:g}/s", soak)):
+        rows.append((label, f"{r['uploads']:,}", f"{r['per_second']:,.0f}/s", r["errors"], r["lost"], r["corrupted"],
+                     f"{r['p50_ms']} ms", f"{r['p99_ms']} ms"))
+    table("Load and soak (sign + POST + confirm per upload, 1/16/64 KiB files; every object read back and its MD5 checked)",
+          ["run", "uploads", "rate", "errors", "lost", "corrupted", "p50", "p99"], rows)
+    note(f"\nServer RSS: peak {load['server_peak_rss_mib']} MiB during the load run; during the soak "
+         f"{soak['rss_start_mib']} MiB at start, {soak['rss_after_warmup_mib']} MiB in its second minute, "
+         f"{soak['rss_end_mib']} MiB in its last minute (drift {soak['rss_end_mib'] - soak['rss_after_warmup_mib']:+.1f} MiB), "
+         f"max {soak['rss_max_mib']} MiB over {soak['rss_samples']} samples." +
+         (f" Error kinds: {load['error_kinds'] + soak['error_kinds']}." if load['errors'] or soak['errors'] else ""))
 
 
 def bench_ingest(pid, work):
@@ -103,6 +223,7 @@ def bench_ingest(pid, work):
     subprocess.run(["dd", f"if={source}", f"of={target}", "bs=1M", "conv=fdatasync", "status=none"],
                    check=True, timeout=600)
     dd_mibs = 1024 / (time.time() - started)
+    METRICS["ingest_ratio"] = portal_mibs / dd_mibs
     table("Embedded bucket ingest, 1 GiB POST with curl (MD5 + CRC-64 + fsync) vs dd conv=fdatasync",
           ["writer", "MiB/s", "ratio to dd", "server peak RSS during upload"],
           [("embedded bucket", f"{portal_mibs:,.0f}", f"{portal_mibs / dd_mibs:.2f}", f"{peak / 1024:.1f} MiB"),
@@ -182,6 +303,7 @@ def bench_uploads(pid, work):
     one = write_file(work / "256mib.bin", 256 << 20)
     page = node_json(script, url, "upload", one)
     curl = curl_post(tickets([one], "uploads/bench-curl")[0], one)
+    METRICS["upload_large"] = page["seconds"] / curl
     rows.append(("1 × 256 MiB (one POST)", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
                  f"{page['seconds'] / curl:.2f}", f"{page['verified']}/1 verified"))
     small_dir = work / "small"
@@ -193,6 +315,7 @@ def bench_uploads(pid, work):
     for ticket, path in zip(signed, smalls):
         curl_post(ticket, path)
     curl = time.time() - started
+    METRICS["upload_small"] = page["seconds"] / curl
     rows.append(("200 × 64 KiB (3 at a time; curl one by one)", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
                  f"{page['seconds'] / curl:.2f}", f"{page['verified']}/200 verified"))
     big = write_file(work / "2gib.bin", 2 * GIB)
@@ -249,33 +372,127 @@ SIGNERS = [
 UPLOADS = {"PORTAL_MAX_FILES": "200", "PORTAL_MULTIPART_THRESHOLD": "512MiB"}
 
 
+def targets():
+    """Each target of issue #7 against the figure measured, met or short."""
+    rows = []
+    signing = METRICS.get("signing", {})
+    base = max((v[0] for (label, _), v in signing.items() if label.startswith("Python")), default=None)
+    for label in ("V1", "V4", "V4 + STS"):
+        best = max((v for (l, _), v in signing.items() if l == label), default=None)
+        if best and base:
+            p99 = min(v[1] for (l, _), v in signing.items() if l == label)
+            rows.append((f"signing {label}: ≥ 10× the baseline's req/s, p99 ≤ 2 ms",
+                         f"{best[0] / base:.1f}× (best {best[0]:,.0f} vs {base:,.0f} req/s); best p99 {p99:.2f} ms",
+                         "met" if best[0] >= 10 * base and p99 <= 2 else "short"))
+    for key, label, limit in (("upload_large", "portal upload ≤ 1.15× curl, one large file", 1.15),
+                              ("upload_small", "portal upload ≤ 1.5× curl, many small files", 1.5)):
+        if key in METRICS:
+            rows.append((label, f"{METRICS[key]:.2f}×", "met" if METRICS[key] <= limit else "short"))
+    if "ingest_ratio" in METRICS:
+        r = METRICS["ingest_ratio"]
+        rows.append(("ingest ≥ 0.8× dd", f"{r:.2f}×", "met" if r >= 0.8 else "short"))
+    if "rss_idle" in METRICS:
+        r = METRICS["rss_idle"]
+        rows.append(("server RSS < 20 MiB idle", f"{r:.1f} MiB", "met" if r < 20 else "short"))
+    if "rss_inflight" in METRICS:
+        r = METRICS["rss_inflight"]
+        rows.append(("server RSS < 80 MiB with 200 uploads in flight", f"{r:.1f} MiB", "met" if r < 80 else "short"))
+    if "rss_by_size" in METRICS:
+        sizes = METRICS["rss_by_size"]
+        flat = max(sizes) - min(sizes) < 8
+        rows.append(("RSS flat in file size (1 MiB, 100 MiB, 1 GiB)", " / ".join(f"{s:.1f}" for s in sizes) + " MiB",
+                     "met" if flat else "short"))
+    if "lost" in METRICS:
+        ok = METRICS["lost"] == 0 and METRICS["corrupted"] == 0
+        rows.append(("0 lost, 0 corrupted (load + soak)", f"{METRICS['lost']} lost, {METRICS['corrupted']} corrupted",
+                     "met" if ok else "short"))
+    if rows:
+        table("Targets", ["target", "measured", "status"], rows)
+
+
+REPORT_HEADER = """# Upload Portal benchmarks
+
+Written by `bash bench/run.sh` (which builds the release binary and runs `bench/run.py`): every
+figure below is from that run, on loopback, on the machine named in its first line. The
+portal, its embedded bucket and the load generators share the machine's 2 cores, so ratios
+matter more than absolute figures. Fuzzing counts are in `fuzz/README.md`.
+
+"""
+
+REPORT_FOOTER = """
+### How each figure is made
+
+- Signing: `wrk` from a second process, 10 s per run, `POST /api/sign_uploads` with one file per
+  batch (`bench/sign.lua`); each ticket is recorded in the SQLite ledger before the reply. The
+  baseline is `bench/baseline_signer.py`: what Alibaba's app-server sample does (Python
+  `http.server`, one HMAC-SHA1 over a `starts-with` policy per GET), run by the same script.
+- Uploads: headless Chromium drives the real page (`bench/uploads.mjs`) against `curl -F`
+  straight to the same bucket with the same bytes; the page also hashes each file (MD5) and
+  confirms it with the portal.
+- Ingest: one 1 GiB POST to the embedded bucket (MD5 + CRC-64 while streaming, fsync before the
+  rename) against `dd bs=1M conv=fdatasync` on the same disk.
+- Memory: `VmHWM` (reset through `clear_refs`) of the one process that runs the portal and
+  its bucket, during one upload of each size, and sampled while 200 `curl` uploads held to
+  512 KiB/s are in flight together.
+- Load and soak (`bench/load.py`): each upload signs, POSTs and confirms like the page; after
+  the run every object is read back and its MD5 compared with what was sent.
+"""
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))) // (1024 * 1024)
+    disk = subprocess.run(["df", "-h", str(OUT)], capture_output=True, text=True).stdout.splitlines()[-1].split()
+    kernel = subprocess.run(["uname", "-sr"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, {kernel}, disk {disk[0]} ({disk[1]})"
+
+
 def main():
     duration = int(os.environ.get("BENCH_SECONDS", "10"))
+    everything = ["signing", "page", "ingest", "memory", "uploads", "load"]
+    parts = sys.argv[1:] or everything
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=OUT))
+    note(f"machine: {machine()}")
     try:
-        if sys.argv[1:] == ["uploads"]:
+        if "signing" in parts:
+            rows = []
+            for label, extra in SIGNERS:
+                with Portal(work, extra) as server:
+                    bench_signing(label, duration, rows)
+                    note(f"server RSS after the {label} signing runs: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
+            bench_baseline(duration, rows)
+            table("Signing (`/api/sign_uploads`, one file per batch, each ticket recorded in the SQLite ledger; "
+                  "baseline: GET, wrk on loopback)",
+                  ["signer", "connections", "requests/s", "p50", "p99", "failed"], rows)
+            signing_ratios(rows)
+        if {"page", "ingest", "memory"} & set(parts):
+            with Portal(work, {}) as server:
+                if "page" in parts:
+                    bench_page_weight()
+                    bench_first_load()
+                if "ingest" in parts:
+                    bench_ingest(server.pid, work)
+                if "memory" in parts:
+                    bench_memory(server.pid, work)
+        if "uploads" in parts:
             with Portal(work, UPLOADS) as server:
                 bench_uploads(server.pid, work)
-            return
-        print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-sr'], capture_output=True, text=True).stdout.strip()}")
-        rows = []
-        for label, extra in SIGNERS:
-            with Portal(work, extra) as server:
-                if label == "V4":
-                    print(f"server RSS idle: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
-                bench_signing(label, duration, rows)
-                print(f"server RSS after the {label} signing runs: {rss_kib(server.pid, 'VmRSS') / 1024:.1f} MiB")
-        table("Signing (`/api/sign_uploads`, one file per batch, wrk on loopback)",
-              ["signer", "connections", "requests/s", "p50", "p99", "non-2xx"], rows)
-        with Portal(work, {}) as server:
-            bench_page_weight()
-            bench_first_load()
-            bench_ingest(server.pid, work)
-        with Portal(work, UPLOADS) as server:
-            bench_uploads(server.pid, work)
+        if "load" in parts:
+            with Portal(work, {}) as server:
+                bench_load(server.pid)
+        targets()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        body = "\n".join(REPORT)
+        # The whole run is the report; a partial run's figures go to bench/out.
+        path = OUT.parent / "REPORT.md" if parts == everything else OUT / f"figures-{'-'.join(parts)}.md"
+        header = (REPORT_HEADER if parts == everything else "") + f"Run of {stamp} (`bash bench/run.sh`).\n\n"
+        path.write_text(header + body + "\n" + (REPORT_FOOTER if parts == everything else ""))
+        print(f"\nwritten: {path.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
