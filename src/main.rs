@@ -102,11 +102,10 @@ async fn run(settings: server::config::Settings) -> Result<(), Box<dyn std::erro
         let mut rx = shutdown_rx.clone();
         let app = server::bucket_router(bucket);
         bucket_task = Some(tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.changed().await;
-                })
-                .await
+            server::serve_bucket(listener, app, async move {
+                let _ = rx.changed().await;
+            })
+            .await
         }));
     } else if settings.target == TargetKind::Oss {
         tracing::info!(

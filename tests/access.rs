@@ -82,6 +82,17 @@ async fn session(h: &Harness, name: &str, password: &str) -> String {
     set.split(';').next().unwrap().to_owned()
 }
 
+/// Asks the portal to sign one file for the session.
+async fn sign_as(
+    h: &Harness,
+    cookie: &str,
+    folder: &str,
+    name: &str,
+    size: u64,
+) -> reqwest::Response {
+    call_as(h, Some(cookie), "sign_uploads", batch(folder, name, size)).await
+}
+
 fn batch(folder: &str, name: &str, size: u64) -> Value {
     json!({"batch": {"files": [{"name": name, "size": size, "content_type": "text/plain"}], "naming": "original", "folder": folder}})
 }
@@ -162,13 +173,7 @@ async fn nothing_is_signed_without_a_session() {
     }
     // A forged cookie is no session.
     let forged = format!("portal_session={}", "ab".repeat(32));
-    let response = call_as(
-        &h,
-        Some(&forged),
-        "sign_uploads",
-        batch("uploads/alice/", "a.txt", 3),
-    )
-    .await;
+    let response = sign_as(&h, &forged, "uploads/alice/", "a.txt", 3).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     // The page offers the sign-in form instead of the uploader.
     let page = h
@@ -219,13 +224,7 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
     assert_eq!(viewer["admin"], false);
 
     // Inside her root: signed, the key there.
-    let signed_ok = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/notes", "a.txt", 3),
-    )
-    .await;
+    let signed_ok = sign_as(&h, &alice, "uploads/alice/notes", "a.txt", 3).await;
     assert_eq!(signed_ok.status(), 200);
     let tickets: Value = signed_ok.json().await.unwrap();
     assert_eq!(tickets[0]["key"], "uploads/alice/notes/a.txt");
@@ -237,7 +236,7 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         "uploads/alice/../bob/",
         "/uploads/alice/",
     ] {
-        let refused = call_as(&h, Some(&alice), "sign_uploads", batch(folder, "a.txt", 3)).await;
+        let refused = sign_as(&h, &alice, folder, "a.txt", 3).await;
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{folder}");
         let body = refused.json::<Value>().await.unwrap();
         assert!(
@@ -266,13 +265,7 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    let after = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "a.txt", 3),
-    )
-    .await;
+    let after = sign_as(&h, &alice, "uploads/alice/", "a.txt", 3).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -308,21 +301,9 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
     let (h, _users) = with_users(&["--sign-rate", "3", "--daily-bytes", "10"]).await;
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     // 8 of 10 bytes: fine. 3 more: over the quota, refused with the figures.
-    let first = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "a.txt", 8),
-    )
-    .await;
+    let first = sign_as(&h, &alice, "uploads/alice/", "a.txt", 8).await;
     assert_eq!(first.status(), 200);
-    let over = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "b.txt", 3),
-    )
-    .await;
+    let over = sign_as(&h, &alice, "uploads/alice/", "b.txt", 3).await;
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(over.headers().contains_key("retry-after"));
     let body: Value = over.json().await.unwrap();
@@ -331,22 +312,10 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
         json!({"limit": 10, "used": 8, "asked": 3})
     );
     // The third request of the minute passes the rate limit (2 bytes fit the quota)...
-    let third = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "c.txt", 2),
-    )
-    .await;
+    let third = sign_as(&h, &alice, "uploads/alice/", "c.txt", 2).await;
     assert_eq!(third.status(), 200, "{:?}", third.text().await);
     // ...the fourth does not.
-    let fourth = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "d.txt", 0),
-    )
-    .await;
+    let fourth = sign_as(&h, &alice, "uploads/alice/", "d.txt", 0).await;
     assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = fourth.headers()["retry-after"]
         .to_str()
@@ -360,13 +329,7 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
     );
     // Bob signs from the same address, which has had its three: limited too (per address).
     let bob = session(&h, "bob", "bob-password-1").await;
-    let his = call_as(
-        &h,
-        Some(&bob),
-        "sign_uploads",
-        batch("uploads/team/bob/", "a.txt", 10),
-    )
-    .await;
+    let his = sign_as(&h, &bob, "uploads/team/bob/", "a.txt", 10).await;
     assert_eq!(his.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -436,13 +399,7 @@ async fn the_ledger_records_uploads_completed_by_head() {
     );
 
     // An object signed but never stored cannot be confirmed.
-    let ticket = call_as(
-        &h,
-        Some(&alice),
-        "sign_uploads",
-        batch("uploads/alice/", "ghost.txt", 5),
-    )
-    .await;
+    let ticket = sign_as(&h, &alice, "uploads/alice/", "ghost.txt", 5).await;
     let ghost = ticket.json::<Value>().await.unwrap()[0]["key"]
         .as_str()
         .unwrap()
@@ -502,13 +459,7 @@ async fn admins_filter_the_ledger_and_export_csv() {
     )
     .await;
     assert_eq!(confirmed.status(), 200);
-    call_as(
-        &h,
-        Some(&root),
-        "sign_uploads",
-        batch("uploads/", "=cmd.txt", 1),
-    )
-    .await;
+    sign_as(&h, &root, "uploads/", "=cmd.txt", 1).await;
 
     // Not for alice.
     let forbidden = call_as(&h, Some(&alice), "admin_uploads", json!({"query": {}})).await;

@@ -138,3 +138,46 @@ async fn callback_key(
 pub fn bucket_router(bucket: Arc<Bucket>) -> Router {
     layers::bucket(bucket::router(bucket))
 }
+
+/// Largest read buffer of one bucket connection. hyper's default (about 400 KiB) is for
+/// throughput on one connection; hundreds of uploads in flight would each grow one that big.
+const BUCKET_READ_BUFFER: usize = 64 * 1024;
+
+/// Serves the embedded bucket (HTTP/1.1) until `shutdown`, then lets requests in flight
+/// finish. Like `axum::serve`, with a smaller read buffer per connection.
+pub async fn serve_bucket(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::TokioIo;
+    use hyper_util::service::TowerToHyperService;
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.max_buf_size(BUCKET_READ_BUFFER);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of file descriptors and the like: wait, as axum::serve does.
+                        tracing::warn!(%error, "the bucket could not accept a connection");
+                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let service = TowerToHyperService::new(app.clone());
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    let _ = connection.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    graceful.shutdown().await;
+    Ok(())
+}

@@ -40,8 +40,9 @@ pub enum StoreError {
     Io(#[from] io::Error),
 }
 
-/// Most bytes of one upload written (and held) at once.
-pub const WRITE_BATCH: usize = 1 << 20;
+/// Most bytes of one upload written (and held) at once: 200 uploads in flight hold at most
+/// 50 MiB between them, even when the disk lags behind the network.
+pub const WRITE_BATCH: usize = 256 << 10;
 
 #[derive(Clone, Debug)]
 pub struct ObjectStore {
