@@ -19,7 +19,12 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
         let now = time::OffsetDateTime::now_utc();
         let rules = &state.rules;
         let settings = &state.limits.settings;
-        let used = used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?;
+        // Without a daily limit there is nothing to show, and nothing to add up.
+        let used = if settings.daily_bytes == 0 {
+            0
+        } else {
+            used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?
+        };
         // The plain form cannot declare its size: it may take what the quota has left.
         let room = if settings.daily_bytes == 0 {
             rules.max_file_size
