@@ -93,6 +93,15 @@ async fn sign_as(
     call_as(h, Some(cookie), "sign_uploads", batch(folder, name, size)).await
 }
 
+/// One page of the admin's ledger view for `query`, as JSON.
+async fn admin_page(h: &Harness, cookie: &str, query: Value) -> Value {
+    call_as(h, Some(cookie), "admin_uploads", query)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 fn batch(folder: &str, name: &str, size: u64) -> Value {
     json!({"batch": {"files": [{"name": name, "size": size, "content_type": "text/plain"}], "naming": "original", "folder": folder}})
 }
@@ -482,34 +491,22 @@ async fn admins_filter_the_ledger_and_export_csv() {
     );
 
     // Root sees everyone, and filters.
-    let all: Value = call_as(&h, Some(&root), "admin_uploads", json!({"query": {}}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = admin_page(&h, &root, json!({"query": {}})).await;
     assert_eq!(all["total"], 2);
-    let theirs: Value = call_as(
+    let theirs: Value = admin_page(
         &h,
-        Some(&root),
-        "admin_uploads",
+        &root,
         json!({"query": {"user": "alice", "state": "completed"}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(theirs["total"], 1);
     assert_eq!(theirs["entries"][0]["key"], key);
-    let pending: Value = call_as(
+    let pending: Value = admin_page(
         &h,
-        Some(&root),
-        "admin_uploads",
+        &root,
         json!({"query": {"state": "pending", "key_prefix": "uploads/="}}),
     )
-    .await
-    .json()
-    .await
-    .unwrap();
+    .await;
     assert_eq!(pending["total"], 1);
     assert_eq!(pending["entries"][0]["user"], "root");
     let bad = call_as(

@@ -12,11 +12,11 @@ pub async fn my_uploads(page: u32) -> Result<LedgerPage, PortalError> {
     let result = async {
         let (state, _, viewer) = signed_in().await?;
         // Stored uploads only: a ticket signed but never used is not an upload of theirs.
-        let query = LedgerQuery {
-            page: checked_page(page)?,
+        let query = crate::server::ledger_pages::checked_query(LedgerQuery {
+            page,
             state: crate::model::EntryState::Completed,
             ..LedgerQuery::default()
-        };
+        })?;
         crate::server::ledger_pages::page(&state, &query, Some(&viewer.name)).await
     }
     .await;
@@ -53,12 +53,4 @@ pub async fn diagnose() -> Result<Vec<Finding>, PortalError> {
     }
     .await;
     respond(result)
-}
-
-#[cfg(feature = "ssr")]
-fn checked_page(page: u32) -> Result<u32, PortalError> {
-    if page > 1_000_000 {
-        return Err(PortalError::Invalid(crate::model::Notice::BadFilter));
-    }
-    Ok(page.max(1))
 }
