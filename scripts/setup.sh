@@ -13,6 +13,12 @@ cargo leptos --version 2>/dev/null | grep -qx "cargo-leptos 0.3.10" \
   || CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
      cargo install cargo-leptos --locked --version 0.3.10
 
+# cargo-leptos runs the wasm-bindgen found on PATH, and otherwise downloads one from GitHub,
+# which fails here. Its version must equal the lockfile's; `--locked` asks for a webpki-roots
+# the registry lacks.
+wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen 0.2.130" \
+  || cargo install wasm-bindgen-cli --version 0.2.130
+
 if $want_browser; then
   # Debian's Chromium: Playwright's own browser download cannot work here.
   { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } \
