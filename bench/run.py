@@ -6,6 +6,7 @@ before it returns; every run is bounded in time. `python3 bench/run.py <part>...
 some parts: signing, page, ingest, memory, uploads, load.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -279,6 +280,18 @@ def write_file(path, size):
     return path
 
 
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
+def file_md5(path):
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest().upper()
+
+
 def curl_post(ticket, path):
     args = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}"]
     for name, value in ticket["fields"]:
@@ -301,11 +314,19 @@ def bench_uploads(pid, work):
     script = ROOT / "bench" / "uploads.mjs"
     rows = []
     one = write_file(work / "256mib.bin", 256 << 20)
-    page = node_json(script, url, "upload", one)
-    curl = curl_post(tickets([one], "uploads/bench-curl")[0], one)
+    # One large file takes about a second, where this machine's noise is tens of percent:
+    # the median of three runs of each.
+    pages = [node_json(script, url, "upload", one) for _ in range(3)]
+    page = sorted(pages, key=lambda r: r["seconds"])[1]
+    curl = median([curl_post(tickets([one], "uploads/bench-curl")[0], one) for _ in range(3)])
     METRICS["upload_large"] = page["seconds"] / curl
-    rows.append(("1 × 256 MiB (one POST)", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
-                 f"{page['seconds'] / curl:.2f}", f"{page['verified']}/1 verified"))
+    rows.append(("1 × 256 MiB (one POST), median of 3", f"{page['seconds']:.2f} s", f"{curl:.2f} s",
+                 f"{page['seconds'] / curl:.2f}", f"{sum(r['verified'] for r in pages)}/3 verified"))
+    # The browser's own floor: the same POST from a bare XMLHttpRequest, no page engine, no MD5.
+    bare = median([node_json(script, url, "xhr", one)["seconds"] for _ in range(3)])
+    METRICS["upload_bare_xhr"] = bare / curl
+    rows.append(("1 × 256 MiB, Chromium alone (a bare XMLHttpRequest, no hashing), median of 3",
+                 f"{bare:.2f} s", f"{curl:.2f} s", f"{bare / curl:.2f}", "the floor for any page in this browser"))
     small_dir = work / "small"
     small_dir.mkdir()
     smalls = [write_file(small_dir / f"s{i:03}.bin", 64 << 10) for i in range(200)]
@@ -329,19 +350,25 @@ def bench_uploads(pid, work):
                  f"{page['renderer_peak_rss_kib'] / 1024:.0f} MiB, {page['verified']}/1 verified"))
     table("Uploads through the page (headless Chromium) vs curl -F, same bucket, loopback",
           ["upload", "page", "curl", "ratio page/curl", "notes"], rows)
-    md5 = node_json(script, url, "md5", 256)
-    table("MD5 in the page (WASM, 4 MiB slices, one await per slice)",
+    md5 = node_json(script, url, "md5", one)
+    if md5["md5"] != file_md5(one):
+        raise SystemExit("the page's MD5 of the file differs from Python's")
+    table("MD5 in the page (WASM, a picked 256 MiB file, 4 MiB slices read ahead, one await per slice)",
           ["bytes", "time", "MiB/s", "longest main-thread stall"],
           [(f"{md5['mib']} MiB", f"{md5['seconds']:.2f} s", f"{md5['mib_per_s']:.0f}",
             f"{md5['longest_stall_ms']:.0f} ms")])
 
 
 class Portal:
-    """The release binary on loopback with `extra` settings; stopped on exit."""
+    """The release binary on loopback with `extra` settings and a fresh data folder; stopped
+    on exit."""
 
     def __init__(self, work, extra):
+        # A data folder (bucket and ledger) of its own: a part's figures do not depend on the
+        # rows and objects an earlier part left behind.
+        data = tempfile.mkdtemp(dir=work, prefix="data-")
         env = dict(os.environ, LEPTOS_SITE_ADDR=PORTAL, PORTAL_BUCKET_ADDR=BUCKET,
-                   PORTAL_DATA_DIR=str(work / "data"), LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"),
+                   PORTAL_DATA_DIR=data, LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"),
                    LEPTOS_OUTPUT_NAME="upload-portal", RUST_LOG="warn",
                    OSS_ACCESS_KEY_ID="LTAIbench", OSS_ACCESS_KEY_SECRET="bench-secret-0123456789",
                    # Throughput is the measure here: the per-address signing limit is lifted.
@@ -387,7 +414,10 @@ def targets():
     for key, label, limit in (("upload_large", "portal upload ≤ 1.15× curl, one large file", 1.15),
                               ("upload_small", "portal upload ≤ 1.5× curl, many small files", 1.5)):
         if key in METRICS:
-            rows.append((label, f"{METRICS[key]:.2f}×", "met" if METRICS[key] <= limit else "short"))
+            measured = f"{METRICS[key]:.2f}×"
+            if key == "upload_large" and "upload_bare_xhr" in METRICS:
+                measured += f" (Chromium's bare POST alone: {METRICS['upload_bare_xhr']:.2f}×)"
+            rows.append((label, measured, "met" if METRICS[key] <= limit else "short"))
     if "ingest_ratio" in METRICS:
         r = METRICS["ingest_ratio"]
         rows.append(("ingest ≥ 0.8× dd", f"{r:.2f}×", "met" if r >= 0.8 else "short"))

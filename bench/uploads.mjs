@@ -1,8 +1,11 @@
 // Uploads through the portal in headless Chromium and prints JSON figures:
 //   node bench/uploads.mjs <portal url> upload <file>...   time from "Upload" to every row done,
 //                                                          and the page's peak RSS (renderer)
-//   node bench/uploads.mjs <portal url> md5 <MiB>           the page's MD5 throughput (WASM) and
-//                                                          the longest main-thread stall meanwhile
+//   node bench/uploads.mjs <portal url> md5 <file>          the page's MD5 throughput (WASM) over a
+//                                                          file, and the longest main-thread stall
+//   node bench/uploads.mjs <portal url> xhr <file>          Chromium alone: one signed form POST of
+//                                                          the file by a bare XMLHttpRequest (no
+//                                                          hashing, no engine), the browser's floor
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
@@ -53,27 +56,59 @@ if (mode === 'upload') {
     const verified = await page.locator('li.upload .verified').count();
     return { seconds, files: rest.length, failed, verified };
   });
-} else if (mode === 'md5') {
-  const mib = Number(rest[0] ?? 256);
-  const js = await page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.href)[0]);
-  out = await page.evaluate(async ({ js, mib }) => {
-    const mod = await import(js);
-    const chunk = new Uint8Array(1 << 20);
-    crypto.getRandomValues(chunk.subarray(0, 65536));
-    const blob = new Blob(Array.from({ length: mib }, () => chunk));
-    let last = performance.now();
-    let stall = 0;
-    const tick = setInterval(() => {
-      const now = performance.now();
-      stall = Math.max(stall, now - last);
-      last = now;
-    }, 10);
-    const started = performance.now();
-    const md5 = await mod.md5_hex_of(blob);
-    const seconds = (performance.now() - started) / 1000;
-    clearInterval(tick);
-    return { mib, seconds, mib_per_s: mib / seconds, longest_stall_ms: stall, md5 };
-  }, { js, mib });
+} else {
+  // A file input of our own (the page's picker moves what it is given into its list): the
+  // bytes are a real file on disk, read as the page reads a picked file.
+  await page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'bench-file';
+    document.body.append(input);
+  });
+  await page.locator('#bench-file').setInputFiles(rest[0]);
+  if (mode === 'xhr') {
+    out = await page.evaluate(async () => {
+      const file = document.querySelector('#bench-file').files[0];
+      const signed = await fetch('/api/sign_uploads', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ batch: { files: [{ name: file.name, size: file.size, content_type: 'application/octet-stream' }],
+          naming: 'random', folder: 'uploads/bench-xhr' } }),
+      });
+      const [ticket] = await signed.json();
+      const form = new FormData();
+      for (const [name, value] of ticket.fields) form.append(name, value);
+      form.append('file', file);
+      const started = performance.now();
+      const status = await new Promise((resolve) => {
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', ticket.url);
+        xhr.onloadend = () => resolve(xhr.status);
+        xhr.send(form);
+      });
+      return { seconds: (performance.now() - started) / 1000, status };
+    });
+    if (out.status !== 200) throw new Error(`the bare POST answered ${out.status}`);
+  } else if (mode === 'md5') {
+    const js = await page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.href)[0]);
+    out = await page.evaluate(async ({ js }) => {
+      const mod = await import(js);
+      const file = document.querySelector('#bench-file').files[0];
+      const mib = file.size / (1 << 20);
+      let last = performance.now();
+      let stall = 0;
+      const tick = setInterval(() => {
+        const now = performance.now();
+        stall = Math.max(stall, now - last);
+        last = now;
+      }, 10);
+      const started = performance.now();
+      const md5 = await mod.md5_hex_of(file);
+      const seconds = (performance.now() - started) / 1000;
+      clearInterval(tick);
+      return { mib, seconds, mib_per_s: mib / seconds, longest_stall_ms: stall, md5 };
+    }, { js });
+  }
 }
 await browser.close();
 console.log(JSON.stringify(out));

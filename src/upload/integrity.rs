@@ -8,27 +8,49 @@ use wasm_bindgen_futures::JsFuture;
 /// Bytes read per step: large enough to be fast, small enough to keep the page responsive.
 const SLICE: f64 = 4.0 * 1024.0 * 1024.0;
 
-/// The bytes `[start, end)` of a file (or of a slice of one).
-pub async fn read(blob: &web_sys::Blob, start: f64, end: f64) -> Result<Vec<u8>, String> {
-    let unreadable = |_| "The file could not be read.".to_owned();
+/// Starts reading the bytes `[start, end)` of a file (or of a slice of one): the browser
+/// reads them off the main thread from the moment this returns.
+fn start_reading(blob: &web_sys::Blob, start: f64, end: f64) -> Result<JsFuture, String> {
     let slice = blob
         .slice_with_f64_and_f64(start, end)
-        .map_err(unreadable)?;
-    let buffer = JsFuture::from(slice.array_buffer())
-        .await
-        .map_err(unreadable)?;
+        .map_err(|_| unreadable())?;
+    Ok(JsFuture::from(slice.array_buffer()))
+}
+
+fn unreadable() -> String {
+    "The file could not be read.".to_owned()
+}
+
+async fn bytes_of(reading: JsFuture) -> Result<Vec<u8>, String> {
+    let buffer = reading.await.map_err(|_| unreadable())?;
     Ok(js_sys::Uint8Array::new(buffer.unchecked_ref()).to_vec())
 }
 
-/// Upper-case hex MD5 of a whole file or of a slice of one.
+/// The bytes `[start, end)` of a file (or of a slice of one).
+pub async fn read(blob: &web_sys::Blob, start: f64, end: f64) -> Result<Vec<u8>, String> {
+    bytes_of(start_reading(blob, start, end)?).await
+}
+
+/// Upper-case hex MD5 of a whole file or of a slice of one. The next slice is being read
+/// while this one is hashed (reading was about as slow as hashing, one after the other).
 pub async fn md5_hex(file: web_sys::Blob) -> Result<String, String> {
     let mut hasher = Md5::new();
     let size = file.size();
+    let mut reading = None;
     let mut start = 0.0;
-    while start < size {
-        let end = (start + SLICE).min(size);
-        hasher.update(read(&file, start, end).await?);
+    if start < size {
+        let end = SLICE.min(size);
+        reading = Some(start_reading(&file, start, end)?);
         start = end;
+    }
+    while let Some(current) = reading.take() {
+        let bytes = bytes_of(current).await?;
+        if start < size {
+            let end = (start + SLICE).min(size);
+            reading = Some(start_reading(&file, start, end)?);
+            start = end;
+        }
+        hasher.update(&bytes);
     }
     Ok(hasher
         .finalize()
