@@ -271,7 +271,10 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 aria-valuemax="100"
                 aria-valuenow=move || progress.get()
             >
-                <div class="fill" style:width=move || format!("{}%", bar.get())></div>
+                <div
+                    class="fill"
+                    style:transform=move || format!("scaleX({})", f32::from(bar.get()) / 100.0)
+                ></div>
             </div>
             {details}
         </li>
