@@ -17,13 +17,18 @@ cargo clippy --features ssr --tests -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 echo "== unit and integration tests"
-cargo test --features ssr
+# One test at a time: each #[tokio::test] runs a portal on a runtime of its own, and Leptos's
+# rendering keeps process-wide state that several runtimes at once in one process (never the
+# case in production, which runs one) can leave a page waiting forever (seen in CI: a 408
+# after the portal's 30 s timeout). Concurrent pages on one runtime are tested by
+# tests/portal.rs `pages_render_whole_under_concurrent_loads`.
+cargo test --features ssr -- --test-threads=1
 
 work=$(mktemp -d)
 trap 'pg_stop; rm -rf "$work"' EXIT
 echo "== the ledger tests against PostgreSQL"
 pg_start
-LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access
+LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access -- --test-threads=1
 
 echo "== end-to-end tests (release build, Chromium)"
 # Ports of their own, so a portal already running on 3000/9300 does not get in the way.
@@ -64,7 +69,7 @@ unset PORTAL_LOCAL_STS_ADDR OSS_STS_ROLE_ARN OSS_CALLBACK_URL
 garage_install
 trap 'garage_stop; pg_stop; [ -n "${portal_pid:-}" ] && kill "$portal_pid" 2>/dev/null; rm -rf "$work"' EXIT
 garage_start "$work/garage" "$PORTAL_URL"
-cargo test --features ssr --test garage -- --ignored
+cargo test --features ssr --test garage -- --ignored --test-threads=1
 # The release build again, now signing SigV4 for Garage; the same browser tests run on it.
 env PORTAL_TARGET=s3 S3_ENDPOINT="$GARAGE_S3_ENDPOINT" S3_REGION="$GARAGE_REGION" \
   PORTAL_BUCKET="$GARAGE_BUCKET" OSS_ACCESS_KEY_ID="$GARAGE_KEY_ID" OSS_ACCESS_KEY_SECRET="$GARAGE_SECRET" \
