@@ -305,7 +305,10 @@ async fn pages_render_whole_under_concurrent_loads() {
                 if status == 200 && html.contains(lang) && html.contains(title) {
                     Ok(())
                 } else {
-                    Err(format!("{status}: {}", &html[..html.len().min(300)]))
+                    Err(format!(
+                        "{status}: {}",
+                        html.chars().take(300).collect::<String>()
+                    ))
                 }
             }
         });

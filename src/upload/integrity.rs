@@ -36,20 +36,20 @@ pub async fn read(blob: &web_sys::Blob, start: f64, end: f64) -> Result<Vec<u8>,
 pub async fn md5_hex(file: web_sys::Blob) -> Result<String, String> {
     let mut hasher = Md5::new();
     let size = file.size();
-    let mut reading = None;
     let mut start = 0.0;
-    if start < size {
-        let end = SLICE.min(size);
-        reading = Some(start_reading(&file, start, end)?);
-        start = end;
-    }
-    while let Some(current) = reading.take() {
-        let bytes = bytes_of(current).await?;
-        if start < size {
-            let end = (start + SLICE).min(size);
-            reading = Some(start_reading(&file, start, end)?);
-            start = end;
+    let mut read_next = || -> Result<Option<JsFuture>, String> {
+        if start >= size {
+            return Ok(None);
         }
+        let end = (start + SLICE).min(size);
+        let reading = start_reading(&file, start, end)?;
+        start = end;
+        Ok(Some(reading))
+    };
+    let mut reading = read_next()?;
+    while let Some(current) = reading {
+        let bytes = bytes_of(current).await?;
+        reading = read_next()?;
         hasher.update(&bytes);
     }
     Ok(hasher
