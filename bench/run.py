@@ -3,7 +3,7 @@ them to bench/REPORT.md with the machine's description.
 
 Started by bench/run.sh (which builds and installs wrk). Every process it starts is stopped
 before it returns; every run is bounded in time. `python3 bench/run.py <part>...` runs only
-some parts: signing, page, ingest, memory, uploads, load.
+some parts: signing, page, ingest, memory, uploads, load, exhaustion.
 """
 
 import hashlib
@@ -373,8 +373,9 @@ class Portal:
                    PORTAL_DATA_DIR=data, LEPTOS_SITE_ROOT=str(ROOT / "target" / "site"),
                    LEPTOS_OUTPUT_NAME="upload-portal", RUST_LOG="warn",
                    OSS_ACCESS_KEY_ID="LTAIbench", OSS_ACCESS_KEY_SECRET="bench-secret-0123456789",
-                   # Throughput is the measure here: the per-address signing limit is lifted.
-                   PORTAL_SIGN_RATE="0", **extra)
+                   # Throughput is the measure here: the per-address signing limit and the
+                   # cap on one user's unfinished tickets are lifted.
+                   PORTAL_SIGN_RATE="0", PORTAL_MAX_PENDING="0", **extra)
         self.process = subprocess.Popen([str(ROOT / "target" / "release" / "upload-portal")], env=env,
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -516,6 +517,102 @@ mechanisms hold from run to run, the figures above are this run's.
 """
 
 
+def bench_exhaustion(pid):
+    """The security review's unauthenticated exhaustion probes (W5), bounded: 30 connections
+    each sending 6 MiB of unsigned form fields to the bucket, then stalling; 50 connections
+    each to the bucket and the portal sending one header line every 15 s; 50 uploads trickling
+    a byte every 5 s. What the server holds, and how many connections are still open."""
+    import socket
+    import threading
+
+    def connect(addr):
+        host, port = addr.split(":")
+        return socket.create_connection((host, int(port)), timeout=5)
+
+    def alive(sock):
+        # Open when a read would block; closed when it returns b"" or fails (a reply
+        # carrying a refusal is read and the next read tells).
+        sock.setblocking(False)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return False
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+
+    rows = []
+    before = rss_kib(pid, "VmRSS")
+    junk = []
+    for _ in range(30):
+        sock = connect(BUCKET)
+        body_len = 6 << 20
+        sock.sendall((f"POST / HTTP/1.1\r\nhost: {BUCKET}\r\ncontent-type: multipart/form-data; boundary=XyZ\r\n"
+                      f"content-length: {body_len + 200}\r\n\r\n--XyZ\r\ncontent-disposition: form-data; name=\"junk\"\r\n\r\n").encode())
+        junk.append(sock)
+
+    def pour(sock):
+        chunk = b"j" * 65536
+        try:
+            for _ in range(96):
+                sock.sendall(chunk)
+        except OSError:
+            pass
+
+    threads = [threading.Thread(target=pour, args=(s,)) for s in junk]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    time.sleep(2)
+    after = rss_kib(pid, "VmRSS")
+    open_junk = sum(alive(s) for s in junk)
+    rows.append(("30 × 6 MiB of unsigned form fields", f"{(after - before) / 1024:+.1f} MiB RSS",
+                 f"{open_junk} of 30 open after 2 s"))
+    for s in junk:
+        s.close()
+
+    slow = {"bucket": [], "portal": []}
+    for name, addr in (("bucket", BUCKET), ("portal", PORTAL)):
+        for _ in range(50):
+            sock = connect(addr)
+            sock.sendall(f"GET / HTTP/1.1\r\nhost: {addr}\r\n".encode())
+            slow[name].append(sock)
+    trickles = []
+    for _ in range(50):
+        sock = connect(BUCKET)
+        sock.sendall((f"POST / HTTP/1.1\r\nhost: {BUCKET}\r\ncontent-type: multipart/form-data; boundary=XyZ\r\n"
+                      f"content-length: 100000\r\n\r\n--XyZ\r\n").encode())
+        trickles.append(sock)
+    started = time.time()
+    while time.time() - started < 40:
+        time.sleep(5)
+        for sock in trickles:
+            try:
+                sock.sendall(b"x")
+            except OSError:
+                pass
+        if int(time.time() - started) % 15 < 5:
+            for socks in slow.values():
+                for sock in socks:
+                    try:
+                        sock.sendall(b"x-slow: 1\r\n")
+                    except OSError:
+                        pass
+    for name, socks in slow.items():
+        rows.append((f"50 × one header line per 15 s to the {name}", "",
+                     f"{sum(alive(s) for s in socks)} of 50 open after 40 s"))
+    rows.append(("50 uploads trickling a byte every 5 s", "",
+                 f"{sum(alive(s) for s in trickles)} of 50 open after 40 s"))
+    for socks in list(slow.values()) + [trickles]:
+        for sock in socks:
+            sock.close()
+    table("Unauthenticated exhaustion probes (security review W5; before the fix: +190 MB, all open at 75 s)",
+          ["probe", "server memory", "connections"], rows)
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown CPU")
@@ -528,7 +625,7 @@ def machine():
 
 def main():
     duration = int(os.environ.get("BENCH_SECONDS", "10"))
-    everything = ["signing", "page", "ingest", "memory", "uploads", "load"]
+    everything = ["signing", "page", "ingest", "memory", "uploads", "load", "exhaustion"]
     parts = sys.argv[1:] or everything
     OUT.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=OUT))
@@ -560,6 +657,9 @@ def main():
         if "load" in parts:
             with Portal(work, {}) as server:
                 bench_load(server.pid)
+        if "exhaustion" in parts:
+            with Portal(work, {}) as server:
+                bench_exhaustion(server.pid)
         targets()
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -26,9 +26,9 @@ cargo test --features ssr -- --test-threads=1
 
 work=$(mktemp -d)
 trap 'pg_stop; rm -rf "$work"' EXIT
-echo "== the ledger tests against PostgreSQL"
+echo "== the ledger tests and the security probes against PostgreSQL"
 pg_start
-LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access -- --test-threads=1
+LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access --test security -- --test-threads=1
 
 echo "== end-to-end tests (release build, Chromium)"
 # Ports of their own, so a portal already running on 3000/9300 does not get in the way.

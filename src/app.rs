@@ -9,6 +9,7 @@ use crate::components::account::AccountBar;
 use crate::components::admin_page::AdminPage;
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::my_uploads_page::MyUploadsPage;
+use crate::components::plain_upload_page::PlainUploadPage;
 use crate::components::upload_page::UploadPage;
 use crate::components::uploaded_page::UploadedPage;
 use crate::i18n::Locale;
@@ -118,6 +119,11 @@ fn Page() -> impl IntoView {
                     // Async: the whole form is in the first HTML, no streaming placeholders.
                     <Route path=StaticSegment("") view=UploadPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("uploaded") view=UploadedPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("upload"), StaticSegment("plain"))
+                        view=PlainUploadPage
+                        ssr=SsrMode::Async
+                    />
                     <Route path=StaticSegment("uploads") view=MyUploadsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
                 </Routes>

@@ -128,8 +128,6 @@ pub struct PortalSettings {
     /// Who is signed in.
     pub viewer: Viewer,
     pub limits: Limits,
-    /// A plain form that uploads one file without JavaScript.
-    pub fallback: UploadTicket,
 }
 
 /// The browsers the page adapts to.
@@ -307,6 +305,14 @@ pub enum Notice {
     },
     /// A ledger filter or page number is out of range.
     BadFilter,
+    /// The stored object broke its ticket (size, or a plain form's type) and was removed.
+    BrokeTicket {
+        key: String,
+    },
+    /// A request that changes something came from another site.
+    CrossSite,
+    /// The plain form's ticket expired, was used, or is not the reader's.
+    FormExpired,
 }
 
 impl Notice {
@@ -346,6 +352,9 @@ impl Notice {
             Notice::BadLoginInput => td_string!(locale, bad_login_input).to_owned(),
             Notice::NotStored { key } => td_string!(locale, not_stored, key = key),
             Notice::BadFilter => td_string!(locale, bad_filter).to_owned(),
+            Notice::BrokeTicket { key } => td_string!(locale, broke_ticket, key = key),
+            Notice::CrossSite => td_string!(locale, cross_site).to_owned(),
+            Notice::FormExpired => td_string!(locale, fallback_expired).to_owned(),
         }
     }
 }
@@ -382,6 +391,47 @@ pub enum PortalError {
     Limited { limit: Limit, retry_after: u64 },
 }
 
+/// What a refused plain-form start tells its page through the URL: kinds and figures only,
+/// so that a link anyone can craft cannot put words of its choosing on the page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlainRefusal {
+    Limited {
+        limit: Limit,
+        retry_after: u64,
+    },
+    /// The folder was refused: the page checks it again to say why.
+    Folder,
+    Unavailable,
+    Other,
+}
+
+impl PlainRefusal {
+    pub fn from_error(error: &PortalError) -> Self {
+        match error {
+            PortalError::Limited { limit, retry_after } => PlainRefusal::Limited {
+                limit: limit.clone(),
+                retry_after: *retry_after,
+            },
+            PortalError::Invalid(Notice::Folder(_)) => PlainRefusal::Folder,
+            PortalError::Unavailable => PlainRefusal::Unavailable,
+            _ => PlainRefusal::Other,
+        }
+    }
+
+    /// The error to show (`None` for a folder: the page checks the folder itself).
+    pub fn to_error(&self) -> Option<PortalError> {
+        match self {
+            PlainRefusal::Limited { limit, retry_after } => Some(PortalError::Limited {
+                limit: limit.clone(),
+                retry_after: *retry_after,
+            }),
+            PlainRefusal::Folder => None,
+            PlainRefusal::Unavailable => Some(PortalError::Unavailable),
+            PlainRefusal::Other => Some(PortalError::Internal),
+        }
+    }
+}
+
 /// Which limit a request ran into.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Limit {
@@ -391,6 +441,8 @@ pub enum Limit {
     Logins,
     /// The user's bytes for the last 24 hours.
     DailyBytes { limit: u64, used: u64, asked: u64 },
+    /// Tickets signed but neither used nor expired and swept.
+    Pending { max: u64 },
 }
 
 impl PortalError {
@@ -410,6 +462,9 @@ impl PortalError {
                 match limit {
                     Limit::Signing => td_string!(locale, limit_signing, wait = wait),
                     Limit::Logins => td_string!(locale, limit_logins, wait = wait),
+                    Limit::Pending { max } => {
+                        td_string!(locale, limit_pending, max = max, wait = wait)
+                    }
                     Limit::DailyBytes { limit, used, asked } => td_string!(
                         locale,
                         limit_daily_bytes,

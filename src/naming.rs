@@ -6,7 +6,9 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::i18n::Locale;
 
-/// OSS limits an object key to 1023 bytes; a folder may take at most half of it.
+/// OSS limits an object key to 1023 bytes.
+pub const MAX_KEY_BYTES: usize = 1023;
+/// A folder may take at most half of a key.
 pub const MAX_FOLDER_BYTES: usize = 512;
 /// The longest file or folder name most file systems accept.
 pub const MAX_NAME_BYTES: usize = 255;
@@ -20,9 +22,13 @@ pub enum FolderError {
     Backslash,
     Absolute,
     ControlCharacter,
+    /// `$` would let the storage expand `${filename}` inside a key the portal signed.
+    Dollar,
     SegmentTooLong,
     TooLong,
-    OutsideRoot { root: String },
+    OutsideRoot {
+        root: String,
+    },
 }
 
 impl FolderError {
@@ -34,6 +40,7 @@ impl FolderError {
             FolderError::Backslash => td_string!(locale, folder_backslash).to_owned(),
             FolderError::Absolute => td_string!(locale, folder_absolute).to_owned(),
             FolderError::ControlCharacter => td_string!(locale, folder_control).to_owned(),
+            FolderError::Dollar => td_string!(locale, folder_dollar).to_owned(),
             FolderError::SegmentTooLong => {
                 td_string!(locale, folder_segment_too_long, max = MAX_NAME_BYTES)
             }
@@ -71,6 +78,9 @@ pub fn normalize_folder(input: &str) -> Result<String, FolderError> {
     }
     if folder.contains('\\') {
         return Err(FolderError::Backslash);
+    }
+    if folder.contains('$') {
+        return Err(FolderError::Dollar);
     }
     if folder.starts_with('/') {
         return Err(FolderError::Absolute);
@@ -221,6 +231,11 @@ mod tests {
         assert_eq!(normalize_folder("a/./b"), Err(FolderError::DotSegment));
         assert_eq!(normalize_folder("/abs"), Err(FolderError::Absolute));
         assert_eq!(normalize_folder("a\\b"), Err(FolderError::Backslash));
+        // The storage would expand it inside the signed key.
+        assert_eq!(
+            normalize_folder("uploads/${filename}/"),
+            Err(FolderError::Dollar)
+        );
         assert_eq!(
             normalize_folder("a\u{0}b"),
             Err(FolderError::ControlCharacter)

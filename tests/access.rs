@@ -7,80 +7,11 @@
 
 mod common;
 
-use common::{signed, Harness};
-use md5::{Digest, Md5};
+use common::{
+    call_as, login, md5_hex, session, signed, with_users, Harness, ALICE_PASSWORD, ROOT_PASSWORD,
+};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use upload_portal::server::access::accounts::hash_password;
-
-const ALICE_PASSWORD: &str = "alice-correct-horse";
-const ROOT_PASSWORD: &str = "root-battery-staple";
-
-/// A portal in users mode: alice (root uploads/alice/), bob, and root (admin).
-async fn with_users(extra: &[&str]) -> (Harness, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let users = dir.path().join("users");
-    let alice = hash_password(ALICE_PASSWORD).unwrap();
-    let bob = hash_password("bob-password-1").unwrap();
-    let root = hash_password(ROOT_PASSWORD).unwrap();
-    std::fs::write(
-        &users,
-        format!("# test accounts\nalice:{alice}\nbob:{bob}:uploads/team/bob\nroot:{root}:uploads/:admin\n"),
-    )
-    .unwrap();
-    let users = users.to_str().unwrap().to_owned();
-    let mut args = vec!["--access", "users", "--users-file", &users];
-    args.extend_from_slice(extra);
-    let database = common::fresh_database().await;
-    if let Some(url) = &database {
-        args.extend_from_slice(&["--database-url", url]);
-    }
-    let h = Harness::start(&args).await;
-    let engine = if database.is_some() {
-        "postgres"
-    } else {
-        "sqlite"
-    };
-    assert_eq!(h.state.ledger.engine, engine);
-    (h, dir)
-}
-
-/// A server fn call with a session cookie (or none).
-async fn call_as(
-    h: &Harness,
-    cookie: Option<&str>,
-    endpoint: &str,
-    body: Value,
-) -> reqwest::Response {
-    let mut request = h
-        .http
-        .post(format!("{}/api/{endpoint}", h.portal_url))
-        .json(&body);
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    request.send().await.unwrap()
-}
-
-async fn login(h: &Harness, name: &str, password: &str) -> reqwest::Response {
-    h.http
-        .post(format!("{}/api/login", h.portal_url))
-        .form(&[("name", name), ("password", password)])
-        .send()
-        .await
-        .unwrap()
-}
-
-/// Signs in and returns the `Cookie` header value of the session.
-async fn session(h: &Harness, name: &str, password: &str) -> String {
-    let response = login(h, name, password).await;
-    assert_eq!(response.status(), 200, "{name} signs in");
-    let set = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    set.split(';').next().unwrap().to_owned()
-}
 
 /// Asks the portal to sign one file for the session.
 async fn sign_as(
@@ -104,13 +35,6 @@ async fn admin_page(h: &Harness, cookie: &str, query: Value) -> Value {
 
 fn batch(folder: &str, name: &str, size: u64) -> Value {
     json!({"batch": {"files": [{"name": name, "size": size, "content_type": "text/plain"}], "naming": "original", "folder": folder}})
-}
-
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
 }
 
 /// Signs one file for the session and posts it to the bucket; returns (key, ETag).
@@ -575,7 +499,7 @@ async fn access_codes_sign_in_under_their_label() {
 }
 
 #[test]
-fn open_access_needs_loopback_or_force() {
+fn open_access_needs_loopback_alone_or_force() {
     use clap::Parser;
     use upload_portal::server::config::Config;
     let config = |extra: &[&str]| {
@@ -600,6 +524,59 @@ fn open_access_needs_loopback_or_force() {
             .to_string()
             .starts_with("DATABASE_URL")
     );
+    // On loopback, but reachable from elsewhere all the same (W6): refused, and never admin.
+    let on_loopback = |extra: &[&str]| {
+        let mut args = vec!["upload-portal", "--site-addr", "127.0.0.1:3000"];
+        args.extend_from_slice(extra);
+        Config::try_parse_from(args).unwrap().validate()
+    };
+    for reachable in [
+        &["--behind-proxy", "true"][..],
+        &["--public-url", "https://uploads.example.com"],
+        &["--public-url", "http://uploads.example.com"],
+    ] {
+        let refused = on_loopback(reachable).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("PORTAL_ACCESS:"),
+            "{reachable:?}: {refused}"
+        );
+        let mut forced = reachable.to_vec();
+        forced.extend_from_slice(&["--force-open", "true"]);
+        let settings = on_loopback(&forced).unwrap();
+        assert!(matches!(
+            settings.access.mode,
+            upload_portal::server::access::AccessMode::Open { admin: false }
+        ));
+    }
+    let local = on_loopback(&[]).unwrap();
+    assert!(matches!(
+        local.access.mode,
+        upload_portal::server::access::AccessMode::Open { admin: true }
+    ));
+    assert!(local.site.hosts.contains(&"127.0.0.1:3000".to_owned()));
+    assert!(local.site.hosts.contains(&"localhost:3000".to_owned()));
+    // Callback keys over plain http only from this machine.
+    let plain_key = on_loopback(&[
+        "--callback-url",
+        "http://127.0.0.1:3000/oss/callback",
+        "--callback-key-urls",
+        "http://keys.example.com/pub.pem",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        plain_key.starts_with("OSS_CALLBACK_KEY_URLS"),
+        "{plain_key}"
+    );
+    let no_ticket = on_loopback(&[
+        "--callback-url",
+        "http://127.0.0.1:3000/oss/callback",
+        "--callback-body",
+        "object=${object}&etag=${etag}&size=${size}",
+    ])
+    .unwrap_err()
+    .to_string();
+    assert!(no_ticket.starts_with("OSS_CALLBACK_BODY"), "{no_ticket}");
 }
 
 #[tokio::test]

@@ -105,17 +105,19 @@ async fn app_servers_that_answer_badly_fail_the_callback() {
 #[tokio::test]
 async fn an_invalid_callback_parameter_stores_nothing() {
     let h = Harness::start(&[]).await;
-    let policy = PolicyDocument {
-        expiration: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
-        conditions: vec![
-            Condition::exact("bucket", "portal-dev"),
-            Condition::eq("key", "uploads/x.txt"),
-        ],
-    };
     for bad in [
         BASE64.encode("{not json"),
         BASE64.encode(r#"{"callbackUrl":"ftp://x/","callbackBody":"a=1"}"#),
     ] {
+        // Pinned by the policy (the bucket calls back only where a policy pins), but invalid.
+        let policy = PolicyDocument {
+            expiration: time::OffsetDateTime::now_utc() + time::Duration::minutes(5),
+            conditions: vec![
+                Condition::exact("bucket", "portal-dev"),
+                Condition::eq("key", "uploads/x.txt"),
+                Condition::eq("callback", &bad),
+            ],
+        };
         let (b64, signature) = h.sign_policy(&policy);
         let form = Form::new()
             .text("key", "uploads/x.txt")

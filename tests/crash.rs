@@ -4,12 +4,13 @@
 //! multipart upload in progress resumes where it was.
 #![cfg(feature = "ssr")]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::StreamExt;
-use md5::{Digest, Md5};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use upload_portal::model::{EntryState, LedgerQuery};
@@ -110,13 +111,6 @@ impl Drop for Server {
     }
 }
 
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
-}
-
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_owned()];
@@ -148,7 +142,11 @@ fn assert_objects_whole(server: &Server, sent: &[(String, Vec<u8>)]) -> usize {
             .unwrap_or_else(|| panic!("an object nobody sent: {key}"));
         let stored = std::fs::read(&path).unwrap();
         assert_eq!(stored.len(), data.len(), "{key} is partial");
-        assert_eq!(md5_hex(&stored), md5_hex(data), "{key} is corrupt");
+        assert_eq!(
+            common::md5_hex(&stored),
+            common::md5_hex(data),
+            "{key} is corrupt"
+        );
         whole += 1;
     }
     whole
@@ -299,7 +297,7 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
     for (key, data) in &sent {
         let response = http
             .post(format!("{}/api/confirm_upload", server.portal))
-            .json(&json!({"key": key, "etag": md5_hex(data)}))
+            .json(&json!({"key": key, "etag": common::md5_hex(data)}))
             .send()
             .await
             .unwrap();
@@ -332,7 +330,7 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         200
     );
     let mut parts: Vec<Value> = resumed["stored"].as_array().unwrap().clone();
-    parts.push(json!({"number": 3, "etag": md5_hex(&part(3))}));
+    parts.push(json!({"number": 3, "etag": common::md5_hex(&part(3))}));
     let done = call(
         &http,
         &server,
@@ -374,7 +372,7 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         let body = response.bytes().await.unwrap();
         assert_eq!(Some(body.len() as u64), entry.stored_size, "{}", entry.key);
         if !entry.etag.as_deref().unwrap_or("").contains('-') {
-            assert_eq!(entry.etag.as_deref(), Some(md5_hex(&body).as_str()));
+            assert_eq!(entry.etag.as_deref(), Some(common::md5_hex(&body).as_str()));
         }
     }
 }

@@ -12,13 +12,6 @@ use time::OffsetDateTime;
 const BUCKET: &str = "portal-dev";
 use upload_portal::server::signing::v1;
 
-fn md5_hex(data: &[u8]) -> String {
-    Md5::digest(data)
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
-}
-
 /// The presigned URL of one part, valid for `seconds`.
 fn part_url(
     h: &Harness,
@@ -117,7 +110,10 @@ async fn parts_are_listed_and_assembled_into_the_object() {
     ] {
         let response = put_part(&h, key, &id, number, data).await;
         assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["etag"], format!("\"{}\"", md5_hex(data)));
+        assert_eq!(
+            response.headers()["etag"],
+            format!("\"{}\"", common::md5_hex(data))
+        );
     }
     let listing = signed(
         &h,
@@ -137,12 +133,16 @@ async fn parts_are_listed_and_assembled_into_the_object() {
     assert!(
         body.contains(&format!(
             "<ETag>\"{}\"</ETag><Size>102400</Size>",
-            md5_hex(&one)
+            common::md5_hex(&one)
         )),
         "{body}"
     );
 
-    let parts = [(1, md5_hex(&one)), (2, md5_hex(&two)), (3, md5_hex(&three))];
+    let parts = [
+        (1, common::md5_hex(&one)),
+        (2, common::md5_hex(&two)),
+        (3, common::md5_hex(&three)),
+    ];
     let parts: Vec<(u32, &str)> = parts.iter().map(|(n, e)| (*n, e.as_str())).collect();
     let response = complete(&h, key, &id, &parts).await;
     assert_eq!(response.status(), 200);
@@ -150,7 +150,7 @@ async fn parts_are_listed_and_assembled_into_the_object() {
     for data in [&one, &two, &three] {
         binary.extend_from_slice(&Md5::digest(data));
     }
-    let etag = format!("\"{}-3\"", md5_hex(&binary));
+    let etag = format!("\"{}-3\"", common::md5_hex(&binary));
     assert_eq!(response.headers()["etag"], etag);
     assert_eq!(xml_value(&response.text().await.unwrap(), "ETag"), etag);
 
@@ -185,7 +185,7 @@ async fn completing_checks_parts_order_and_sizes() {
     let big = vec![8u8; 100 * 1024];
     assert_eq!(put_part(&h, key, &id, 1, &small).await.status(), 200);
     assert_eq!(put_part(&h, key, &id, 2, &big).await.status(), 200);
-    let (s, b) = (md5_hex(&small), md5_hex(&big));
+    let (s, b) = (common::md5_hex(&small), common::md5_hex(&big));
     for (parts, status, code) in [
         (
             vec![(1, s.as_str()), (2, "00000000000000000000000000000000")],
@@ -333,7 +333,7 @@ async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
     for round in 0..2 {
         let id = initiate(&h, key).await;
         assert_eq!(put_part(&h, key, &id, 1, b"one").await.status(), 200);
-        let response = complete(&h, key, &id, &[(1, &md5_hex(b"one"))]).await;
+        let response = complete(&h, key, &id, &[(1, &common::md5_hex(b"one"))]).await;
         if round == 0 {
             assert_eq!(response.status(), 200);
         } else {
@@ -427,7 +427,7 @@ async fn the_portal_starts_resumes_completes_and_aborts() {
         );
     }
     let parts: Vec<Value> = (1..=3)
-        .map(|n| json!({"number": n, "etag": md5_hex(part(n))}))
+        .map(|n| json!({"number": n, "etag": common::md5_hex(part(n))}))
         .collect();
     let wrong = h
         .call(

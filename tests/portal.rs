@@ -367,7 +367,7 @@ fn fallback_form(html: &str) -> (String, Vec<(String, String)>) {
 #[tokio::test]
 async fn the_page_uploads_without_javascript() {
     let h = Harness::start(&["--public-url", "http://{portal}"]).await;
-    let html = h
+    let page = h
         .http
         .get(&h.portal_url)
         .send()
@@ -376,6 +376,24 @@ async fn the_page_uploads_without_javascript() {
         .text()
         .await
         .unwrap();
+    // The page signs nothing: its plain form asks for a ticket.
+    assert!(
+        page.contains("action=\"/api/start_plain_upload\""),
+        "{page}"
+    );
+    assert!(!page.contains("x-oss-signature"), "{page}");
+    let started = h
+        .http
+        .post(format!("{}/api/start_plain_upload", h.portal_url))
+        .header("accept", "text/html")
+        .header("origin", h.portal_url.clone())
+        .form(&[("folder", "uploads/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    assert!(started.url().path().ends_with("/upload/plain"));
+    let html = started.text().await.unwrap();
     assert!(
         html.contains("<label for=\"fallback-file\">File to upload</label>"),
         "{html}"

@@ -9,6 +9,9 @@ test.describe('without JavaScript', () => {
     await page.goto('/');
     // The multi-file uploader needs scripts; the plain form stands in for it.
     await expect(page.getByLabel('Files')).toBeHidden();
+    // Showing the page signed nothing: the plain form asks for its ticket first.
+    await page.getByRole('button', { name: 'Choose a file to upload' }).click();
+    await expect(page).toHaveURL(/\/upload\/plain\?ticket=[0-9a-f]{32}$/);
     const data = Buffer.from(`sent without scripts ${Date.now()}`);
     await page.getByLabel('File to upload').setInputFiles({ name: '无脚本 upload.txt', mimeType: 'text/plain', buffer: data });
     await page.getByRole('button', { name: 'Send this file' }).click();

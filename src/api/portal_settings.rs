@@ -3,19 +3,16 @@ use leptos::prelude::*;
 use crate::model::{PortalError, PortalSettings};
 
 /// The upload rules the page shows and pre-fills (the server enforces them again on signing),
-/// who is signed in and their limits, the kind of browser asking, and a freshly signed form
-/// for browsers without JavaScript. Without a session: `Unauthenticated`.
+/// who is signed in and their limits, and the kind of browser asking. Reads only: showing a
+/// page signs and records nothing. Without a session: `Unauthenticated`.
 #[server(endpoint = "portal_settings")]
 pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
     use crate::model::{ClientKind, Limits};
     use crate::server::access::limits::used_today;
     use crate::server::state::{respond, signed_in};
-    use crate::server::tickets::issue_fallback;
 
     let result = async {
         let (state, from, viewer) = signed_in().await?;
-        // The plain form is a signed policy too: it counts against the signing limit.
-        state.limits.signing(&viewer, &from)?;
         let now = time::OffsetDateTime::now_utc();
         let rules = &state.rules;
         let settings = &state.limits.settings;
@@ -25,18 +22,11 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
         } else {
             used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?
         };
-        // The plain form cannot declare its size: it may take what the quota has left.
-        let room = if settings.daily_bytes == 0 {
-            rules.max_file_size
-        } else {
-            settings.daily_bytes.saturating_sub(used)
-        };
         let default_folder = if rules.default_folder.starts_with(&viewer.root) {
             rules.default_folder.clone()
         } else {
             viewer.root.clone()
         };
-        let fallback = issue_fallback(&state, &from, &viewer, &default_folder, room).await?;
         Ok(PortalSettings {
             default_folder,
             upload_root: viewer.root.clone(),
@@ -53,7 +43,6 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
                 used_bytes: used,
             },
             viewer,
-            fallback,
         })
     }
     .await;

@@ -1,9 +1,9 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::{admin_uploads, diagnose};
 use crate::components::account::or_sign_in;
 use crate::components::ledger_table::{page_links, LedgerTable};
+use crate::components::query::{use_query_text, value};
 use crate::i18n::{t, use_i18n};
 use crate::model::{EntryState, Finding, LedgerQuery};
 
@@ -11,18 +11,20 @@ use crate::model::{EntryState, Finding, LedgerQuery};
 /// what the filters select; the storage self-diagnosis. For administrators.
 #[component]
 pub fn AdminPage() -> impl IntoView {
-    let params = use_query_map();
+    let params = use_query_text();
     let query = move || {
         let params = params.read();
         LedgerQuery {
-            user: params.get("user").unwrap_or_default(),
-            key_prefix: params.get("key_prefix").unwrap_or_default(),
-            state: match params.get("state").as_deref() {
+            user: value(&params, "user").unwrap_or_default(),
+            key_prefix: value(&params, "key_prefix").unwrap_or_default(),
+            state: match value(&params, "state").as_deref() {
                 Some("completed") => EntryState::Completed,
                 Some("pending") => EntryState::Pending,
                 _ => EntryState::All,
             },
-            page: params.get("page").and_then(|p| p.parse().ok()).unwrap_or(1),
+            page: value(&params, "page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1),
         }
     };
     let entries = Resource::new_blocking(query, admin_uploads);

@@ -1,11 +1,31 @@
+//! The upload without JavaScript: a form that asks the portal for a ticket (no page view signs
+//! anything), and the signed form that posts one file straight to the bucket.
+
 use leptos::prelude::*;
 
 use crate::i18n::{t, use_i18n};
 use crate::model::{format_size, UploadTicket};
 
-/// The upload form for browsers without JavaScript (or before WASM has loaded): a plain HTML
-/// form that posts one file straight to the bucket with a server-signed policy; the bucket
-/// redirects back to `/uploaded`. The file input comes last, as the bucket requires.
+/// Asks for a plain-form ticket into `folder` (a form post: the portal records the ticket and
+/// shows the signed form on `/upload/plain`).
+#[component]
+pub fn PlainStart(folder: String) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <form class="uploader fallback" method="post" action="/api/start_plain_upload">
+            <p>{t!(i18n, fallback_start_intro)}</p>
+            <div class="field">
+                <label for="plain-folder">{t!(i18n, folder_label)}</label>
+                <input id="plain-folder" type="text" name="folder" value=folder />
+            </div>
+            <button type="submit">{t!(i18n, fallback_start)}</button>
+        </form>
+    }
+}
+
+/// The signed plain form: one file, posted straight to the bucket with a server-signed
+/// policy; the bucket redirects back to `/uploaded`. The file input comes last, as the
+/// bucket requires.
 #[component]
 pub fn FallbackForm(ticket: UploadTicket, max_file_size: u64) -> impl IntoView {
     let i18n = use_i18n();

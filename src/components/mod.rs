@@ -9,6 +9,8 @@ pub mod language_switch;
 pub mod ledger_table;
 pub mod my_uploads_page;
 pub mod naming_choice;
+pub mod plain_upload_page;
+pub mod query;
 pub mod upload_list;
 pub mod upload_page;
 pub mod uploaded_page;

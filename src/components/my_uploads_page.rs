@@ -1,19 +1,17 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::my_uploads;
 use crate::components::account::or_sign_in;
 use crate::components::ledger_table::{page_links, LedgerTable};
+use crate::components::query::{use_query_text, value};
 use crate::i18n::{t, use_i18n};
 
 /// `/uploads?page=N`: the signed-in user's stored uploads, newest first.
 #[component]
 pub fn MyUploadsPage() -> impl IntoView {
-    let query = use_query_map();
+    let query = use_query_text();
     let page = move || {
-        query
-            .read()
-            .get("page")
+        value(&query.read(), "page")
             .and_then(|p| p.parse::<u32>().ok())
             .unwrap_or(1)
     };

@@ -1,8 +1,11 @@
+//! The page at `/`: a short explanation and the uploader, configured by the server's rules;
+//! without JavaScript, the form that starts a plain upload.
+
 use leptos::prelude::*;
 
 use crate::api::get_portal_settings;
 use crate::components::account::or_sign_in;
-use crate::components::fallback_form::FallbackForm;
+use crate::components::fallback_form::PlainStart;
 use crate::components::uploader::Uploader;
 use crate::i18n::{t, use_i18n};
 
@@ -20,16 +23,16 @@ pub fn UploadPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match settings.await {
                     Ok(settings) => {
-                        let fallback = settings.fallback.clone();
-                        let max = settings.max_file_size;
+                        let folder = settings.default_folder.clone();
                         view! {
                             // The shell marks <html class="js"> before the body renders: with
-                            // JavaScript the full uploader shows, without it the plain form.
+                            // JavaScript the full uploader shows, without it the plain form
+                            // (which asks for its ticket: showing this page signs nothing).
                             <div class="with-js">
                                 <Uploader settings />
                             </div>
                             <div class="without-js">
-                                <FallbackForm ticket=fallback max_file_size=max />
+                                <PlainStart folder />
                             </div>
                         }
                             .into_any()

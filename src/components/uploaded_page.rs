@@ -1,7 +1,7 @@
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 
 use crate::api::confirm_upload;
+use crate::components::query::{use_query_text, value};
 use crate::i18n::{t, use_i18n};
 
 /// `/uploaded`: where the bucket sends browsers after a form upload without JavaScript, with
@@ -9,9 +9,9 @@ use crate::i18n::{t, use_i18n};
 /// the upload's ledger entry before showing the link.
 #[component]
 pub fn UploadedPage() -> impl IntoView {
-    let query = use_query_map();
-    let key = move || query.read().get("key").unwrap_or_default();
-    let etag = move || query.read().get("etag").unwrap_or_default();
+    let query = use_query_text();
+    let key = move || value(&query.read(), "key").unwrap_or_default();
+    let etag = move || value(&query.read(), "etag").unwrap_or_default();
     let link = Resource::new_blocking(
         move || (key(), etag()),
         |(key, etag)| async move { confirm_upload(key, etag).await.map(|entry| entry.url) },

@@ -12,6 +12,7 @@ use super::access::accounts;
 use super::access::limits::LimitSettings;
 use super::access::{AccessMode, AccessSettings};
 use super::callback::{self, CallbackSpec};
+use super::layers::Site;
 use super::sts::StsSettings;
 use crate::naming::{folder_under_root, normalize_folder};
 
@@ -29,7 +30,8 @@ pub enum TargetKind {
 /// Who may upload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum AccessKind {
-    /// Nobody signs in (only on a loopback address, unless PORTAL_FORCE_OPEN=true).
+    /// Nobody signs in (only when nobody but this machine reaches the portal, unless
+    /// PORTAL_FORCE_OPEN=true).
     Open,
     /// Shared access codes.
     Codes,
@@ -98,6 +100,11 @@ pub struct Config {
     /// The portal's URL as browsers reach it [default: http://<site-addr>].
     #[arg(long, env = "PORTAL_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Other host names (host or host:port) browsers reach the portal by, comma-separated;
+    /// requests for any other Host are refused [default: the public URL's, and localhost
+    /// names on a loopback address].
+    #[arg(long, env = "PORTAL_HOSTS", value_delimiter = ',')]
+    pub hosts: Vec<String>,
     /// Where uploads go.
     #[arg(long, env = "PORTAL_TARGET", value_enum, default_value_t = TargetKind::Local)]
     pub target: TargetKind,
@@ -181,11 +188,11 @@ pub struct Config {
     /// The upload ledger's database: sqlite:<file> or postgres://... [default: sqlite:<data-dir>/ledger.sqlite]. Never printed.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true, value_parser = parse_secret)]
     pub database_url: Option<SecretString>,
-    /// Who may upload: open (no sign-in; only on a loopback address unless forced), codes
-    /// (PORTAL_ACCESS_CODES) or users (PORTAL_USERS_FILE).
+    /// Who may upload: open (no sign-in; only when nobody but this machine reaches the portal,
+    /// unless forced), codes (PORTAL_ACCESS_CODES) or users (PORTAL_USERS_FILE).
     #[arg(long, env = "PORTAL_ACCESS", value_enum, default_value_t = AccessKind::Open)]
     pub access: AccessKind,
-    /// Allow open access on an address other than loopback (anyone who reaches it can upload).
+    /// Allow open access where others reach the portal (anyone who does can upload; no admin page).
     #[arg(long, env = "PORTAL_FORCE_OPEN", default_value_t = false, action = clap::ArgAction::Set)]
     pub force_open: bool,
     /// codes: comma-separated access codes, each `label=code` or a bare code (8+ characters). Never printed.
@@ -206,6 +213,10 @@ pub struct Config {
     /// Bytes each user may upload over any 24 hours, e.g. 10GiB (0: no limit).
     #[arg(long, env = "PORTAL_DAILY_BYTES", default_value = "0", value_parser = parse_size)]
     pub daily_bytes: u64,
+    /// Tickets each user may hold signed but neither used nor expired and checked (0: no
+    /// limit); bounds what a user can write into the ledger without uploading.
+    #[arg(long, env = "PORTAL_MAX_PENDING", default_value_t = 1000)]
+    pub max_pending: u64,
     /// A reverse proxy in front appends the client's address to X-Forwarded-For.
     #[arg(long, env = "PORTAL_BEHIND_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub behind_proxy: bool,
@@ -368,6 +379,8 @@ pub struct Settings {
     /// Set for the `local` target only.
     pub local: Option<LocalBucketSettings>,
     pub rules: UploadRules,
+    /// The Host names the portal answers to, and whether it is served over https.
+    pub site: Site,
 }
 
 impl Config {
@@ -582,6 +595,7 @@ impl Config {
             _ => None,
         };
         let access = self.access_settings(&public_url, &rules)?;
+        let site = self.site(&public_url)?;
         let database_url = match &self.database_url {
             Some(url) => {
                 let text = url.expose_secret().trim();
@@ -601,10 +615,17 @@ impl Config {
                 self.data_dir.join("ledger.sqlite").display()
             )),
         };
+        if self.max_pending != 0 && self.max_pending < u64::from(self.max_files) {
+            return Err(config_error(
+                "PORTAL_MAX_PENDING",
+                "must be 0 (no limit) or at least PORTAL_MAX_FILES",
+            ));
+        }
         let limits = LimitSettings {
             sign_rate: self.sign_rate,
             login_rate: self.login_rate,
             daily_bytes: self.daily_bytes,
+            max_pending: self.max_pending,
         };
         Ok(Settings {
             s3,
@@ -622,6 +643,7 @@ impl Config {
             signature_version: self.signature_version,
             region,
             generated_credentials,
+            site,
             local,
             rules,
         })
@@ -632,17 +654,22 @@ impl Config {
         public_url: &str,
         rules: &UploadRules,
     ) -> Result<AccessSettings, ConfigError> {
-        let loopback = self.site_addr.ip().is_loopback();
+        let loopback_only = self.reachable_from_loopback_only(public_url);
         let mode = match self.access {
             AccessKind::Open => {
-                if !loopback && !self.force_open {
+                if !loopback_only && !self.force_open {
                     return Err(config_error(
                         "PORTAL_ACCESS",
-                        "open access on an address other than loopback lets anyone upload into \
-                         the bucket: use codes or users, or set PORTAL_FORCE_OPEN=true",
+                        "open access lets anyone who reaches the portal upload, and it is reachable \
+                         from elsewhere (a non-loopback address, PORTAL_BEHIND_PROXY, or a \
+                         PORTAL_PUBLIC_URL that is https or not loopback): use codes or users, or \
+                         set PORTAL_FORCE_OPEN=true",
                     ));
                 }
-                AccessMode::Open { admin: loopback }
+                // The admin pages only where nobody else can reach them.
+                AccessMode::Open {
+                    admin: loopback_only,
+                }
             }
             AccessKind::Codes => AccessMode::Codes(
                 accounts::parse_codes(&self.access_codes)
@@ -670,6 +697,44 @@ impl Config {
             secure_cookies: public_url.starts_with("https://"),
             behind_proxy: self.behind_proxy,
             upload_root: rules.upload_root.clone(),
+        })
+    }
+
+    /// Whether only this machine can reach the portal: it listens on loopback, no proxy
+    /// forwards to it, and its public URL is a plain-http loopback one.
+    fn reachable_from_loopback_only(&self, public_url: &str) -> bool {
+        self.site_addr.ip().is_loopback() && !self.behind_proxy && is_plain_loopback_url(public_url)
+    }
+
+    /// The Host names the portal answers to: the public URL's, on loopback also `localhost`,
+    /// `127.0.0.1` and `[::1]` with its port, and PORTAL_HOSTS.
+    fn site(&self, public_url: &str) -> Result<Site, ConfigError> {
+        let mut hosts = vec![url_authority(public_url)];
+        if self.site_addr.ip().is_loopback() {
+            let port = self.site_addr.port();
+            hosts.extend([
+                format!("localhost:{port}"),
+                format!("127.0.0.1:{port}"),
+                format!("[::1]:{port}"),
+            ]);
+        }
+        for host in &self.hosts {
+            let host = host.trim().to_ascii_lowercase();
+            if host.is_empty() {
+                continue;
+            }
+            if host.contains(['/', ' ', '@']) || host.contains("://") {
+                return Err(config_error(
+                    "PORTAL_HOSTS",
+                    "each entry is a host name or host:port, without a scheme or path",
+                ));
+            }
+            hosts.push(host);
+        }
+        hosts.dedup();
+        Ok(Site {
+            hosts,
+            https: public_url.starts_with("https://"),
         })
     }
 
@@ -792,12 +857,32 @@ impl Config {
         }
         spec.check()
             .map_err(|problem| config_error("OSS_CALLBACK_BODY", problem))?;
+        // The portal completes an upload from a callback only through the ticket it pinned,
+        // with the object's real key, size and ETag.
+        for variable in ["${object}", "${etag}", "${size}", "${x:ticket}"] {
+            if !spec.callback_body.contains(variable) {
+                return Err(config_error(
+                    "OSS_CALLBACK_BODY",
+                    format!("must carry {variable} (as object, etag, size and ticket)"),
+                ));
+            }
+        }
         let mut allowed_key_urls: Vec<String> = self
             .callback_key_urls
             .iter()
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty())
             .collect();
+        // A key fetched over plain http could be swapped on the way: only a loopback one.
+        if let Some(plain) = allowed_key_urls
+            .iter()
+            .find(|u| !(u.starts_with("https://") || is_plain_loopback_url(u)))
+        {
+            return Err(config_error(
+                "OSS_CALLBACK_KEY_URLS",
+                format!("{plain} must be an https URL (plain http only on loopback)"),
+            ));
+        }
         if let Some(local) = local {
             allowed_key_urls.push(local.callback_public_key_url.clone());
         }
@@ -946,6 +1031,38 @@ fn check_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
 }
 
 /// The portal's own origin, plus its `localhost`/`127.0.0.1` twin, so that either works.
+/// `host[:port]` of a URL, lower-case, the port left out when it is the scheme's default (as
+/// browsers write `Host` and `Origin`).
+fn url_authority(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let authority = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    authority
+        .strip_suffix(default_port)
+        .map(str::to_owned)
+        .unwrap_or(authority)
+}
+
+/// An `http://` URL of this machine (`localhost`, 127.0.0.0/8, `[::1]`).
+fn is_plain_loopback_url(url: &str) -> bool {
+    if !url.starts_with("http://") {
+        return false;
+    }
+    let authority = url_authority(url);
+    let host = match authority.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn default_origins(public_url: &str) -> Vec<String> {
     let origin = public_url.trim_end_matches('/').to_owned();
     let twin = if origin.contains("://127.0.0.1") {

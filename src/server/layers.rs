@@ -17,10 +17,63 @@ use tower_http::trace::TraceLayer;
 /// The portal's requests are small JSON bodies: anything larger is refused before parsing.
 const PORTAL_BODY_LIMIT: usize = 256 * 1024;
 
-pub fn portal(router: Router) -> Router {
+/// Who the portal answers to: the `Host` names it is reached by (lower-case `host[:port]`),
+/// and whether it is served over https.
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub hosts: Vec<String>,
+    pub https: bool,
+}
+
+impl Site {
+    /// Whether `authority` (a `Host` header, or an `Origin`'s host) names this portal.
+    pub fn is_own(&self, authority: &str) -> bool {
+        let authority = authority.trim().to_ascii_lowercase();
+        self.hosts.contains(&authority)
+    }
+
+    /// Whether an `Origin` header is this portal's own.
+    pub fn is_own_origin(&self, origin: &str) -> bool {
+        match origin.split_once("://") {
+            Some(("http" | "https", authority)) => self.is_own(authority),
+            _ => false,
+        }
+    }
+}
+
+pub fn portal(router: Router, site: Site) -> Router {
+    let https = site.https;
     let router = router
         .layer(axum::middleware::from_fn(cache_control))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(CompressionLayer::new())
+        // server_fn's multipart inputs ignore axum's DefaultBodyLimit: limit the body itself.
+        .layer(RequestBodyLimitLayer::new(PORTAL_BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        // Requests for another host (DNS rebinding) and cross-site writes are refused before
+        // anything else runs.
+        .layer(axum::middleware::from_fn_with_state(site, guard));
+    // The headers every reply carries, refusals and timeouts included (outside all else).
+    let router = with_security_headers(router);
+    let router = if https {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        ))
+    } else {
+        router
+    };
+    with_request_ids(router)
+}
+
+/// nosniff, no framing, no referrer outside, COOP, and a CSP that loads nothing unless the
+/// reply set its own (pages do, with the nonce of their scripts: see `page_policy`).
+fn with_security_headers(router: Router) -> Router {
+    router
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -37,20 +90,126 @@ pub fn portal(router: Router) -> Router {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
-        // Pages set their own policy (with the nonce of their scripts, see `page_policy`);
-        // everything else (JSON, CSV, assets) may load nothing and be framed by nobody.
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
         ))
-        // server_fn's multipart inputs ignore axum's DefaultBodyLimit: limit the body itself.
-        .layer(RequestBodyLimitLayer::new(PORTAL_BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
-        .layer(CatchPanicLayer::custom(panic_response));
-    with_request_ids(router)
+}
+
+/// Paths any `Host` may ask for: a load balancer's health checks use the instance's address.
+fn is_health_check(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// Refuses a request whose `Host` is not the portal's (a page on a rebound DNS name must not
+/// read it), a write from another site (`Origin`, `Sec-Fetch-Site`: login CSRF, a page on the
+/// bucket's origin), a request carrying the session cookie twice (one set by another origin
+/// of the same host), and a redirect from a server fn to anywhere but the portal's own pages.
+async fn guard(
+    axum::extract::State(site): axum::extract::State<Site>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let path = request.uri().path();
+    let host_ok = text("host").is_some_and(|host| site.is_own(host));
+    if !host_ok && !is_health_check(path) {
+        tracing::warn!(host = ?text("host"), "request for another host refused");
+        return (
+            StatusCode::MISDIRECTED_REQUEST,
+            "This server does not answer for that host name.",
+        )
+            .into_response();
+    }
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    // The bucket's signed callback is a server-to-server POST.
+    let cross_site = writes
+        && path != "/oss/callback"
+        && (text("sec-fetch-site").is_some_and(|s| !matches!(s, "same-origin" | "none"))
+            || text("origin").is_some_and(|o| !site.is_own_origin(o)));
+    if cross_site {
+        tracing::warn!(origin = ?text("origin"), path, "cross-site write refused");
+        return refusal(crate::model::PortalError::Invalid(
+            crate::model::Notice::CrossSite,
+        ));
+    }
+    if super::access::session_cookies(headers) > 1 {
+        tracing::warn!("a request carried the session cookie twice: refused");
+        return refusal(crate::model::PortalError::Unauthenticated);
+    }
+    let mut response = next.run(request).await;
+    if let Some(location) = response.headers().get(header::LOCATION) {
+        let own = location.to_str().is_ok_and(|l| is_own_page(l, &site));
+        if !own {
+            response
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/"));
+        }
+    }
+    response
+}
+
+/// A path of this portal (`/x`, not `//x`), or an absolute URL of its own origin.
+fn is_own_page(location: &str, site: &Site) -> bool {
+    if let Some(path) = location.strip_prefix('/') {
+        return !path.starts_with(['/', '\\']);
+    }
+    match location.split_once("://") {
+        Some(("http" | "https", rest)) => {
+            let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+            site.is_own(authority)
+        }
+        _ => false,
+    }
+}
+
+/// A refusal as server fns answer it: the error as JSON, with its status.
+fn refusal(error: crate::model::PortalError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::HeaderName::from_static(SERVER_FN_ERROR), "refused"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The header server_fn puts on an error reply.
+const SERVER_FN_ERROR: &str = "serverfnerror";
+
+/// A server fn's error reply gets the status of its error (server_fn answers every error with
+/// 500, a body it could not even decode included) and, for a limit, `Retry-After`.
+async fn server_fn_status(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    if !response.headers().contains_key(SERVER_FN_ERROR) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::model::PortalError>(&bytes) {
+        parts.status =
+            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let crate::model::PortalError::Limited { retry_after, .. } = error {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// Every request gets an id (`x-request-id`, kept when a proxy in front set one), which
@@ -114,9 +273,28 @@ pub fn set_page_policy() {
 }
 
 /// The bucket streams uploads of any length: no timeout and no body limit here (the
-/// multipart reader enforces the object limit).
+/// multipart reader enforces the object limit), but a minimum rate. What it answers is never
+/// a page of its origin: nosniff and a sandbox on every reply (objects set their own).
 pub fn bucket(router: Router) -> Router {
-    with_request_ids(router.layer(CatchPanicLayer::custom(panic_response)))
+    let router = router
+        .layer(axum::middleware::from_fn(super::http::upload_rate))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; sandbox"),
+        ));
+    with_request_ids(router)
+}
+
+/// The local STS endpoint: request ids and the security headers.
+pub fn sts(router: Router) -> Router {
+    with_request_ids(with_security_headers(
+        router.layer(CatchPanicLayer::custom(panic_response)),
+    ))
 }
 
 /// How long a response may be cached, by path: assets whose names carry their content's hash

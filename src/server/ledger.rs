@@ -38,7 +38,7 @@ struct Pending {
 
 /// Requests whose tickets one commit records at most.
 const MAX_GROUP: usize = 256;
-/// Rows per INSERT statement (9 values each, well under SQLite's variable limit).
+/// Rows per INSERT statement (10 values each, well under SQLite's variable limit).
 const ROWS_PER_INSERT: usize = 100;
 
 /// A signed upload, as recorded when its ticket is signed.
@@ -53,6 +53,36 @@ pub struct NewEntry {
     pub expires_at: i64,
     pub client_ip: String,
     pub user_agent: String,
+    pub kind: TicketKind,
+}
+
+/// What a ticket lets its holder store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketKind {
+    /// One POST of an exact key, size and type.
+    File,
+    /// The plain form: any file name under the entry's key prefix, up to its declared size.
+    Form,
+    /// An upload in parts of an exact key and size, completed by the portal.
+    Multipart,
+}
+
+impl TicketKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::File => "file",
+            TicketKind::Form => "form",
+            TicketKind::Multipart => "multipart",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "form" => TicketKind::Form,
+            "multipart" => TicketKind::Multipart,
+            _ => TicketKind::File,
+        }
+    }
 }
 
 /// How a completion was learnt.
@@ -61,6 +91,8 @@ pub enum CompletedBy {
     Callback,
     Head,
     Multipart,
+    /// The sweep found the object after its ticket expired, never confirmed.
+    Sweep,
 }
 
 impl CompletedBy {
@@ -69,8 +101,22 @@ impl CompletedBy {
             CompletedBy::Callback => "callback",
             CompletedBy::Head => "head",
             CompletedBy::Multipart => "multipart",
+            CompletedBy::Sweep => "sweep",
         }
     }
+}
+
+/// An entry whose ticket expired and whose storage the sweep has not checked yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiredTicket {
+    pub id: String,
+    pub user: String,
+    /// The object's key (a plain form's key prefix until it completes).
+    pub key: String,
+    pub declared_size: u64,
+    pub content_type: String,
+    pub kind: TicketKind,
+    pub completed: bool,
 }
 
 /// A signed-in session, as stored (the token itself is never stored, only its SHA-256).
@@ -215,7 +261,8 @@ impl Ledger {
 
     /// Marks an entry complete with what the storage reported: the object's key (a plain-form
     /// entry was signed for a key prefix) and size. An entry already complete keeps its first
-    /// completion; true when this call completed it.
+    /// completion; true when this call completed it. A plain form stays to be checked by the
+    /// sweep once its ticket expires (whatever else it stored is found then).
     pub async fn complete(
         &self,
         id: &str,
@@ -227,7 +274,9 @@ impl Ledger {
     ) -> Result<bool, sqlx::Error> {
         let done = sqlx::query(
             "UPDATE uploads SET object_key = $1, declared_size = $2, completed_at = $3, etag = $4, \
-             stored_size = $5, completed_by = $6 WHERE id = $7 AND completed_at IS NULL",
+             stored_size = $5, completed_by = $6, \
+             checked_at = CASE WHEN kind = 'form' THEN checked_at ELSE $3 END \
+             WHERE id = $7 AND completed_at IS NULL",
         )
         .bind(key)
         .bind(size_i64(stored_size))
@@ -241,20 +290,95 @@ impl Ledger {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Bytes `user` stored or holds live tickets for since `since`: completed uploads count
-    /// their stored size, tickets still valid at `now` their declared size.
-    pub async fn bytes_since(&self, user: &str, since: i64, now: i64) -> Result<u64, sqlx::Error> {
+    /// Bytes `user` stored or holds tickets for since `since`: completed uploads count their
+    /// stored size, every other entry its declared size, expired or not, until the sweep has
+    /// looked at the storage (an upload nobody confirmed is still an upload).
+    pub async fn bytes_since(&self, user: &str, since: i64) -> Result<u64, sqlx::Error> {
         let row = sqlx::query(
             "SELECT CAST(COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN stored_size \
-             WHEN expires_at > $1 THEN declared_size ELSE 0 END), 0) AS BIGINT) AS used \
-             FROM uploads WHERE user_name = $2 AND signed_at >= $3",
+             ELSE declared_size END), 0) AS BIGINT) AS used \
+             FROM uploads WHERE user_name = $1 AND signed_at >= $2",
         )
-        .bind(now)
         .bind(user)
         .bind(since)
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get::<i64, _>("used")?.max(0) as u64)
+    }
+
+    /// Tickets of `user` neither completed nor forgotten by the sweep yet.
+    pub async fn pending_count(&self, user: &str) -> Result<u64, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM uploads WHERE user_name = $1 AND completed_at IS NULL",
+        )
+        .bind(user)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+    }
+
+    /// Up to `limit` entries whose tickets expired before `now` and whose storage nobody
+    /// checked since: uploads never confirmed, unused tickets, and every plain form (one
+    /// ticket, one file: what else it stored is found here). Oldest first.
+    pub async fn expired_unchecked(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<ExpiredTicket>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, user_name, object_key, declared_size, content_type, kind, completed_at \
+             FROM uploads WHERE checked_at IS NULL AND expires_at < $1 \
+             ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExpiredTicket {
+                    id: r.try_get("id")?,
+                    user: r.try_get("user_name")?,
+                    key: r.try_get("object_key")?,
+                    declared_size: r.try_get::<i64, _>("declared_size")?.max(0) as u64,
+                    content_type: r.try_get("content_type")?,
+                    kind: TicketKind::parse(&r.try_get::<String, _>("kind")?),
+                    completed: r.try_get::<Option<i64>, _>("completed_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// The sweep has looked at this entry's storage: it is not looked at again.
+    pub async fn mark_checked(&self, id: &str, at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE uploads SET checked_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writes)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets a ticket that stored nothing (never a completed upload).
+    pub async fn forget_unused(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let gone = sqlx::query("DELETE FROM uploads WHERE id = $1 AND completed_at IS NULL")
+            .bind(id)
+            .execute(&self.writes)
+            .await?;
+        Ok(gone.rows_affected() == 1)
+    }
+
+    /// The kind of ticket an entry was signed as.
+    pub async fn kind(&self, id: &str) -> Result<Option<TicketKind>, sqlx::Error> {
+        let row = sqlx::query("SELECT kind FROM uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            r.try_get::<String, _>("kind")
+                .map(|k| TicketKind::parse(&k))
+        })
+        .transpose()
     }
 
     /// When the oldest entry of `user` counted since `since` leaves the 24-hour window.
@@ -438,13 +562,13 @@ where
 {
     let values: Vec<String> = (0..rows.len())
         .map(|r| {
-            let placeholders: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+            let placeholders: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
             format!("({})", placeholders.join(", "))
         })
         .collect();
     let sql = format!(
         "INSERT INTO uploads (id, user_name, object_key, declared_size, content_type, signed_at, \
-         expires_at, client_ip, user_agent) VALUES {}",
+         expires_at, client_ip, user_agent, kind) VALUES {}",
         values.join(", ")
     );
     let mut query = sqlx::query(&sql);
@@ -458,7 +582,8 @@ where
             .bind(e.signed_at)
             .bind(e.expires_at)
             .bind(e.client_ip.clone())
-            .bind(e.user_agent.clone());
+            .bind(e.user_agent.clone())
+            .bind(e.kind.as_str());
     }
     query.execute(executor).await.map(|_| ())
 }

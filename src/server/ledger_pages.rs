@@ -79,6 +79,8 @@ pub async fn export_csv(State(state): State<AppState>, parts: Parts) -> Response
                     header::CONTENT_DISPOSITION,
                     "attachment; filename=\"uploads.csv\"",
                 ),
+                // Who uploaded what, from where: not for any cache to keep.
+                (header::CACHE_CONTROL, "no-store"),
             ],
             to_csv(&entries),
         )

@@ -1,12 +1,14 @@
 //! Everything that runs only on the server: configuration, signing, storage targets, the
-//! embedded bucket and the HTTP layers. `router(state)` is the portal tests call.
+//! embedded bucket and the HTTP layers. `start` runs it all, for `main` and the tests alike.
 
 pub mod access;
 pub mod bucket;
 pub mod callback;
+pub mod completion;
 pub mod config;
 pub mod diagnosis;
 pub mod health;
+pub mod http;
 pub mod layers;
 pub mod ledger;
 pub mod ledger_pages;
@@ -16,6 +18,7 @@ pub mod policy;
 pub mod signing;
 pub mod state;
 pub mod sts;
+pub mod sweeps;
 pub mod targets;
 pub mod tickets;
 
@@ -25,6 +28,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
 
 use self::bucket::callback::CallbackSigner;
 use self::bucket::cors::CorsRule;
@@ -39,6 +43,7 @@ use crate::app::{shell, App};
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    let site = (*state.site).clone();
     let app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -51,7 +56,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .with_state(state);
-    layers::portal(app)
+    layers::portal(app, site)
 }
 
 /// Opens the embedded bucket the settings describe (`None` unless the target is `local`).
@@ -139,45 +144,122 @@ pub fn bucket_router(bucket: Arc<Bucket>) -> Router {
     layers::bucket(bucket::router(bucket))
 }
 
-/// Largest read buffer of one bucket connection. hyper's default (about 400 KiB) is for
-/// throughput on one connection; hundreds of uploads in flight would each grow one that big.
-const BUCKET_READ_BUFFER: usize = 64 * 1024;
+/// The sockets one portal serves on: its own, and the embedded bucket's and the local STS
+/// endpoint's when the settings have them. Tests bind port 0 and pass their own.
+pub struct Listeners {
+    pub portal: TcpListener,
+    pub bucket: Option<TcpListener>,
+    pub sts: Option<TcpListener>,
+}
 
-/// Serves the embedded bucket (HTTP/1.1) until `shutdown`, then lets requests in flight
-/// finish. Like `axum::serve`, with a smaller read buffer per connection.
-pub async fn serve_bucket(
-    listener: tokio::net::TcpListener,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> std::io::Result<()> {
-    use hyper_util::rt::TokioIo;
-    use hyper_util::service::TowerToHyperService;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.max_buf_size(BUCKET_READ_BUFFER);
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(error) => {
-                        // Out of file descriptors and the like: wait, as axum::serve does.
-                        tracing::warn!(%error, "the bucket could not accept a connection");
-                        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                let service = TowerToHyperService::new(app.clone());
-                let connection = http.serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-            }
-            () = &mut shutdown => break,
+impl Listeners {
+    /// Binds every address the settings name; the error names the variable.
+    pub async fn bind(settings: &Settings) -> Result<Self, String> {
+        async fn bind(addr: std::net::SocketAddr, variable: &str) -> Result<TcpListener, String> {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("{variable} {addr}: {e}"))
         }
+        let bucket = match &settings.local {
+            Some(local) => Some(bind(local.addr, "PORTAL_BUCKET_ADDR").await?),
+            None => None,
+        };
+        let sts = match settings.local_sts_addr {
+            Some(addr) if settings.local.is_some() => {
+                Some(bind(addr, "PORTAL_LOCAL_STS_ADDR").await?)
+            }
+            _ => None,
+        };
+        Ok(Listeners {
+            portal: bind(settings.site_addr, "LEPTOS_SITE_ADDR").await?,
+            bucket,
+            sts,
+        })
     }
-    graceful.shutdown().await;
-    Ok(())
+}
+
+/// A started portal: its state, and the servers and background loops that run until `stop`.
+pub struct Running {
+    pub state: AppState,
+    stop: tokio::sync::watch::Sender<()>,
+    servers: Vec<tokio::task::JoinHandle<std::io::Result<()>>>,
+    loops: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests in flight finish, and ends the background loops.
+    pub async fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(());
+        for task in self.loops {
+            task.abort();
+        }
+        for server in self.servers {
+            server.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+}
+
+/// Starts everything the settings describe, as `main` runs it and the tests use it: the
+/// embedded bucket and the local STS endpoint (target `local`), the portal, and the sweeps.
+pub async fn start(
+    settings: &Settings,
+    leptos_options: leptos::config::LeptosOptions,
+    listeners: Listeners,
+) -> Result<Running, Box<dyn std::error::Error + Send + Sync>> {
+    let (stop, stopped) = tokio::sync::watch::channel(());
+    let until_stopped = move || {
+        let mut stopped = stopped.clone();
+        async move {
+            let _ = stopped.changed().await;
+        }
+    };
+    let mut servers = Vec::new();
+    if let (Some(bucket), Some(listener)) = (local_bucket(settings).await?, listeners.bucket) {
+        tracing::info!(
+            "embedded bucket {} at {}",
+            settings.bucket,
+            bucket.public_url
+        );
+        if let Some(listener) = listeners.sts {
+            tracing::info!(
+                "local STS endpoint at http://{}/ (issues keys for the embedded bucket)",
+                listener.local_addr()?
+            );
+            let sts = Arc::new(local_sts::LocalSts::new(bucket.keys.clone()));
+            let app = layers::sts(local_sts::router(sts));
+            servers.push(tokio::spawn(http::serve(
+                listener,
+                app,
+                http::PORTAL,
+                until_stopped(),
+            )));
+        }
+        servers.push(tokio::spawn(http::serve(
+            listener,
+            bucket_router(bucket),
+            http::BUCKET,
+            until_stopped(),
+        )));
+    }
+    let state = AppState::new(settings, leptos_options)
+        .await
+        .map_err(|e| format!("DATABASE_URL: the ledger could not be opened: {e}"))?;
+    let loops = sweeps::start(&state);
+    tracing::info!(
+        "Upload Portal listening on http://{}",
+        listeners.portal.local_addr()?
+    );
+    servers.push(tokio::spawn(http::serve(
+        listeners.portal,
+        router(state.clone()),
+        http::PORTAL,
+        until_stopped(),
+    )));
+    Ok(Running {
+        state,
+        stop,
+        servers,
+        loops,
+    })
 }

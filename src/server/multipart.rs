@@ -9,11 +9,12 @@ use sha2::Sha256;
 use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
+use super::completion::{complete_from_storage, Found, Ticket};
 use super::config::{Settings, TargetKind};
-use super::ledger::CompletedBy;
+use super::ledger::{CompletedBy, TicketKind};
 use super::state::AppState;
 use super::targets::RequestError;
-use super::tickets::{decide, new_entry, Decision};
+use super::tickets::{admit, decide, new_entry, Decision};
 use crate::model::{
     CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
     StoredPart, UploadBatch, Viewer,
@@ -157,16 +158,7 @@ pub async fn start(
     if file.size < state.rules.multipart_threshold {
         return Err(PortalError::Invalid(Notice::UploadGone));
     }
-    state.limits.signing(viewer, from)?;
-    let now = OffsetDateTime::now_utc();
-    limits::within_quota(
-        &state.ledger,
-        &state.limits.settings,
-        &viewer.name,
-        file.size,
-        now.unix_timestamp(),
-    )
-    .await?;
+    let now = admit(state, from, viewer, file.size, 1).await?;
     let batch = UploadBatch {
         files: vec![file],
         naming,
@@ -198,7 +190,15 @@ pub async fn start(
     // Recorded as signed until it completes; it may be resumed until the expiry sweep.
     let expires_at = (now + state.rules.multipart_expiry).unix_timestamp();
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let entry = new_entry(&id, viewer, from, &decision_of(&upload), now, expires_at);
+    let entry = new_entry(
+        &id,
+        viewer,
+        from,
+        &decision_of(&upload),
+        now,
+        expires_at,
+        TicketKind::Multipart,
+    );
     state
         .ledger
         .record_signed(&[entry])
@@ -259,6 +259,29 @@ pub async fn complete(
     if !in_order {
         return Err(PortalError::Invalid(Notice::WrongParts));
     }
+    // Presigned part URLs take a part of any size: the parts stored must be the ones the
+    // portal planned, or the object would be other than the size it signed for.
+    let stored = state
+        .target
+        .list_parts(&upload.key, &upload.upload_id)
+        .await
+        .map_err(unavailable)?;
+    let as_planned = stored.len() == parts.len()
+        && stored.iter().all(|part| {
+            let (start, end) = crate::model::part_range(part.number, upload.size, upload.part_size);
+            part.number >= 1 && part.number <= upload.part_count() && part.size == end - start
+        });
+    if !as_planned {
+        tracing::warn!(
+            key = upload.key,
+            "parts other than planned: the upload is aborted"
+        );
+        let _ = state
+            .target
+            .abort_multipart(&upload.key, &upload.upload_id)
+            .await;
+        return Err(PortalError::Invalid(Notice::WrongParts));
+    }
     let listed: Vec<(u32, String)> = parts.into_iter().map(|p| (p.number, p.etag)).collect();
     let etag = state
         .target
@@ -269,7 +292,7 @@ pub async fn complete(
             other => unavailable(other),
         })?;
     tracing::info!(key = upload.key, etag, "multipart upload completed");
-    record_completion(state, viewer, &upload, &etag).await?;
+    record_completion(state, viewer, &upload).await?;
     Ok(CompletedUpload {
         url: state.target.object_url(&upload.key),
         key: upload.key,
@@ -297,12 +320,12 @@ pub async fn abort_abandoned(
     Ok(aborted)
 }
 
-/// The ledger entry of a completed multipart upload, after a HEAD shows the whole object.
+/// The ledger entry of a completed multipart upload, when the object is whole (its planned
+/// size); an object of any other size is deleted.
 async fn record_completion(
     state: &AppState,
     viewer: &Viewer,
     upload: &MultipartUpload,
-    etag: &str,
 ) -> Result<(), PortalError> {
     let entry = state
         .ledger
@@ -310,34 +333,17 @@ async fn record_completion(
         .await
         .map_err(limits::ledger_failed)?
         .ok_or(PortalError::Internal)?;
-    let stored = state
-        .target
-        .head_object(&upload.key)
-        .await
-        .map_err(unavailable)?;
-    match stored {
-        Some((size, stored_etag)) if size == upload.size => {
-            let etag = if stored_etag.is_empty() {
-                etag
-            } else {
-                &stored_etag
-            };
-            let now = OffsetDateTime::now_utc().unix_timestamp();
-            state
-                .ledger
-                .complete(
-                    &entry.id,
-                    &upload.key,
-                    etag,
-                    size,
-                    CompletedBy::Multipart,
-                    now,
-                )
-                .await
-                .map_err(limits::ledger_failed)?;
-            Ok(())
-        }
-        _ => Err(PortalError::Invalid(Notice::NotStored {
+    let ticket = Ticket {
+        id: &entry.id,
+        kind: TicketKind::Multipart,
+        declared_size: upload.size,
+    };
+    match complete_from_storage(state, &ticket, &upload.key, None, CompletedBy::Multipart).await? {
+        Found::Completed(_) => Ok(()),
+        Found::Removed => Err(PortalError::Invalid(Notice::BrokeTicket {
+            key: upload.key.clone(),
+        })),
+        Found::Missing | Found::Different => Err(PortalError::Invalid(Notice::NotStored {
             key: upload.key.clone(),
         })),
     }

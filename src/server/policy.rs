@@ -124,6 +124,9 @@ pub enum PolicyViolation {
     Expired,
     #[error("Invalid according to Policy: Policy Condition failed: {0}")]
     ConditionFailed(String),
+    /// A form field that no condition tests (S3's wording; the policy must vouch for it).
+    #[error("Invalid according to Policy: Extra input fields: {0}")]
+    ExtraField(String),
     #[error("Your proposed upload exceeds the maximum allowed size.")]
     TooLarge,
     #[error("Your proposed upload is smaller than the minimum allowed size.")]
@@ -216,9 +219,37 @@ impl PolicyDocument {
         Ok(())
     }
 
-    /// Whether some condition tests `field` (V4 requires its signature fields to be tested).
+    /// Whether some condition tests `field`.
     pub fn constrains(&self, field: &str) -> bool {
         self.conditions.iter().any(|c| c.field() == Some(field))
+    }
+
+    /// Whether a condition fixes `field` to one value or a list of values (`eq`, a simple
+    /// condition, `in`): what a field that sends requests elsewhere (`callback`) needs.
+    pub fn pins(&self, field: &str) -> bool {
+        self.conditions.iter().any(|c| {
+            matches!(
+                c,
+                Condition::Exact { .. } | Condition::Eq { .. } | Condition::In { .. }
+            ) && c.field() == Some(field)
+        })
+    }
+
+    /// Every one of `names` (lower-case form fields) must be a field the policy tests, as S3
+    /// requires of all fields and the embedded bucket of those that route requests or decide
+    /// the object: a field the signer never saw cannot. Exempt: the signature's own fields and
+    /// `x-ignore-*`.
+    pub fn check_fields<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), PolicyViolation> {
+        match names
+            .into_iter()
+            .find(|name| !is_unsigned_field(name) && !self.constrains(name))
+        {
+            Some(extra) => Err(PolicyViolation::ExtraField(extra.to_owned())),
+            None => Ok(()),
+        }
     }
 
     /// The largest size every `content-length-range` allows (lets the bucket stop early).
@@ -245,6 +276,20 @@ impl PolicyDocument {
             _ => None,
         })
     }
+}
+
+/// Fields a form carries that the policy cannot test: the policy and its signature.
+const UNSIGNED_FIELDS: [&str; 6] = [
+    "policy",
+    "signature",
+    "ossaccesskeyid",
+    "x-oss-signature",
+    "x-amz-signature",
+    "file",
+];
+
+fn is_unsigned_field(name: &str) -> bool {
+    UNSIGNED_FIELDS.contains(&name) || name.starts_with("x-ignore-")
 }
 
 fn format_expiration(at: OffsetDateTime) -> String {
@@ -509,6 +554,40 @@ mod tests {
                 form(&[("key", "price$list.txt"), ("cache-control", "no-cache")])
             )
             .is_err());
+    }
+
+    #[test]
+    fn every_field_must_be_tested_by_the_policy() {
+        let policy = vector_policy();
+        let names = [
+            "key",
+            "policy",
+            "ossaccesskeyid",
+            "signature",
+            "content-type",
+        ];
+        assert_eq!(policy.check_fields(names), Ok(()));
+        assert_eq!(policy.check_fields(["key", "x-ignore-note"]), Ok(()));
+        for extra in [
+            "x-oss-content-type",
+            "callback",
+            "success_action_redirect",
+            "x-oss-meta-a",
+            "content-disposition",
+            "x:ticket",
+        ] {
+            assert_eq!(
+                policy.check_fields(["key", extra]),
+                Err(PolicyViolation::ExtraField(extra.into()))
+            );
+        }
+        assert_eq!(
+            PolicyViolation::ExtraField("callback".into()).to_string(),
+            "Invalid according to Policy: Extra input fields: callback"
+        );
+        // `starts-with` tests a field without fixing it; `in` and `eq` pin it.
+        assert!(policy.pins("content-type") && policy.pins("success_action_status"));
+        assert!(policy.constrains("key") && !policy.pins("key"));
     }
 
     #[test]

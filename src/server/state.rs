@@ -31,6 +31,8 @@ pub struct AppState {
     pub limits: Arc<Limiters>,
     /// Stamps the multipart references the browser holds.
     pub multipart_key: super::multipart::TokenKey,
+    /// The host names the portal answers to.
+    pub site: Arc<super::layers::Site>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             access: Arc::new(settings.access.clone()),
             limits: Arc::new(Limiters::new(settings.limits)),
             multipart_key: super::multipart::TokenKey::from_settings(settings),
+            site: Arc::new(settings.site.clone()),
         })
     }
 }

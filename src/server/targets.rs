@@ -306,11 +306,32 @@ pub struct ListedPart {
     pub size: u64,
 }
 
+/// What a HEAD tells of a stored object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredObject {
+    pub size: u64,
+    /// Without quotes.
+    pub etag: String,
+    pub content_type: String,
+}
+
+/// One object of a listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    /// Without quotes.
+    pub etag: String,
+    /// Unix seconds.
+    pub last_modified: i64,
+}
+
 /// Multipart uploads: the portal initiates, lists, completes and aborts with signed requests
 /// (V1 headers for OSS and the embedded bucket, SigV4 for S3); the browser PUTs the parts to
 /// presigned URLs (V1 or SigV4 query signatures).
 impl Target {
-    /// Sends a signed request for `key` (the bucket itself when empty) with `sub_resources`:
+    /// Sends a signed request for `key` (the bucket itself when empty) with `sub_resources`
+    /// (the query: V1 signs the OSS sub-resources among them, SigV4 all):
     /// a V1 header signature for OSS and the embedded bucket, SigV4 for S3 (which ignores
     /// the `x-oss-*` `extra_headers`). A refusal comes back as its status and error code.
     async fn signed_request(
@@ -641,29 +662,74 @@ impl Target {
             .collect())
     }
 
-    /// The stored object's size and ETag (without quotes), or `None` when there is none.
-    pub async fn head_object(&self, key: &str) -> Result<Option<(u64, String)>, RequestError> {
+    /// The stored object's size, ETag and type, or `None` when there is none.
+    pub async fn head_object(&self, key: &str) -> Result<Option<StoredObject>, RequestError> {
         match self
             .signed_request(reqwest::Method::HEAD, key, &[], "", &[], None)
             .await
         {
             Ok(response) => {
                 let headers = response.headers();
-                let size = headers
-                    .get(reqwest::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                let etag = headers
-                    .get(reqwest::header::ETAG)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .trim_matches('"')
-                    .to_owned();
-                Ok(Some((size, etag)))
+                let text = |name: reqwest::header::HeaderName| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                };
+                Ok(Some(StoredObject {
+                    size: text(reqwest::header::CONTENT_LENGTH).parse().unwrap_or(0),
+                    etag: text(reqwest::header::ETAG).trim_matches('"').to_owned(),
+                    content_type: text(reqwest::header::CONTENT_TYPE).to_owned(),
+                }))
             }
             Err(RequestError::Refused { status: 404, .. }) => Ok(None),
             Err(other) => Err(other),
+        }
+    }
+
+    /// Deletes the object (nothing happens when there is none).
+    pub async fn delete_object(&self, key: &str) -> Result<(), RequestError> {
+        match self
+            .signed_request(reqwest::Method::DELETE, key, &[], "", &[], None)
+            .await
+        {
+            Ok(_) | Err(RequestError::Refused { status: 404, .. }) => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Every object whose key starts with `prefix` (ListObjectsV2, all pages).
+    pub async fn list_objects(&self, prefix: &str) -> Result<Vec<ListedObject>, RequestError> {
+        let mut objects = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut query: Vec<(&str, Option<&str>)> =
+                vec![("list-type", Some("2")), ("prefix", Some(prefix))];
+            if let Some(token) = &token {
+                query.push(("continuation-token", Some(token)));
+            }
+            let body = self
+                .signed_request(reqwest::Method::GET, "", &query, "", &[], None)
+                .await?
+                .text()
+                .await?;
+            let page = xml_field::<ObjectListing>(&body).unwrap_or_default();
+            objects.extend(page.contents.into_iter().map(|o| {
+                ListedObject {
+                    key: o.key,
+                    size: o.size,
+                    etag: o.etag.trim_matches('"').to_owned(),
+                    last_modified: OffsetDateTime::parse(
+                        &o.last_modified,
+                        &time::format_description::well_known::Rfc3339,
+                    )
+                    .map_or(0, |t| t.unix_timestamp()),
+                }
+            }));
+            match page.next_continuation_token {
+                Some(next) if page.truncated && !next.is_empty() => token = Some(next),
+                _ => return Ok(objects),
+            }
         }
     }
 
@@ -752,6 +818,28 @@ struct ListedUpload {
     upload_id: String,
     #[serde(rename = "Initiated")]
     initiated: String,
+}
+
+#[derive(Default, serde::Deserialize)]
+struct ObjectListing {
+    #[serde(rename = "IsTruncated", default)]
+    truncated: bool,
+    #[serde(rename = "NextContinuationToken", default)]
+    next_continuation_token: Option<String>,
+    #[serde(rename = "Contents", default)]
+    contents: Vec<ListingObject>,
+}
+
+#[derive(serde::Deserialize)]
+struct ListingObject {
+    #[serde(rename = "Key")]
+    key: String,
+    #[serde(rename = "LastModified", default)]
+    last_modified: String,
+    #[serde(rename = "ETag", default)]
+    etag: String,
+    #[serde(rename = "Size")]
+    size: u64,
 }
 
 #[derive(Default, serde::Deserialize)]

@@ -7,16 +7,19 @@ use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
 use super::callback::CallbackSpec;
+use super::completion::{complete_from_storage, Found, Ticket};
 use super::config::UploadRules;
-use super::ledger::{CompletedBy, NewEntry};
+use super::ledger::{CompletedBy, NewEntry, TicketKind};
 use super::policy::Condition;
 use super::state::AppState;
 use super::targets::Target;
 use crate::model::{
-    type_allowed, FileSpec, LedgerEntry, NamingMode, Notice, PortalError, UploadBatch,
+    type_allowed, FileSpec, LedgerEntry, Limit, NamingMode, Notice, PortalError, UploadBatch,
     UploadTicket, Viewer,
 };
-use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
+use crate::naming::{
+    folder_under_root, numbered_name, original_name, random_name, suffixed_name, MAX_KEY_BYTES,
+};
 
 /// Tries at numbered names (`a-1.jpg`, `a-2.jpg`, ...) before a random suffix is used.
 const MAX_NUMBERED_TRIES: u32 = 20;
@@ -62,21 +65,12 @@ pub async fn issue(
     viewer: &Viewer,
     batch: UploadBatch,
 ) -> Result<Vec<UploadTicket>, PortalError> {
-    state.limits.signing(viewer, from)?;
-    let now = OffsetDateTime::now_utc();
     let asked = batch
         .files
         .iter()
         .map(|f| f.size)
         .fold(0u64, u64::saturating_add);
-    limits::within_quota(
-        &state.ledger,
-        &state.limits.settings,
-        &viewer.name,
-        asked,
-        now.unix_timestamp(),
-    )
-    .await?;
+    let now = admit(state, from, viewer, asked, batch.files.len()).await?;
     let signed = sign_batch(
         &state.rules,
         &state.target,
@@ -88,7 +82,18 @@ pub async fn issue(
     .await?;
     let entries: Vec<NewEntry> = signed
         .iter()
-        .map(|s| new_entry(&s.id, viewer, from, &s.decision, now, s.ticket.expires_at))
+        .map(|s| {
+            let expires_at = s.ticket.expires_at;
+            new_entry(
+                &s.id,
+                viewer,
+                from,
+                &s.decision,
+                now,
+                expires_at,
+                TicketKind::File,
+            )
+        })
         .collect();
     state
         .ledger
@@ -98,6 +103,47 @@ pub async fn issue(
     Ok(signed.into_iter().map(|s| s.ticket).collect())
 }
 
+/// What every signing passes first, whatever it signs (files, the plain form, a multipart
+/// upload): the rate limit, the daily quota for `asked` bytes, and room for `tickets` more
+/// unfinished tickets. Returns the time to sign at.
+pub async fn admit(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+    asked: u64,
+    tickets: usize,
+) -> Result<OffsetDateTime, PortalError> {
+    state.limits.signing(viewer, from)?;
+    let now = OffsetDateTime::now_utc();
+    limits::within_quota(
+        &state.ledger,
+        &state.limits.settings,
+        &viewer.name,
+        asked,
+        now.unix_timestamp(),
+    )
+    .await?;
+    let max = state.limits.settings.max_pending;
+    if max > 0 {
+        let pending = state
+            .ledger
+            .pending_count(&viewer.name)
+            .await
+            .map_err(limits::ledger_failed)?;
+        if pending.saturating_add(tickets as u64) > max {
+            // Unused tickets are forgotten by the sweep a little after they expire.
+            return Err(PortalError::Limited {
+                limit: Limit::Pending { max },
+                retry_after: state.rules.policy_ttl.as_secs() + SWEEP_SLACK_SECONDS,
+            });
+        }
+    }
+    Ok(now)
+}
+
+/// How long after a ticket expires the sweep has surely looked at it.
+pub const SWEEP_SLACK_SECONDS: u64 = 120;
+
 /// The ledger entry of a decided upload.
 pub fn new_entry(
     id: &str,
@@ -106,8 +152,10 @@ pub fn new_entry(
     decision: &Decision,
     now: OffsetDateTime,
     expires_at: i64,
+    kind: TicketKind,
 ) -> NewEntry {
     NewEntry {
+        kind,
         id: id.to_owned(),
         user: viewer.name.clone(),
         key: decision.key.clone(),
@@ -166,10 +214,11 @@ pub async fn decide(
     Ok(decisions)
 }
 
-/// The page says it stored `key` with `etag`: the ledger entry is completed when a HEAD of
-/// the object shows that ETag and the declared size (an entry the upload callback already
-/// completed is simply returned). A plain-form upload's entry holds the signed key prefix
-/// (`<folder><12 hex>-`) and takes the object's key and size.
+/// The page says it stored `key` with `etag`: the ledger entry is completed when the object
+/// carries that ETag and fits its ticket (an entry the upload callback already completed is
+/// simply returned). A plain-form upload's entry holds the signed key prefix
+/// (`<folder><12 hex>-`) and takes the object's key and size; a file that broke it (too large,
+/// a type not allowed) is deleted.
 pub async fn confirm(
     state: &AppState,
     viewer: &Viewer,
@@ -181,7 +230,7 @@ pub async fn confirm(
             key: key.to_owned(),
         })
     };
-    if key.is_empty() || key.len() > 1023 || etag.len() > 128 {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES || etag.len() > 128 {
         return Err(not_stored());
     }
     let find = |key: &str| {
@@ -194,47 +243,42 @@ pub async fn confirm(
                 .map_err(limits::ledger_failed)
         }
     };
-    let (mut entry, from_form) = match find(key).await? {
-        Some(entry) => (entry, false),
+    let (mut entry, kind) = match find(key).await? {
+        Some(entry) => (entry, TicketKind::File),
         None => {
             let prefix = form_prefix(key).ok_or_else(not_stored)?;
             let entry = find(prefix)
                 .await?
                 .filter(|e| e.completed_at.is_none())
                 .ok_or_else(not_stored)?;
-            (entry, true)
+            (entry, TicketKind::Form)
         }
     };
     if entry.completed_at.is_none() {
-        let head = state.target.head_object(key).await.map_err(|e| {
-            tracing::warn!(error = %e, "HEAD for completion failed");
-            PortalError::Unavailable
-        })?;
-        let Some((size, stored_etag)) = head else {
-            return Err(not_stored());
+        let ticket = Ticket {
+            id: &entry.id,
+            kind,
+            declared_size: entry.declared_size,
         };
-        let size_fits = from_form || size == entry.declared_size;
-        if !size_fits || !stored_etag.eq_ignore_ascii_case(etag.trim_matches('"')) {
-            tracing::warn!(
-                key,
-                size,
-                declared = entry.declared_size,
-                "completion refused: the object differs"
-            );
-            return Err(not_stored());
+        match complete_from_storage(state, &ticket, key, Some(etag), CompletedBy::Head).await? {
+            Found::Completed(object) => {
+                entry.key = key.to_owned();
+                entry.declared_size = object.size;
+                entry.completed_at = Some(OffsetDateTime::now_utc().unix_timestamp());
+                entry.etag = Some(object.etag);
+                entry.stored_size = Some(object.size);
+                entry.completed_by = Some("head".into());
+            }
+            Found::Removed => {
+                return Err(PortalError::Invalid(Notice::BrokeTicket {
+                    key: key.to_owned(),
+                }))
+            }
+            Found::Missing | Found::Different => {
+                tracing::warn!(key, "completion refused: the object differs");
+                return Err(not_stored());
+            }
         }
-        let now = OffsetDateTime::now_utc().unix_timestamp();
-        state
-            .ledger
-            .complete(&entry.id, key, &stored_etag, size, CompletedBy::Head, now)
-            .await
-            .map_err(limits::ledger_failed)?;
-        entry.key = key.to_owned();
-        entry.declared_size = size;
-        entry.completed_at = Some(now);
-        entry.etag = Some(stored_etag);
-        entry.stored_size = Some(size);
-        entry.completed_by = Some("head".into());
     }
     entry.url = state.target.object_url(key);
     Ok(entry)
@@ -250,67 +294,130 @@ pub fn form_prefix(key: &str) -> Option<&str> {
     tagged.then(|| &key[..start + 13])
 }
 
-/// Signs the plain form for `viewer` (into `folder`, at most `room` bytes) and records it:
-/// the ledger entry holds the key prefix until the upload is confirmed.
-pub async fn issue_fallback(
+/// Records a plain-form ticket for `viewer` into `folder`: one file of any name and type, at
+/// most what the daily quota has left. The ledger entry holds the key prefix and counts that
+/// room against the quota until the upload is confirmed or the sweep has looked. Returns the
+/// entry's id; [`plain_form`] signs its fields.
+pub async fn issue_plain_form(
     state: &AppState,
     from: &Requester,
     viewer: &Viewer,
     folder: &str,
-    room: u64,
-) -> Result<UploadTicket, PortalError> {
-    let now = OffsetDateTime::now_utc();
-    let ticket = sign_fallback(&state.rules, &state.target, now, folder, room).await?;
+) -> Result<String, PortalError> {
+    let folder = folder_under_root(folder, &viewer.root)
+        .map_err(|e| PortalError::Invalid(Notice::Folder(e)))?;
+    let settings = &state.limits.settings;
+    let used = if settings.daily_bytes == 0 {
+        0
+    } else {
+        limits::used_today(
+            &state.ledger,
+            &viewer.name,
+            OffsetDateTime::now_utc().unix_timestamp(),
+        )
+        .await?
+    };
+    let room = if settings.daily_bytes == 0 {
+        state.rules.max_file_size
+    } else {
+        settings
+            .daily_bytes
+            .saturating_sub(used)
+            .min(state.rules.max_file_size)
+    };
+    let now = admit(state, from, viewer, room.max(1), 1).await?;
     let decision = Decision {
-        key: ticket.key.clone(),
-        size: 0,
+        key: format!(
+            "{folder}{}-",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        ),
+        size: room,
         content_type: String::new(),
     };
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let entry = new_entry(&id, viewer, from, &decision, now, ticket.expires_at);
+    let expires_at = (now + state.rules.policy_ttl).unix_timestamp();
+    let entry = new_entry(
+        &id,
+        viewer,
+        from,
+        &decision,
+        now,
+        expires_at,
+        TicketKind::Form,
+    );
     state
         .ledger
         .record_signed(&[entry])
         .await
         .map_err(limits::ledger_failed)?;
-    Ok(ticket)
+    Ok(id)
 }
 
-/// The no-JavaScript form: one file of any allowed size into the default folder, named
-/// `<random>-<the file's own name>` (OSS and S3 expand `${filename}` after checking the policy),
-/// then redirected to the portal's result page.
+/// The signed fields of plain-form ticket `id`, for `viewer` only, while it is valid and
+/// unused. Signing again writes nothing: the policy is the entry's (prefix, room, expiry).
+pub async fn plain_form(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+) -> Result<UploadTicket, PortalError> {
+    let gone = || PortalError::Invalid(Notice::FormExpired);
+    if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(gone());
+    }
+    let entry = state
+        .ledger
+        .entry(id)
+        .await
+        .map_err(limits::ledger_failed)?
+        .filter(|e| e.user == viewer.name && e.completed_at.is_none())
+        .ok_or_else(gone)?;
+    let kind = state.ledger.kind(id).await.map_err(limits::ledger_failed)?;
+    let now = OffsetDateTime::now_utc();
+    let expires = OffsetDateTime::from_unix_timestamp(entry.expires_at).map_err(|_| gone())?;
+    if kind != Some(TicketKind::Form) || expires <= now {
+        return Err(gone());
+    }
+    sign_fallback(
+        &state.rules,
+        &state.target,
+        now,
+        &entry.key,
+        entry.declared_size,
+        expires,
+    )
+    .await
+}
+
+/// The no-JavaScript form: one file of at most `max_size` under `prefix`, named
+/// `<prefix><the file's own name>` (OSS and S3 expand `${filename}` after checking the
+/// policy), then redirected to the portal's result page.
 pub async fn sign_fallback(
     rules: &UploadRules,
     target: &Target,
     now: OffsetDateTime,
-    folder: &str,
+    prefix: &str,
     max_size: u64,
+    expires: OffsetDateTime,
 ) -> Result<UploadTicket, PortalError> {
-    let prefix = format!(
-        "{}{}-",
-        folder,
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
     let redirect = format!("{}/uploaded", rules.portal_url);
     let conditions = vec![
         Condition::exact("bucket", &target.bucket),
         Condition::StartsWith {
             field: "key".into(),
-            prefix: prefix.clone(),
+            prefix: prefix.to_owned(),
         },
         Condition::ContentLengthRange {
             min: 0,
             max: max_size.min(rules.max_file_size),
         },
     ];
-    let expires = now + rules.policy_ttl;
     let key = format!("{prefix}${{filename}}");
     let pinned = vec![("success_action_redirect".to_owned(), redirect)];
     let fields = signed_form(target, key, conditions, pinned, expires, now).await?;
     Ok(UploadTicket {
         object_url: String::new(),
         url: target.url.clone(),
-        key: prefix,
+        key: prefix.to_owned(),
         fields,
         expires_at: expires.unix_timestamp(),
     })

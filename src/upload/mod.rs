@@ -285,13 +285,6 @@ mod tests {
                 daily_bytes: 0,
                 used_bytes: 0,
             },
-            fallback: crate::model::UploadTicket {
-                key: String::new(),
-                url: String::new(),
-                fields: vec![],
-                object_url: String::new(),
-                expires_at: 0,
-            },
         }
     }
 

@@ -1,17 +1,17 @@
-//! A running portal and embedded bucket on loopback ports, as `main` wires them, for tests.
+//! A running portal and embedded bucket on loopback ports, started by `server::start` as
+//! `main` starts them, for tests.
 #![allow(dead_code)]
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use base64::Engine;
 use clap::Parser;
+use serde_json::Value;
 use tokio::net::TcpListener;
 use upload_portal::server::config::{Config, Settings};
-use upload_portal::server::local_sts::{self, LocalSts};
 use upload_portal::server::policy::PolicyDocument;
 use upload_portal::server::signing::v1;
-use upload_portal::server::{self, AppState};
+use upload_portal::server::{self, AppState, Listeners, Running};
 
 pub const AK: &str = "LTAI5tFakeAccessKeyId0001";
 pub const SK: &str = "FakeAccessKeySecretForTestsOnly0001";
@@ -29,8 +29,10 @@ pub struct Harness {
     pub bucket_url: String,
     pub settings: Settings,
     pub http: reqwest::Client,
-    _data: tempfile::TempDir,
     pub bucket_root: PathBuf,
+    /// The servers run while this lives.
+    _running: Running,
+    _data: tempfile::TempDir,
 }
 
 impl Harness {
@@ -81,22 +83,30 @@ impl Harness {
             .map(|a| a.replace("{portal}", &portal_addr))
             .collect();
         args.extend(extra.iter().map(String::as_str));
-        let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
-        // Other targets (s3 against Garage) have no embedded bucket to start.
-        if let Some(bucket) = server::local_bucket(&settings).await.unwrap() {
-            let sts = Arc::new(LocalSts::new(bucket.keys.clone()));
-            tokio::spawn(async move { axum::serve(sts_listener, local_sts::router(sts)).await });
-            let app = server::bucket_router(bucket);
-            tokio::spawn(async move { axum::serve(bucket_listener, app).await });
+        // With LEDGER_DATABASE_URL, every portal keeps its ledger in a PostgreSQL database of
+        // its own.
+        let database = if extra.iter().any(|a| a == "--database-url") {
+            None
+        } else {
+            fresh_database().await
+        };
+        if let Some(url) = &database {
+            args.extend_from_slice(&["--database-url", url]);
         }
+        let settings = Config::try_parse_from(args).unwrap().validate().unwrap();
         let leptos_options = leptos::config::LeptosOptions::builder()
             .output_name("upload-portal")
             .site_addr(portal_listener.local_addr().unwrap())
             .build();
-        let state = AppState::new(&settings, leptos_options).await.unwrap();
-        let app = server::router(state.clone())
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(portal_listener, app).await });
+        let listeners = Listeners {
+            portal: portal_listener,
+            bucket: Some(bucket_listener),
+            sts: with_sts.then_some(sts_listener),
+        };
+        let running = server::start(&settings, leptos_options, listeners)
+            .await
+            .unwrap();
+        let state = running.state.clone();
         Harness {
             state,
             sts_url: with_sts.then(|| format!("http://{sts_addr}/")),
@@ -105,6 +115,7 @@ impl Harness {
             bucket_root: data.path().join(&settings.bucket),
             settings,
             http: reqwest::Client::new(),
+            _running: running,
             _data: data,
         }
     }
@@ -169,7 +180,7 @@ impl Harness {
 }
 
 /// With `LEDGER_DATABASE_URL` set (a PostgreSQL server's URL), a new empty database on that
-/// server for one test, as a URL; otherwise `None` (the portal's default SQLite file).
+/// server for one portal, as a URL; otherwise `None` (the portal's default SQLite file).
 pub async fn fresh_database() -> Option<String> {
     use sqlx::Connection;
     let server = std::env::var("LEDGER_DATABASE_URL")
@@ -200,6 +211,7 @@ pub fn signed_entry(id: &str, key: &str, size: u64) -> upload_portal::server::le
         expires_at: now + 300,
         client_ip: "127.0.0.1".into(),
         user_agent: "test".into(),
+        kind: upload_portal::server::ledger::TicketKind::File,
     }
 }
 
@@ -304,4 +316,76 @@ impl Harness {
             .await
             .unwrap()
     }
+}
+
+pub const ALICE_PASSWORD: &str = "alice-correct-horse";
+pub const ROOT_PASSWORD: &str = "root-battery-staple";
+
+/// A portal in users mode: alice (root uploads/alice/), bob, and root (admin).
+pub async fn with_users(extra: &[&str]) -> (Harness, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users");
+    let alice = upload_portal::server::access::accounts::hash_password(ALICE_PASSWORD).unwrap();
+    let bob = upload_portal::server::access::accounts::hash_password("bob-password-1").unwrap();
+    let root = upload_portal::server::access::accounts::hash_password(ROOT_PASSWORD).unwrap();
+    std::fs::write(
+        &users,
+        format!("# test accounts\nalice:{alice}\nbob:{bob}:uploads/team/bob\nroot:{root}:uploads/:admin\n"),
+    )
+    .unwrap();
+    let users = users.to_str().unwrap().to_owned();
+    let mut args = vec!["--access", "users", "--users-file", &users];
+    args.extend_from_slice(extra);
+    let h = Harness::start(&args).await;
+    let engine = match std::env::var("LEDGER_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => "postgres",
+        _ => "sqlite",
+    };
+    assert_eq!(h.state.ledger.engine, engine);
+    (h, dir)
+}
+
+/// A server fn call with a session cookie (or none).
+pub async fn call_as(
+    h: &Harness,
+    cookie: Option<&str>,
+    endpoint: &str,
+    body: Value,
+) -> reqwest::Response {
+    let mut request = h
+        .http
+        .post(format!("{}/api/{endpoint}", h.portal_url))
+        .json(&body);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    request.send().await.unwrap()
+}
+
+pub async fn login(h: &Harness, name: &str, password: &str) -> reqwest::Response {
+    h.http
+        .post(format!("{}/api/login", h.portal_url))
+        .form(&[("name", name), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Signs in and returns the `Cookie` header value of the session.
+pub async fn session(h: &Harness, name: &str, password: &str) -> String {
+    let response = login(h, name, password).await;
+    assert_eq!(response.status(), 200, "{name} signs in");
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// Upper-case hex MD5, as the bucket writes ETags.
+pub fn md5_hex(data: &[u8]) -> String {
+    <md5::Md5 as md5::Digest>::digest(data)
+        .iter()
+        .map(|b| format!("{b:02X}"))
+        .collect()
 }

@@ -1,10 +1,12 @@
-//! Rate limits on signing and on sign-in attempts (per user and per address, in memory per
-//! instance), and the daily byte quota (per user, from the shared ledger).
+//! Rate limits on signing (per user and per address) and on sign-in attempts (per address and
+//! name, per address, and a ceiling for the whole portal that slows rather than refuses), in
+//! memory per instance; and the daily byte quota (per user, from the shared ledger).
 
 use std::num::NonZeroU32;
+use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::Requester;
 use crate::model::{Limit, PortalError, Viewer};
@@ -15,10 +17,13 @@ use crate::server::ledger::Ledger;
 pub struct LimitSettings {
     /// Signing requests per minute, per user and per address (0: no limit).
     pub sign_rate: u32,
-    /// Sign-in attempts per minute, per address and per name (0: no limit).
+    /// Sign-in attempts per minute for one name from one address (0: no limit); an address
+    /// gets five times that for all names, the whole portal thirty times.
     pub login_rate: u32,
     /// Bytes per user over any 24 hours (0: no limit).
     pub daily_bytes: u64,
+    /// Unfinished tickets per user (0: no limit).
+    pub max_pending: u64,
 }
 
 const DAY: i64 = 24 * 3600;
@@ -26,19 +31,34 @@ const DAY: i64 = 24 * 3600;
 pub struct Limiters {
     pub settings: LimitSettings,
     signing: Option<DefaultKeyedRateLimiter<String>>,
-    logins: Option<DefaultKeyedRateLimiter<String>>,
+    /// Sign-ins by (address, name): a name tried from elsewhere is not locked out here.
+    login_pairs: Option<DefaultKeyedRateLimiter<String>>,
+    /// Sign-ins by address, whatever the name (one address spraying names).
+    login_addresses: Option<DefaultKeyedRateLimiter<String>>,
+    /// Sign-ins across the portal: past it, attempts wait their turn.
+    login_ceiling: Option<DefaultDirectRateLimiter>,
+    /// Password hashes checked at once (argon2 is made to be slow).
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 fn per_minute(n: u32) -> Option<DefaultKeyedRateLimiter<String>> {
     NonZeroU32::new(n).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
 }
 
+/// How long a sign-in waits for its turn under the portal-wide ceiling before it is refused.
+const LOGIN_QUEUE: Duration = Duration::from_secs(10);
+
 impl Limiters {
     pub fn new(settings: LimitSettings) -> Self {
+        let rate = settings.login_rate;
         Limiters {
             settings,
             signing: per_minute(settings.sign_rate),
-            logins: per_minute(settings.login_rate),
+            login_pairs: per_minute(rate),
+            login_addresses: per_minute(rate.saturating_mul(5)),
+            login_ceiling: NonZeroU32::new(rate.saturating_mul(30))
+                .map(|n| RateLimiter::direct(Quota::per_minute(n))),
+            password_checks: tokio::sync::Semaphore::new(2),
         }
     }
 
@@ -52,15 +72,40 @@ impl Limiters {
         check(self.signing.as_ref(), &keys, Limit::Signing)
     }
 
-    /// One sign-in attempt for `name` from `from`.
-    pub fn login(&self, name: &str, from: &Requester) -> Result<(), PortalError> {
-        let keys = [format!("ip {}", from.ip), format!("name {name}")];
-        check(self.logins.as_ref(), &keys, Limit::Logins)
+    /// One sign-in attempt for `name` (empty for an access code) from `from`. Limits count
+    /// per address and per (address, name), so nobody elsewhere can lock a user out; past
+    /// the portal-wide ceiling, attempts wait their turn (up to ten seconds).
+    pub async fn login(&self, name: &str, from: &Requester) -> Result<(), PortalError> {
+        check(
+            self.login_pairs.as_ref(),
+            &[format!("{}\n{name}", from.ip)],
+            Limit::Logins,
+        )?;
+        check(
+            self.login_addresses.as_ref(),
+            std::slice::from_ref(&from.ip),
+            Limit::Logins,
+        )?;
+        if let Some(ceiling) = &self.login_ceiling {
+            if tokio::time::timeout(LOGIN_QUEUE, ceiling.until_ready())
+                .await
+                .is_err()
+            {
+                return Err(PortalError::Limited {
+                    limit: Limit::Logins,
+                    retry_after: LOGIN_QUEUE.as_secs(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Drops the state of keys that are back to full allowance (bounded memory).
     pub fn forget_idle(&self) {
-        for limiter in [&self.signing, &self.logins].into_iter().flatten() {
+        for limiter in [&self.signing, &self.login_pairs, &self.login_addresses]
+            .into_iter()
+            .flatten()
+        {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -90,7 +135,7 @@ fn check(
 /// Bytes `user` has used in the 24 hours before `now`.
 pub async fn used_today(ledger: &Ledger, user: &str, now: i64) -> Result<u64, PortalError> {
     ledger
-        .bytes_since(user, now - DAY, now)
+        .bytes_since(user, now - DAY)
         .await
         .map_err(ledger_failed)
 }
@@ -158,6 +203,7 @@ mod tests {
             sign_rate: 2,
             login_rate: 0,
             daily_bytes: 0,
+            max_pending: 0,
         });
         let alice = viewer("alice", true);
         assert!(limits.signing(&alice, &requester("10.0.0.1")).is_ok());
@@ -175,30 +221,52 @@ mod tests {
         assert!(limits
             .signing(&viewer("bob", true), &requester("10.0.0.9"))
             .is_ok());
-        // Sign-in attempts are unlimited here (0).
-        for _ in 0..100 {
-            assert!(limits.login("alice", &requester("10.0.0.1")).is_ok());
-        }
     }
 
-    #[test]
-    fn sign_in_attempts_are_limited_per_name_too() {
+    #[tokio::test]
+    async fn nobody_elsewhere_can_lock_a_name_out() {
         let limits = Limiters::new(LimitSettings {
             sign_rate: 0,
             login_rate: 3,
             daily_bytes: 0,
+            max_pending: 0,
         });
-        for i in 0..3 {
-            assert!(limits
-                .login("alice", &requester(&format!("10.0.1.{i}")))
-                .is_ok());
+        let attacker = requester("10.0.1.66");
+        for _ in 0..3 {
+            assert!(limits.login("alice", &attacker).await.is_ok());
         }
         assert!(matches!(
-            limits.login("alice", &requester("10.0.1.200")),
+            limits.login("alice", &attacker).await,
             Err(PortalError::Limited {
                 limit: Limit::Logins,
                 ..
             })
         ));
+        // Alice, from her own address, still gets in; so does any code from another address.
+        assert!(limits.login("alice", &requester("10.0.1.7")).await.is_ok());
+        assert!(limits.login("", &requester("10.0.1.8")).await.is_ok());
+        // One address trying many names is held back too (five times the rate).
+        let sprayer = requester("10.0.1.99");
+        let refused = futures_util::future::join_all((0..16).map(|i| {
+            let name = format!("user{i}");
+            let limits = &limits;
+            let sprayer = &sprayer;
+            async move { limits.login(&name, sprayer).await.is_err() }
+        }))
+        .await;
+        assert_eq!(refused.iter().filter(|r| **r).count(), 1);
+    }
+
+    #[tokio::test]
+    async fn unlimited_when_zero() {
+        let limits = Limiters::new(LimitSettings {
+            sign_rate: 0,
+            login_rate: 0,
+            daily_bytes: 0,
+            max_pending: 0,
+        });
+        for _ in 0..100 {
+            assert!(limits.login("alice", &requester("10.0.0.1")).await.is_ok());
+        }
     }
 }

@@ -105,6 +105,20 @@ impl Requester {
     }
 }
 
+/// How many session cookies a request carries. More than one means another origin of the
+/// same host (the bucket, another port) set one beside the portal's: such a request is
+/// refused rather than guessed at.
+pub fn session_cookies(headers: &HeaderMap) -> usize {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .filter(|c| c.name() == SESSION_COOKIE)
+        .count()
+}
+
 /// The requester of the server fn being run.
 pub async fn requester(settings: &AccessSettings) -> Requester {
     let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
@@ -187,7 +201,7 @@ pub async fn sign_in(
     {
         return Err(PortalError::Invalid(Notice::BadLoginInput));
     }
-    limiters.login(if name.is_empty() { "(code)" } else { name }, from)?;
+    limiters.login(name, from).await?;
     let found = match &settings.mode {
         AccessMode::Open { .. } => None,
         AccessMode::Codes(codes) => codes
@@ -202,6 +216,11 @@ pub async fn sign_in(
                 |a| a.password_hash.clone(),
             );
             let password = secret.to_owned();
+            let _turn = limiters
+                .password_checks
+                .acquire()
+                .await
+                .map_err(|_| PortalError::Internal)?;
             let matches =
                 tokio::task::spawn_blocking(move || accounts::password_matches(&password, &hash))
                     .await

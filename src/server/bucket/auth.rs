@@ -13,38 +13,11 @@ use crate::server::signing::v1;
 /// How far a signed request's date may be from the server's clock.
 const MAX_SKEW_SECONDS: i64 = 15 * 60;
 
-/// Query parameters that are part of the signed resource (OSS's sub-resource list, as far as
-/// this bucket serves them).
-const SUB_RESOURCES: &[&str] = &[
-    "acl",
-    "append",
-    "callback",
-    "callback-var",
-    "cors",
-    "delete",
-    "objectMeta",
-    "partNumber",
-    "position",
-    "response-cache-control",
-    "response-content-disposition",
-    "response-content-encoding",
-    "response-content-language",
-    "response-content-type",
-    "response-expires",
-    "security-token",
-    "symlink",
-    "tagging",
-    "uploadId",
-    "uploads",
-    "versionId",
-    "x-oss-process",
-];
-
 /// The query's signed sub-resources; an empty value is written as the bare key.
 pub fn sub_resources(query: &[(String, String)]) -> Vec<(&str, Option<&str>)> {
     query
         .iter()
-        .filter(|(name, _)| SUB_RESOURCES.contains(&name.as_str()))
+        .filter(|(name, _)| v1::is_sub_resource(name))
         .map(|(name, value)| (name.as_str(), (!value.is_empty()).then_some(value.as_str())))
         .collect()
 }

@@ -1,5 +1,5 @@
-//! The embedded OSS-compatible bucket: PostObject, GET/HEAD, CORS, OSS XML errors, objects on
-//! disk. It runs in the portal's process on its own port and knows nothing of the portal.
+//! The embedded OSS-compatible bucket: PostObject, GET/HEAD/DELETE, listing, CORS, OSS XML
+//! errors, objects on disk. It runs in the portal's process on its own port and knows nothing of the portal.
 
 pub mod auth;
 pub mod callback;
@@ -222,7 +222,7 @@ async fn preflight(
 }
 
 /// `GET /?callback-public-key` serves the key that verifies this bucket's callbacks;
-/// `GET /?uploads` lists the multipart uploads in progress.
+/// `GET /?uploads` lists the multipart uploads in progress; `GET /?list-type=2` the objects.
 async fn bucket_get(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
@@ -235,6 +235,12 @@ async fn bucket_get(
     }
     if pairs.iter().any(|(name, _)| name == "cors") {
         return cors_config::get(&bucket, &ctx, &pairs, &headers);
+    }
+    if pairs
+        .iter()
+        .any(|(name, value)| name == "list-type" && value == "2")
+    {
+        return objects::list_objects(&bucket, &ctx, &pairs, &headers).await;
     }
     match (&bucket.callback, query.as_deref()) {
         (Some(signer), Some("callback-public-key")) => (

@@ -61,7 +61,7 @@ fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
-fn xml_response(status: StatusCode, body: String) -> Response {
+pub(super) fn xml_response(status: StatusCode, body: String) -> Response {
     let mut response = (
         status,
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}\n"),
@@ -74,7 +74,7 @@ fn xml_response(status: StatusCode, body: String) -> Response {
     response
 }
 
-fn iso8601(seconds: i64) -> String {
+pub(super) fn iso8601(seconds: i64) -> String {
     OffsetDateTime::from_unix_timestamp(seconds)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
         .format(&time::format_description::well_known::Rfc3339)
@@ -159,7 +159,7 @@ pub async fn put(
         .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
-/// `DELETE /<key>?uploadId=…`.
+/// `DELETE /<key>?uploadId=…` aborts an upload; `DELETE /<key>` deletes the object.
 pub async fn delete(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
@@ -169,10 +169,7 @@ pub async fn delete(
 ) -> Response {
     let result = async {
         let Some(id) = param(&query, "uploadId") else {
-            return Err(BucketError::new(
-                OssCode::MethodNotAllowed,
-                "The specified method is not allowed against this resource.",
-            ));
+            return super::objects::delete_object(&bucket, &key, &query, &headers).await;
         };
         auth::verify(&bucket, &Method::DELETE, &key, &headers, &query)?;
         let (dir, _) = load_upload(&bucket.store, id, &key).await?;

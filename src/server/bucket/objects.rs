@@ -1,5 +1,6 @@
 //! GET and HEAD of stored objects. Reads are public (the bucket is public-read, so the portal's
 //! links work); a request that carries an `Authorization` header is still verified, as OSS does.
+//! What an uploader stored is served so that it cannot act as a page of this origin.
 
 use std::sync::Arc;
 
@@ -86,5 +87,236 @@ async fn read(
     for (name, value) in &meta.headers {
         set(name, value);
     }
+    // Whatever its type, a stored object never runs as a page here: no sniffing, no script,
+    // and anything but plain media is a download (uploads are other people's content).
+    set("x-content-type-options", "nosniff");
+    set("content-security-policy", OBJECT_POLICY);
+    let stored = meta
+        .headers
+        .iter()
+        .find(|(name, _)| name == "content-disposition")
+        .map(|(_, value)| value.as_str());
+    if let Some(disposition) = disposition(content_type, stored) {
+        set("content-disposition", &disposition);
+    }
     Ok(response)
+}
+
+/// `DELETE /<key>` (signed): removes the object; 204 whether or not it existed, as OSS does.
+pub async fn delete_object(
+    bucket: &Bucket,
+    key: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Response, BucketError> {
+    if !super::auth::is_signed(headers, query) {
+        return Err(access_denied());
+    }
+    super::auth::verify(bucket, &Method::DELETE, key, headers, query)?;
+    match bucket.store.delete(key).await {
+        Ok(true) => tracing::info!(key, "object deleted"),
+        Ok(false) | Err(super::store::StoreError::InvalidKey(_)) => {}
+        Err(e) => return Err(BucketError::internal(e)),
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn access_denied() -> BucketError {
+    BucketError::new(
+        OssCode::AccessDenied,
+        "You have no right to access this object because of bucket acl.",
+    )
+}
+
+/// `GET /?list-type=2` (ListObjectsV2, signed: objects are public to read, their names are
+/// not): keys under `prefix`, 1000 a page, continued by `continuation-token`.
+pub async fn list_objects(
+    bucket: &Bucket,
+    ctx: &RequestContext,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    let result = async {
+        if !super::auth::is_signed(headers, query) {
+            return Err(access_denied());
+        }
+        super::auth::verify(bucket, &Method::GET, "", headers, query)?;
+        let param = |name: &str| {
+            query
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let prefix = param("prefix").unwrap_or("");
+        let token = param("continuation-token").unwrap_or("");
+        let after = match token {
+            "" => param("start-after").unwrap_or("").to_owned(),
+            token => {
+                use base64::Engine;
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(token)
+                    .ok()
+                    .and_then(|bytes| String::from_utf8(bytes).ok())
+                    .ok_or_else(|| {
+                        BucketError::new(
+                            OssCode::InvalidArgument,
+                            "The continuation token is not valid.",
+                        )
+                    })?
+            }
+        };
+        let max: usize = param("max-keys")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000)
+            .clamp(1, 1000);
+        let (objects, truncated) = bucket
+            .store
+            .list(prefix, &after, max)
+            .await
+            .map_err(BucketError::internal)?;
+        #[derive(serde::Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Contents {
+            key: String,
+            last_modified: String,
+            #[serde(rename = "ETag")]
+            etag: String,
+            size: u64,
+            storage_class: &'static str,
+        }
+        #[derive(serde::Serialize)]
+        #[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
+        struct Listing<'a> {
+            name: &'a str,
+            prefix: &'a str,
+            max_keys: usize,
+            key_count: usize,
+            is_truncated: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            next_continuation_token: Option<String>,
+            contents: Vec<Contents>,
+        }
+        let next = truncated.then(|| {
+            use base64::Engine;
+            let last = objects.last().map_or("", |(key, _)| key.as_str());
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
+        });
+        let xml = quick_xml::se::to_string(&Listing {
+            name: &bucket.name,
+            prefix,
+            max_keys: max,
+            key_count: objects.len(),
+            is_truncated: truncated,
+            next_continuation_token: next,
+            contents: objects
+                .into_iter()
+                .map(|(key, meta)| Contents {
+                    etag: format!("\"{}\"", meta.etag.as_deref().unwrap_or(&meta.md5_hex)),
+                    last_modified: super::multipart::iso8601(meta.last_modified),
+                    size: meta.size,
+                    storage_class: "Standard",
+                    key,
+                })
+                .collect(),
+        })
+        .map_err(BucketError::internal)?;
+        Ok(super::multipart::xml_response(StatusCode::OK, xml))
+    }
+    .await;
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+/// Every object is served in a sandbox (GitHub's policy for raw user content).
+pub const OBJECT_POLICY: &str =
+    "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+
+/// Types a browser shows as media or text, never as a document that could run script
+/// (SVG and XML can, and so can HTML: those are downloads).
+fn shown_inline(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "image/avif"
+            | "image/bmp"
+            | "image/x-icon"
+            | "image/vnd.microsoft.icon"
+            | "video/mp4"
+            | "video/webm"
+            | "video/ogg"
+            | "video/quicktime"
+            | "audio/mpeg"
+            | "audio/mp4"
+            | "audio/ogg"
+            | "audio/wav"
+            | "audio/webm"
+            | "audio/aac"
+            | "audio/flac"
+            | "text/plain"
+    )
+}
+
+/// The `Content-Disposition` to serve, when it is not the stored one: a type that is not
+/// plain media is an attachment whatever the uploader asked for.
+fn disposition(content_type: &str, stored: Option<&str>) -> Option<String> {
+    if shown_inline(content_type) {
+        return None;
+    }
+    match stored {
+        Some(value)
+            if value
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("attachment") =>
+        {
+            None
+        }
+        _ => Some("attachment".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_media_is_shown_inline() {
+        for shown in [
+            "image/png",
+            "IMAGE/JPEG",
+            "video/mp4",
+            "text/plain; charset=utf-8",
+        ] {
+            assert_eq!(disposition(shown, None), None, "{shown}");
+        }
+        for download in [
+            "text/html",
+            "image/svg+xml",
+            "application/xml",
+            "text/xml",
+            "application/xhtml+xml",
+            "application/pdf",
+            "application/octet-stream",
+            "",
+        ] {
+            assert_eq!(disposition(download, None).as_deref(), Some("attachment"));
+            // An uploader's `inline` does not win; its own attachment (with a name) is kept.
+            assert_eq!(
+                disposition(download, Some("inline")).as_deref(),
+                Some("attachment")
+            );
+            assert_eq!(
+                disposition(download, Some("attachment; filename=\"a.html\"")),
+                None
+            );
+        }
+    }
 }

@@ -30,13 +30,32 @@ const MAX_FIELD_NAME: usize = 8 * 1024;
 const MAX_FIELD_VALUE: usize = 2 * 1024 * 1024;
 /// All values before `file` together (OSS EC 0006-00000112).
 const MAX_FIELDS_TOTAL: usize = 8 * 1024 * 1024;
-/// Stored object headers that a form field may set.
+/// Field bytes held before the policy is verified: the policy, its signature, a security
+/// token and the pinned fields take a few KiB; a stranger gets no more than this.
+const MAX_UNVERIFIED_FIELDS: usize = 16 * 1024;
+/// Stored object headers that a form field may set (only when the policy tests it).
 const STORED_HEADERS: [&str; 4] = [
     "cache-control",
     "content-disposition",
     "content-encoding",
     "expires",
 ];
+
+/// Fields that send the bucket's requests or the browser elsewhere, or decide what the object
+/// is, and (V4) the signature's fields: the policy must test each one the form carries. OSS
+/// lets other fields through untested, as its official V1 samples rely on; stored headers the
+/// policy does not test are not stored.
+fn must_be_tested(name: &str, v4: bool) -> bool {
+    let routes_or_decides = matches!(
+        name,
+        "key" | "callback" | "callback-var" | "success_action_redirect" | "x-oss-content-type"
+    ) || name.starts_with("x:");
+    let v4_signature = matches!(
+        name,
+        "x-oss-signature-version" | "x-oss-credential" | "x-oss-date" | "x-oss-security-token"
+    );
+    routes_or_decides || (v4 && v4_signature)
+}
 
 /// The form fields before `file`, names lower-case (OSS matches names case-insensitively).
 #[derive(Default)]
@@ -102,8 +121,12 @@ async fn receive(
         multer::Constraints::new().size_limit(limits),
     );
 
-    // 1. The fields before `file`.
+    // 1. The fields before `file`. A stranger's form is held only up to a few KiB: past that,
+    //    the policy must already vouch for it (its signature fields come first in every form
+    //    the portal signs).
+    let now = OffsetDateTime::now_utc();
     let mut form = Form::default();
+    let mut verified: Option<PolicyDocument> = None;
     let mut total = 0usize;
     let mut file = loop {
         let Some(mut field) = multipart.next_field().await.map_err(malformed)? else {
@@ -129,6 +152,7 @@ async fn receive(
         if name == "file" {
             break field;
         }
+        total += name.len();
         let mut value = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(malformed)? {
             total += chunk.len();
@@ -143,6 +167,17 @@ async fn receive(
                     OssCode::FieldItemTooLong,
                     "The form fields before the file are larger than 8 MB together.",
                 ));
+            }
+            if verified.is_none() && total > MAX_UNVERIFIED_FIELDS {
+                let policy = authorize(bucket, &form, now).map_err(|error| {
+                    tracing::debug!(code = error.code.as_str(), "early authorization failed");
+                    BucketError::new(
+                        OssCode::InvalidArgument,
+                        "The form sends more than 16 KB of fields before a valid policy and \
+                         signature; send the policy and signature fields first.",
+                    )
+                })?;
+                verified = Some(policy);
             }
             value.extend_from_slice(&chunk);
         }
@@ -162,10 +197,14 @@ async fn receive(
         form.fields.push((name, value));
     };
 
-    // 2–5. Key, signature, policy.
+    // 2–5. Key, signature, policy: every condition holds, and every field that could send a
+    //      request or a browser elsewhere or change what the object is, the policy tests: a
+    //      ticket's holder cannot add a callback, a redirect or a type the signer never saw.
     let key_template = form.get("key").ok_or_else(key_missing)?.to_owned();
-    let now = OffsetDateTime::now_utc();
-    let policy = authorize(bucket, &form, now)?;
+    let policy = match verified {
+        Some(policy) => policy,
+        None => authorize(bucket, &form, now)?,
+    };
     policy
         .check_form(now, |name| {
             if name == "bucket" {
@@ -175,9 +214,26 @@ async fn receive(
             }
         })
         .map_err(policy_error)?;
+    policy
+        .check_fields(
+            form.fields
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .filter(|name| must_be_tested(name, form.get("x-oss-signature-version").is_some())),
+        )
+        .map_err(policy_error)?;
     let callback = match form.get("callback") {
         None => None,
         Some(field) => {
+            // The bucket POSTs to the callback URL and returns its reply: only to a URL the
+            // signer fixed, never to one a policy merely allows a prefix of.
+            if !policy.pins("callback") {
+                return Err(BucketError::new(
+                    OssCode::AccessDenied,
+                    "Invalid according to Policy: the callback field must be fixed by an eq \
+                     condition.",
+                ));
+            }
             let spec = CallbackSpec::decode(field).map_err(invalid)?;
             let signer = bucket
                 .callback
@@ -220,6 +276,8 @@ async fn receive(
         .fields
         .iter()
         .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()) || k.starts_with("x-oss-meta-"))
+        // A header the signer did not vouch for is not stored with the object.
+        .filter(|(k, _)| policy.constrains(k))
         .cloned()
         .collect();
     let meta_bytes: usize = stored_headers
@@ -474,18 +532,7 @@ fn authorize_v4(
     ) {
         return Err(signature_mismatch());
     }
-    let policy = decode_policy(policy_b64)?;
-    let mut pinned = vec!["x-oss-signature-version", "x-oss-credential", "x-oss-date"];
-    if form.get("x-oss-security-token").is_some() {
-        pinned.push("x-oss-security-token");
-    }
-    if let Some(extra) = pinned.into_iter().find(|f| !policy.constrains(f)) {
-        return Err(BucketError::new(
-            OssCode::AccessDenied,
-            format!("Invalid according to Policy: Extra input fields: {extra}"),
-        ));
-    }
-    Ok(policy)
+    decode_policy(policy_b64)
 }
 
 fn decode_policy(policy_b64: &str) -> Result<PolicyDocument, BucketError> {
@@ -503,7 +550,9 @@ fn policy_error(violation: PolicyViolation) -> BucketError {
     let code = match violation {
         PolicyViolation::TooLarge => OssCode::EntityTooLarge,
         PolicyViolation::TooSmall => OssCode::EntityTooSmall,
-        PolicyViolation::Expired | PolicyViolation::ConditionFailed(_) => OssCode::AccessDenied,
+        PolicyViolation::Expired
+        | PolicyViolation::ConditionFailed(_)
+        | PolicyViolation::ExtraField(_) => OssCode::AccessDenied,
     };
     BucketError::new(code, violation.to_string())
 }

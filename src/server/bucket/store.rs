@@ -276,6 +276,73 @@ impl ObjectStore {
         Ok(())
     }
 
+    /// Removes `key`'s object and headers, and the folders it leaves empty; false when there
+    /// was none.
+    pub async fn delete(&self, key: &str) -> Result<bool, StoreError> {
+        let path = self.object_path(key)?;
+        match fs::remove_file(&path).await {
+            Ok(()) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let _ = fs::remove_file(self.meta_path(key)).await;
+        let mut dir = path.parent().map(Path::to_path_buf);
+        while let Some(folder) = dir.filter(|d| *d != self.objects) {
+            if fs::remove_dir(&folder).await.is_err() {
+                break;
+            }
+            dir = folder.parent().map(Path::to_path_buf);
+        }
+        Ok(true)
+    }
+
+    /// Keys that start with `prefix` and sort after `after`, in byte order, at most `max` of
+    /// them, with their metadata; and whether more follow.
+    pub async fn list(
+        &self,
+        prefix: &str,
+        after: &str,
+        max: usize,
+    ) -> Result<(Vec<(String, ObjectMeta)>, bool), StoreError> {
+        // Only the folder the prefix names can hold matching keys.
+        let folder = prefix.rfind('/').map_or("", |i| &prefix[..i]);
+        let start = if folder.is_empty() {
+            self.objects.clone()
+        } else {
+            match self.object_path(folder) {
+                Ok(path) => path,
+                Err(_) => return Ok((Vec::new(), false)),
+            }
+        };
+        let objects = self.objects.clone();
+        let (prefix, after) = (prefix.to_owned(), after.to_owned());
+        let mut keys = tokio::task::spawn_blocking(move || {
+            let mut keys = Vec::new();
+            walk_keys(&objects, &start, &mut keys);
+            keys.retain(|k: &String| k.starts_with(&prefix) && k.as_str() > after.as_str());
+            keys.sort();
+            keys
+        })
+        .await
+        .map_err(io::Error::other)?;
+        let more = keys.len() > max;
+        keys.truncate(max);
+        let mut listed = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some((_, meta)) = self.open_object(&key).await? {
+                listed.push((key, meta));
+            }
+        }
+        Ok((listed, more))
+    }
+
     /// The stored object's file and metadata, if it exists.
     pub async fn open_object(
         &self,
@@ -302,6 +369,28 @@ impl ObjectStore {
         };
         // Bytes on disk are the truth for the length, whatever the sidecar says.
         Ok(Some((file, ObjectMeta { size, ..meta })))
+    }
+}
+
+/// Every object key under `dir` (a folder of `objects`), unsorted.
+fn walk_keys(objects: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => walk_keys(objects, &path, out),
+            Ok(kind) if kind.is_file() => {
+                let key = path
+                    .strip_prefix(objects)
+                    .ok()
+                    .and_then(|relative| relative.to_str())
+                    .map(|relative| relative.replace(std::path::MAIN_SEPARATOR, "/"));
+                out.extend(key);
+            }
+            _ => {}
+        }
     }
 }
 

@@ -94,20 +94,19 @@ pub async fn receive(
     }
 }
 
-/// Completes the entry the callback names (its ticket id, else the newest entry for its
-/// key, when it is one of the same size). `None`: no such entry; `Some(new)`: completed
-/// now (`true`) or before (`false`).
+/// Completes the entry the callback names by the ticket id the portal pinned (`x:ticket`),
+/// when the object is the one that ticket was signed for (its key and exact size); a callback
+/// without a ticket completes nothing. `None`: no such entry; `Some(new)`: completed now
+/// (`true`) or before (`false`).
 async fn complete(state: &AppState, report: &CallbackReport) -> Result<Option<bool>, sqlx::Error> {
-    let by_ticket = if report.ticket.is_empty() {
-        None
-    } else {
-        state.ledger.entry(&report.ticket).await?
-    };
-    let entry = match by_ticket {
-        Some(entry) => Some(entry),
-        None => state.ledger.latest_for_key(&report.key, None).await?,
-    };
-    let Some(entry) = entry.filter(|e| e.key == report.key && e.declared_size == report.size)
+    if report.ticket.is_empty() {
+        return Ok(None);
+    }
+    let Some(entry) = state
+        .ledger
+        .entry(&report.ticket)
+        .await?
+        .filter(|e| e.key == report.key && e.declared_size == report.size)
     else {
         return Ok(None);
     };

@@ -10,11 +10,8 @@ use rsa::RsaPublicKey;
 
 use crate::server::signing::callback;
 
-/// Alibaba's own key host, over either scheme.
-pub const ALIBABA_KEY_PREFIXES: [&str; 2] = [
-    "https://gosspublic.alicdn.com/",
-    "http://gosspublic.alicdn.com/",
-];
+/// Alibaba's own key host, over https only (a key fetched over http could be swapped).
+pub const ALIBABA_KEY_PREFIXES: [&str; 1] = ["https://gosspublic.alicdn.com/"];
 /// Largest public-key document fetched.
 const MAX_KEY_BYTES: usize = 16 * 1024;
 
@@ -34,7 +31,8 @@ pub struct CallbackVerifier {
     /// A URL is allowed when it equals an entry, or starts with an entry that ends in `/`.
     allowed: Vec<String>,
     http: reqwest::Client,
-    keys: tokio::sync::Mutex<HashMap<String, RsaPublicKey>>,
+    /// Keys fetched so far; the lock is never held while one is fetched.
+    keys: std::sync::Mutex<HashMap<String, RsaPublicKey>>,
 }
 
 impl CallbackVerifier {
@@ -49,7 +47,7 @@ impl CallbackVerifier {
         CallbackVerifier {
             allowed,
             http,
-            keys: tokio::sync::Mutex::new(HashMap::new()),
+            keys: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -89,9 +87,9 @@ impl CallbackVerifier {
     }
 
     async fn key(&self, url: &str) -> Result<RsaPublicKey, CallbackRefusal> {
-        let mut keys = self.keys.lock().await;
-        if let Some(key) = keys.get(url) {
-            return Ok(key.clone());
+        let cached = self.keys.lock().expect("key cache lock").get(url).cloned();
+        if let Some(key) = cached {
+            return Ok(key);
         }
         let fetched = async {
             let response = self.http.get(url).send().await.ok()?;
@@ -106,7 +104,10 @@ impl CallbackVerifier {
         }
         .await;
         let key = fetched.ok_or(CallbackRefusal::KeyUnavailable)?;
-        keys.insert(url.to_owned(), key.clone());
+        self.keys
+            .lock()
+            .expect("key cache lock")
+            .insert(url.to_owned(), key.clone());
         Ok(key)
     }
 }
@@ -119,6 +120,7 @@ mod tests {
     fn allowlist_matches_prefixes_and_exact_urls() {
         let v = CallbackVerifier::new(vec!["http://127.0.0.1:9300/?callback-public-key".into()]);
         assert!(v.is_allowed("https://gosspublic.alicdn.com/callback_pub_key_v1.pem"));
+        assert!(!v.is_allowed("http://gosspublic.alicdn.com/callback_pub_key_v1.pem"));
         assert!(v.is_allowed("http://127.0.0.1:9300/?callback-public-key"));
         assert!(!v.is_allowed("https://gosspublic.alicdn.com.evil.test/key.pem"));
         assert!(!v.is_allowed("http://127.0.0.1:9300/?callback-public-key&x"));

@@ -41,7 +41,8 @@ pub struct HeaderRequest<'a> {
     pub bucket: &'a str,
     /// The raw object key (not URL-encoded); empty for bucket-level requests.
     pub key: &'a str,
-    /// Signed sub-resources (`uploads`, `partNumber`, ...): a `None` value is a bare key.
+    /// The query (`uploads`, `partNumber`, `prefix`...): a `None` value is a bare key. Only
+    /// OSS's sub-resources among them are signed.
     pub sub_resources: Vec<(&'a str, Option<&'a str>)>,
 }
 
@@ -70,7 +71,11 @@ pub fn header_string_to_sign(request: &HeaderRequest<'_>) -> String {
         out.push('/');
     }
     out.push_str(request.key);
-    let mut subs = request.sub_resources.clone();
+    let mut subs: Vec<_> = request
+        .sub_resources
+        .iter()
+        .filter(|(name, _)| is_sub_resource(name))
+        .collect();
     subs.sort();
     for (i, (name, value)) in subs.iter().enumerate() {
         out.push(if i == 0 { '?' } else { '&' });
@@ -81,6 +86,38 @@ pub fn header_string_to_sign(request: &HeaderRequest<'_>) -> String {
         }
     }
     out
+}
+
+/// Query parameters that are part of the signed resource (OSS's sub-resource list, as far as
+/// the portal and the embedded bucket use them); other parameters (`prefix`, `list-type`)
+/// are not signed.
+const SUB_RESOURCES: &[&str] = &[
+    "acl",
+    "append",
+    "callback",
+    "callback-var",
+    "cors",
+    "delete",
+    "objectMeta",
+    "partNumber",
+    "position",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "response-content-language",
+    "response-content-type",
+    "response-expires",
+    "security-token",
+    "symlink",
+    "tagging",
+    "uploadId",
+    "uploads",
+    "versionId",
+    "x-oss-process",
+];
+
+pub fn is_sub_resource(name: &str) -> bool {
+    SUB_RESOURCES.contains(&name)
 }
 
 /// The `Authorization` header value: `OSS <AccessKeyId>:<signature>`.

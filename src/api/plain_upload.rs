@@ -1,0 +1,47 @@
+//! The upload without JavaScript, in two steps so that no page view writes anything: a form
+//! post asks for a ticket (recorded, counted against the quota), then its page signs it.
+
+use leptos::prelude::*;
+
+use crate::model::{PortalError, UploadTicket};
+
+/// Records a plain-form ticket into `folder` and sends the browser to the page that shows it
+/// (`/upload/plain?ticket=…`). Refused, a plain form post goes back to that page with what
+/// went wrong (`refused`, figures only; a folder is checked again there).
+#[server(endpoint = "start_plain_upload")]
+pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
+    use crate::server::state::signed_in;
+    use crate::server::tickets::issue_plain_form;
+    use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+
+    let result = async {
+        let (state, from, viewer) = signed_in().await?;
+        issue_plain_form(&state, &from, &viewer, &folder).await
+    }
+    .await;
+    let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
+    let page = match &result {
+        Ok(id) => format!("/upload/plain?ticket={id}"),
+        Err(PortalError::Unauthenticated) => "/".to_owned(),
+        Err(error) => {
+            let shown = crate::model::PlainRefusal::from_error(error);
+            let json = serde_json::to_string(&shown).unwrap_or_default();
+            format!(
+                "/upload/plain?folder={}&refused={}",
+                encode(&folder),
+                encode(&json)
+            )
+        }
+    };
+    leptos_axum::redirect(&page);
+    result
+}
+
+/// The signed fields of the reader's plain-form ticket `ticket` (signing again writes
+/// nothing); `FormExpired` once it expired or was used.
+#[server(endpoint = "plain_form", input = leptos::server_fn::codec::Json)]
+pub async fn plain_form(ticket: String) -> Result<UploadTicket, PortalError> {
+    use crate::server::state::signed_in;
+    let (state, _, viewer) = signed_in().await?;
+    crate::server::tickets::plain_form(&state, &viewer, &ticket).await
+}
