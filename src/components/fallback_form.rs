@@ -15,7 +15,7 @@ pub fn PlainStart(folder: String) -> impl IntoView {
         <form class="uploader fallback" method="post" action="/api/start_plain_upload">
             <p>{t!(i18n, fallback_start_intro)}</p>
             <div class="field">
-                <label for="plain-folder">{t!(i18n, folder_label)}</label>
+                <label for="plain-folder">{t!(i18n, plain_folder_label)}</label>
                 <input id="plain-folder" type="text" name="folder" value=folder />
             </div>
             <button type="submit">{t!(i18n, fallback_start)}</button>
