@@ -7,8 +7,8 @@ use crate::model::{LoginKind, PortalError, Viewer};
 /// What the sign-in form asks for; `None` when nobody needs to sign in (open mode).
 #[server(endpoint = "login_kind")]
 pub async fn get_login_kind() -> Result<Option<LoginKind>, PortalError> {
-    use crate::server::state::{app_state, respond};
-    respond(app_state().map(|state| state.access.login_kind()))
+    use crate::server::state::app_state;
+    app_state().map(|state| state.access.login_kind())
 }
 
 /// Checks a name and password (or an access code, with `name` empty) and starts a session:
@@ -16,40 +16,32 @@ pub async fn get_login_kind() -> Result<Option<LoginKind>, PortalError> {
 #[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<Viewer, PortalError> {
     use crate::server::access::{requester, sign_in};
-    use crate::server::state::{app_state, respond};
-    let result = async {
-        let state = app_state()?;
-        let from = requester(&state.access).await;
-        let (viewer, cookie) = sign_in(
-            &state.access,
-            &state.ledger,
-            &state.limits,
-            &from,
-            &name,
-            &password,
-        )
-        .await?;
-        set_cookie(&cookie);
-        Ok(viewer)
-    }
-    .await;
-    respond(result)
+    use crate::server::state::app_state;
+    let state = app_state()?;
+    let from = requester(&state.access).await;
+    let (viewer, cookie) = sign_in(
+        &state.access,
+        &state.ledger,
+        &state.limits,
+        &from,
+        &name,
+        &password,
+    )
+    .await?;
+    set_cookie(&cookie);
+    Ok(viewer)
 }
 
 /// Ends the session everywhere and clears the cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), PortalError> {
     use crate::server::access::{requester, sign_out};
-    use crate::server::state::{app_state, respond};
-    let result = async {
-        let state = app_state()?;
-        let from = requester(&state.access).await;
-        let cookie = sign_out(&state.access, &state.ledger, &from).await?;
-        set_cookie(&cookie);
-        Ok(())
-    }
-    .await;
-    respond(result)
+    use crate::server::state::app_state;
+    let state = app_state()?;
+    let from = requester(&state.access).await;
+    let cookie = sign_out(&state.access, &state.ledger, &from).await?;
+    set_cookie(&cookie);
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -65,6 +57,6 @@ fn set_cookie(cookie: &str) {
 /// Who is signed in (everyone, in open mode); `Unauthenticated` without a session.
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Viewer, PortalError> {
-    use crate::server::state::{respond, signed_in};
-    respond(signed_in().await.map(|(_, _, viewer)| viewer))
+    use crate::server::state::signed_in;
+    signed_in().await.map(|(_, _, viewer)| viewer)
 }

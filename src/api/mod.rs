@@ -1,5 +1,6 @@
 //! The portal's server fns: one per use case, each a public HTTP endpoint under `/api/`.
-//! Each is thin: read state, check who asks, validate, call server code, map the error.
+//! Each is thin: read state, check who asks, validate, call server code. A refusal's HTTP
+//! status (and `Retry-After`) comes from its error (`layers::server_fn_status`).
 
 mod account;
 mod ledger;

@@ -343,7 +343,30 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{cache_policy, origin_of, page_policy};
+    use super::{cache_policy, is_own_page, origin_of, page_policy, Site};
+
+    #[test]
+    fn the_portal_knows_its_own_hosts_origins_and_pages() {
+        let site = Site {
+            hosts: vec!["uploads.example.com".into(), "127.0.0.1:3000".into()],
+            https: true,
+        };
+        assert!(site.is_own("Uploads.Example.com") && site.is_own("127.0.0.1:3000"));
+        assert!(!site.is_own("uploads.example.com.evil.test") && !site.is_own("127.0.0.1:9300"));
+        assert!(site.is_own_origin("https://uploads.example.com"));
+        assert!(!site.is_own_origin("null") && !site.is_own_origin("http://127.0.0.1:9300"));
+        for own in ["/", "/uploads?page=2", "https://uploads.example.com/admin"] {
+            assert!(is_own_page(own, &site), "{own}");
+        }
+        for other in [
+            "//evil.test/x",
+            "/\\evil.test",
+            "https://evil.test/x",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_own_page(other, &site), "{other}");
+        }
+    }
 
     #[test]
     fn pages_allow_only_the_portal_and_the_bucket() {

@@ -15,6 +15,7 @@ pub mod ledger_pages;
 pub mod local_sts;
 pub mod multipart;
 pub mod policy;
+pub mod reference;
 pub mod signing;
 pub mod state;
 pub mod sts;

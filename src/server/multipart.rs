@@ -3,14 +3,11 @@
 //! when the page comes back, and completes or aborts. The browser holds only a token-stamped
 //! reference, so the portal keeps no state and any instance can continue an upload.
 
-use hmac::{Hmac, Mac};
-use secrecy::ExposeSecret;
-use sha2::Sha256;
 use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
 use super::completion::{complete_from_storage, Found, Ticket};
-use super::config::{Settings, TargetKind};
+use super::config::TargetKind;
 use super::ledger::{CompletedBy, TicketKind};
 use super::state::AppState;
 use super::targets::RequestError;
@@ -22,48 +19,6 @@ use crate::model::{
 
 /// OSS and S3 allow at most this many parts.
 const MAX_PARTS: u64 = 10_000;
-
-/// The key that stamps upload references, derived from the configured secret (so every
-/// instance of the portal, and the portal after a restart, accepts its own references).
-#[derive(Clone)]
-pub struct TokenKey([u8; 32]);
-
-impl TokenKey {
-    pub fn from_settings(settings: &Settings) -> Self {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(settings.credentials.secret.expose_secret().as_bytes())
-                .expect("HMAC takes any key length");
-        mac.update(b"upload-portal multipart reference v1");
-        TokenKey(mac.finalize().into_bytes().into())
-    }
-
-    fn mac(&self, upload: &MultipartUpload) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes any key length");
-        for field in [
-            upload.key.as_str(),
-            &upload.upload_id,
-            &upload.size.to_string(),
-            &upload.part_size.to_string(),
-            &upload.content_type,
-        ] {
-            mac.update(field.as_bytes());
-            mac.update(b"\n");
-        }
-        mac
-    }
-
-    pub fn stamp(&self, upload: &mut MultipartUpload) {
-        upload.token = super::signing::hex(&self.mac(upload).finalize().into_bytes());
-    }
-
-    /// Whether the reference is one this portal made, unchanged (constant time).
-    pub fn verify(&self, upload: &MultipartUpload) -> bool {
-        match super::signing::unhex(&upload.token) {
-            Some(bytes) => self.mac(upload).verify_slice(&bytes).is_ok(),
-            None => false,
-        }
-    }
-}
 
 /// The part size for a file: the configured one, raised so the file needs at most 10,000.
 pub fn plan_part_size(size: u64, configured: u64) -> u64 {
@@ -386,33 +341,5 @@ mod tests {
         let size = plan_part_size(huge, 8 << 20);
         assert!(part_count(huge, size) <= 10_000);
         assert_eq!(size, huge.div_ceil(10_000));
-    }
-
-    #[test]
-    fn references_are_stamped_and_any_change_breaks_them() {
-        let key = TokenKey([7; 32]);
-        let mut upload = MultipartUpload {
-            key: "uploads/a.bin".into(),
-            upload_id: "ID".into(),
-            size: 1000,
-            part_size: 500,
-            content_type: "application/octet-stream".into(),
-            token: String::new(),
-        };
-        key.stamp(&mut upload);
-        assert!(key.verify(&upload));
-        for change in [
-            |u: &mut MultipartUpload| u.key = "uploads/b.bin".into(),
-            |u: &mut MultipartUpload| u.upload_id = "OTHER".into(),
-            |u: &mut MultipartUpload| u.size = 1001,
-            |u: &mut MultipartUpload| u.part_size = 400,
-            |u: &mut MultipartUpload| u.content_type = "text/html".into(),
-            |u: &mut MultipartUpload| u.token = "00".into(),
-        ] {
-            let mut changed = upload.clone();
-            change(&mut changed);
-            assert!(!key.verify(&changed));
-        }
-        assert!(!TokenKey([8; 32]).verify(&upload));
     }
 }

@@ -30,7 +30,7 @@ pub struct AppState {
     pub access: Arc<AccessSettings>,
     pub limits: Arc<Limiters>,
     /// Stamps the multipart references the browser holds.
-    pub multipart_key: super::multipart::TokenKey,
+    pub multipart_key: super::reference::ReferenceKey,
     /// The host names the portal answers to.
     pub site: Arc<super::layers::Site>,
 }
@@ -55,7 +55,7 @@ impl AppState {
             ledger,
             access: Arc::new(settings.access.clone()),
             limits: Arc::new(Limiters::new(settings.limits)),
-            multipart_key: super::multipart::TokenKey::from_settings(settings),
+            multipart_key: super::reference::ReferenceKey::from_settings(settings),
             site: Arc::new(settings.site.clone()),
         })
     }
@@ -73,31 +73,6 @@ pub fn app_state() -> Result<AppState, PortalError> {
         tracing::error!("AppState missing from the server fn context");
         PortalError::Internal
     })
-}
-
-/// Sets the HTTP status of a server fn's reply from its error, so that clients other than the
-/// page (curl, monitoring) see a 4xx/5xx and not a 500 for every refusal; a limit's reply
-/// says when to come back (`Retry-After`).
-pub fn respond<T>(result: Result<T, PortalError>) -> Result<T, PortalError> {
-    // While a page renders, its server fns run in-process: the page keeps its own status
-    // (a sign-in form is a 200 page, not a 401).
-    let called_over_http = use_context::<axum::http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with("/api/"));
-    if let (Err(error), true) = (&result, called_over_http) {
-        if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
-            options.set_status(
-                axum::http::StatusCode::from_u16(error.status_code())
-                    .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-            if let PortalError::Limited { retry_after, .. } = error {
-                options.insert_header(
-                    axum::http::header::RETRY_AFTER,
-                    axum::http::HeaderValue::from(*retry_after),
-                );
-            }
-        }
-    }
-    result
 }
 
 /// The state, the requester, and who they are: what every server fn that signs starts with.

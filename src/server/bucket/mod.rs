@@ -107,7 +107,7 @@ pub fn router(bucket: Arc<Bucket>) -> Router {
             get(objects::get_object)
                 .post(multipart::post)
                 .put(multipart::put)
-                .delete(multipart::delete)
+                .delete(objects::delete)
                 .options(preflight)
                 .fallback(method_not_allowed),
         )

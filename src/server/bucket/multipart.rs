@@ -54,7 +54,7 @@ fn no_such_upload() -> BucketError {
     )
 }
 
-fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
     query
         .iter()
         .find(|(n, _)| n == name)
@@ -159,28 +159,21 @@ pub async fn put(
         .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
-/// `DELETE /<key>?uploadId=…` aborts an upload; `DELETE /<key>` deletes the object.
-pub async fn delete(
-    State(bucket): State<Arc<Bucket>>,
-    Extension(ctx): Extension<RequestContext>,
-    Path(key): Path<String>,
-    Query(query): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let Some(id) = param(&query, "uploadId") else {
-            return super::objects::delete_object(&bucket, &key, &query, &headers).await;
-        };
-        auth::verify(&bucket, &Method::DELETE, &key, &headers, &query)?;
-        let (dir, _) = load_upload(&bucket.store, id, &key).await?;
-        fs::remove_dir_all(&dir)
-            .await
-            .map_err(BucketError::internal)?;
-        tracing::info!(key, upload_id = id, "multipart upload aborted");
-        Ok(StatusCode::NO_CONTENT.into_response())
-    }
-    .await;
-    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+/// `DELETE /<key>?uploadId=…` (signed): drops the upload and its parts.
+pub async fn abort(
+    bucket: &Bucket,
+    key: &str,
+    id: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Response, BucketError> {
+    auth::verify(bucket, &Method::DELETE, key, headers, query)?;
+    let (dir, _) = load_upload(&bucket.store, id, key).await?;
+    fs::remove_dir_all(&dir)
+        .await
+        .map_err(BucketError::internal)?;
+    tracing::info!(key, upload_id = id, "multipart upload aborted");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn initiate(

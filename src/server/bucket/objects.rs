@@ -102,8 +102,23 @@ async fn read(
     Ok(response)
 }
 
+/// `DELETE /<key>` deletes the object; `DELETE /<key>?uploadId=…` aborts a multipart upload.
+pub async fn delete(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    Path(key): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+) -> Response {
+    let result = match super::multipart::param(&query, "uploadId") {
+        Some(id) => super::multipart::abort(&bucket, &key, id, &query, &headers).await,
+        None => delete_object(&bucket, &key, &query, &headers).await,
+    };
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
 /// `DELETE /<key>` (signed): removes the object; 204 whether or not it existed, as OSS does.
-pub async fn delete_object(
+async fn delete_object(
     bucket: &Bucket,
     key: &str,
     query: &[(String, String)],
