@@ -136,31 +136,6 @@ async fn an_invalid_callback_parameter_stores_nothing() {
     }
 }
 
-/// A callback as the embedded bucket would send it, signed with `key_pem`, naming `key_url`.
-async fn send_callback(
-    h: &Harness,
-    body: &str,
-    key_pem: &str,
-    key_url: &str,
-    tamper: bool,
-) -> reqwest::Response {
-    let key = callback::parse_private_key(key_pem).unwrap();
-    let message = callback::string_to_sign("/oss/callback", None, body.as_bytes());
-    let mut authorization = callback::sign(&key, &message);
-    if tamper {
-        authorization = callback::sign(&key, b"something else");
-    }
-    h.http
-        .post(format!("{}/oss/callback", h.portal_url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", authorization)
-        .header("x-oss-pub-key-url", BASE64.encode(key_url))
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn the_portal_verifies_callbacks_before_recording() {
     let h = Harness::start(WITH_CALLBACK).await;
@@ -183,7 +158,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
         .unwrap();
     assert_eq!(unsigned.status(), 403);
     assert_eq!(
-        send_callback(&h, body, &pem, &own_key_url, true)
+        common::send_callback(&h, body, &pem, &own_key_url, true)
             .await
             .status(),
         403
@@ -210,7 +185,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
         )
     };
     assert_eq!(
-        send_callback(&h, body, &other_pem, &other_url, false)
+        common::send_callback(&h, body, &other_pem, &other_url, false)
             .await
             .status(),
         403
@@ -222,7 +197,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
 
     // The real thing, twice: one record.
     for _ in 0..2 {
-        let ok = send_callback(&h, body, &pem, &own_key_url, false).await;
+        let ok = common::send_callback(&h, body, &pem, &own_key_url, false).await;
         assert_eq!(ok.status(), 200);
         assert_eq!(ok.json::<Value>().await.unwrap()["key"], "uploads/a.png");
     }

@@ -218,24 +218,11 @@ async fn a_second_session_cookie_is_refused() {
     assert_eq!(signing.status(), 401);
 }
 
-/// A signed callback request, as the embedded bucket sends one, with `body`.
+/// A callback signed with the embedded bucket's key, carrying `body`.
 async fn send_callback(h: &Harness, body: &str) -> reqwest::Response {
-    use upload_portal::server::signing::callback;
-    let key = callback::parse_private_key(&std::fs::read_to_string(common::CALLBACK_KEY).unwrap())
-        .unwrap();
-    let message = callback::string_to_sign("/oss/callback", None, body.as_bytes());
-    h.http
-        .post(format!("{}/oss/callback", h.portal_url))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("authorization", callback::sign(&key, &message))
-        .header(
-            "x-oss-pub-key-url",
-            BASE64.encode(format!("{}?callback-public-key", h.bucket_url)),
-        )
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
+    let pem = std::fs::read_to_string(common::CALLBACK_KEY).unwrap();
+    let key_url = format!("{}?callback-public-key", h.bucket_url);
+    common::send_callback(h, body, &pem, &key_url, false).await
 }
 
 /// V3: a callback completes only the ticket it names, with that ticket's key and size.
@@ -298,6 +285,56 @@ async fn callbacks_complete_only_the_ticket_they_name() {
     assert!(h.completed_entries().await.is_empty());
 }
 
+/// Asks for a plain-form ticket (as a script would: JSON back); its id.
+async fn start_plain_form(h: &Harness) -> String {
+    h.http
+        .post(format!("{}/api/start_plain_upload", h.portal_url))
+        .form(&[("folder", "uploads/")])
+        .send()
+        .await
+        .unwrap()
+        .json::<String>()
+        .await
+        .unwrap()
+}
+
+/// The signed fields of plain-form ticket `id`.
+async fn plain_form(h: &Harness, id: &str) -> Value {
+    h.call("plain_form", json!({"ticket": id}))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Posts one file with a plain form's fields, as a browser without scripts does; the bucket
+/// answers with its redirect (not followed).
+async fn post_plain(form: &Value, name: &str, data: &[u8], mime: &str) -> reqwest::Response {
+    let mut upload = Form::new();
+    for pair in form["fields"].as_array().unwrap() {
+        upload = upload.text(
+            pair[0].as_str().unwrap().to_owned(),
+            pair[1].as_str().unwrap().to_owned(),
+        );
+    }
+    let upload = upload.part(
+        "file",
+        Part::bytes(data.to_vec())
+            .file_name(name.to_owned())
+            .mime_str(mime)
+            .unwrap(),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(form["url"].as_str().unwrap())
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// V4a: one plain-form ticket keeps one file; the quota counts its room until it is checked.
 #[tokio::test]
 async fn a_plain_form_ticket_stores_one_file() {
@@ -325,37 +362,10 @@ async fn a_plain_form_ticket_stores_one_file() {
         .await
         .unwrap();
     assert_eq!(settings["limits"]["used_bytes"], 1 << 20);
-    let form: Value = h
-        .call("plain_form", json!({"ticket": id}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let form = plain_form(&h, &id).await;
     let data = vec![7u8; 300 * 1024];
     for name in ["one.png", "two.png", "three.png"] {
-        let mut upload = Form::new();
-        for pair in form["fields"].as_array().unwrap() {
-            upload = upload.text(
-                pair[0].as_str().unwrap().to_owned(),
-                pair[1].as_str().unwrap().to_owned(),
-            );
-        }
-        let upload = upload.part(
-            "file",
-            Part::bytes(data.clone())
-                .file_name(name)
-                .mime_str("image/png")
-                .unwrap(),
-        );
-        let stored = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap()
-            .post(form["url"].as_str().unwrap())
-            .multipart(upload)
-            .send()
-            .await
-            .unwrap();
+        let stored = post_plain(&form, name, &data, "image/png").await;
         assert_eq!(stored.status(), 303, "{name}");
     }
     assert_eq!(h.stored_files().len(), 3);
@@ -376,46 +386,9 @@ async fn a_plain_form_ticket_stores_one_file() {
 #[tokio::test]
 async fn a_plain_form_file_of_a_refused_type_is_removed() {
     let h = Harness::start(&["--allowed-types", "image/*"]).await;
-    let id = h
-        .http
-        .post(format!("{}/api/start_plain_upload", h.portal_url))
-        .form(&[("folder", "uploads/")])
-        .send()
-        .await
-        .unwrap()
-        .json::<String>()
-        .await
-        .unwrap();
-    let form: Value = h
-        .call("plain_form", json!({"ticket": id}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut upload = Form::new();
-    for pair in form["fields"].as_array().unwrap() {
-        upload = upload.text(
-            pair[0].as_str().unwrap().to_owned(),
-            pair[1].as_str().unwrap().to_owned(),
-        );
-    }
+    let form = plain_form(&h, &start_plain_form(&h).await).await;
     let page = b"<script>x</script>";
-    let upload = upload.part(
-        "file",
-        Part::bytes(page.to_vec())
-            .file_name("page.html")
-            .mime_str("text/html")
-            .unwrap(),
-    );
-    let stored = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(form["url"].as_str().unwrap())
-        .multipart(upload)
-        .send()
-        .await
-        .unwrap();
+    let stored = post_plain(&form, "page.html", page, "text/html").await;
     assert_eq!(stored.status(), 303);
     let key = format!("{}page.html", form["key"].as_str().unwrap());
     assert_eq!(h.stored_files().len(), 1);

@@ -105,20 +105,7 @@ mod tests {
     use super::*;
 
     fn rules() -> UploadRules {
-        UploadRules {
-            upload_root: "uploads/".into(),
-            default_folder: "uploads/".into(),
-            max_file_size: 1000,
-            max_files: 3,
-            parallel_uploads: 3,
-            upload_retries: 5,
-            multipart_threshold: 0,
-            part_size: 8 << 20,
-            multipart_expiry: std::time::Duration::from_secs(3600),
-            allowed_types: vec!["image/*".into()],
-            portal_url: "http://portal.test".into(),
-            policy_ttl: std::time::Duration::from_secs(300),
-        }
+        UploadRules::example()
     }
 
     fn object(size: u64, content_type: &str) -> StoredObject {

@@ -331,6 +331,27 @@ pub struct UploadRules {
     pub policy_ttl: Duration,
 }
 
+#[cfg(test)]
+impl UploadRules {
+    /// Small rules for unit tests: 1000-byte files, three a batch, images and PDFs.
+    pub fn example() -> Self {
+        UploadRules {
+            upload_root: "uploads/".into(),
+            default_folder: "uploads/".into(),
+            max_file_size: 1000,
+            max_files: 3,
+            parallel_uploads: 3,
+            upload_retries: 5,
+            multipart_threshold: 0,
+            part_size: 8 << 20,
+            multipart_expiry: Duration::from_secs(3600),
+            allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            portal_url: "http://portal.test".into(),
+            policy_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
 /// Where the embedded bucket listens and whom it lets in.
 #[derive(Clone, Debug)]
 pub struct LocalBucketSettings {

@@ -389,3 +389,30 @@ pub fn md5_hex(data: &[u8]) -> String {
         .map(|b| format!("{b:02X}"))
         .collect()
 }
+
+/// A callback as the embedded bucket would send it, signed with `key_pem`, naming `key_url`.
+pub async fn send_callback(
+    h: &Harness,
+    body: &str,
+    key_pem: &str,
+    key_url: &str,
+    tamper: bool,
+) -> reqwest::Response {
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use upload_portal::server::signing::callback;
+    let key = callback::parse_private_key(key_pem).unwrap();
+    let message = callback::string_to_sign("/oss/callback", None, body.as_bytes());
+    let mut authorization = callback::sign(&key, &message);
+    if tamper {
+        authorization = callback::sign(&key, b"something else");
+    }
+    h.http
+        .post(format!("{}/oss/callback", h.portal_url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", authorization)
+        .header("x-oss-pub-key-url", BASE64.encode(key_url))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
