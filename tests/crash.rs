@@ -152,8 +152,14 @@ fn assert_objects_whole(server: &Server, sent: &[(String, Vec<u8>)]) -> usize {
     whole
 }
 
-/// The upload of one file, its body trickling in so that it is still in flight at the kill.
-async fn trickle(http: reqwest::Client, ticket: Value, data: Vec<u8>) -> Result<u16, String> {
+/// The upload of one file: its first chunk goes at once, the rest only when `gate` opens, so
+/// that every file longer than a chunk is in flight at the kill however busy the machine is.
+async fn upload_held(
+    http: reqwest::Client,
+    ticket: Value,
+    data: Vec<u8>,
+    gate: tokio::sync::watch::Receiver<bool>,
+) -> Result<u16, String> {
     let mut form = Form::new();
     for field in ticket["fields"].as_array().unwrap() {
         form = form.text(
@@ -162,9 +168,14 @@ async fn trickle(http: reqwest::Client, ticket: Value, data: Vec<u8>) -> Result<
         );
     }
     let chunks: Vec<Vec<u8>> = data.chunks(CHUNK).map(<[u8]>::to_vec).collect();
-    let stream = futures::stream::iter(chunks).then(|chunk| async move {
-        tokio::time::sleep(Duration::from_millis(40)).await;
-        Ok::<_, std::io::Error>(chunk)
+    let stream = futures::stream::iter(chunks.into_iter().enumerate()).then(move |(n, chunk)| {
+        let mut gate = gate.clone();
+        async move {
+            if n > 0 {
+                let _ = gate.wait_for(|open| *open).await;
+            }
+            Ok::<_, std::io::Error>(chunk)
+        }
     });
     let part = Part::stream_with_length(reqwest::Body::wrap_stream(stream), data.len() as u64)
         .file_name("file.bin");
@@ -232,17 +243,42 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         json!({"batch": {"files": specs, "naming": "random", "folder": "uploads/crash"}}),
     )
     .await;
-    let mut sent = Vec::new();
-    let mut tasks = Vec::new();
-    for (i, ticket) in tickets.as_array().unwrap().iter().enumerate() {
-        let data: Vec<u8> = (0..size(i)).map(|j| ((i * 7 + j) % 251) as u8).collect();
-        sent.push((ticket["key"].as_str().unwrap().to_owned(), data.clone()));
-        tasks.push(tokio::spawn(trickle(http.clone(), ticket.clone(), data)));
+    // Every body is made before the first is sent: made in between (slow in a debug build on a
+    // busy machine), the first uploads could finish before the last began.
+    let tickets = tickets.as_array().unwrap();
+    let sent: Vec<(String, Vec<u8>)> = tickets
+        .iter()
+        .enumerate()
+        .map(|(i, ticket)| {
+            let data = (0..size(i)).map(|j| ((i * 7 + j) % 251) as u8).collect();
+            (ticket["key"].as_str().unwrap().to_owned(), data)
+        })
+        .collect();
+    let (open_gate, gate) = tokio::sync::watch::channel(false);
+    let tasks: Vec<_> = tickets
+        .iter()
+        .zip(&sent)
+        .map(|(ticket, (_, data))| {
+            tokio::spawn(upload_held(
+                http.clone(),
+                ticket.clone(),
+                data.clone(),
+                gate.clone(),
+            ))
+        })
+        .collect();
+    // Mid-flight: the quick ones are stored, every other body has its first chunk on disk.
+    let (tmp, objects) = (server.root().join("tmp"), server.root().join("objects"));
+    let mut in_flight = 0;
+    for _ in 0..1000 {
+        in_flight = files_under(&tmp).len();
+        if in_flight == FILES - QUICK && files_under(&objects).len() == QUICK {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // Mid-flight: the quick ones are stored, every other body is about a quarter sent.
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let in_flight = files_under(&server.root().join("tmp")).len();
     server.kill();
+    open_gate.send(true).unwrap();
     let mut failed = 0;
     for task in tasks {
         if task
@@ -255,18 +291,18 @@ async fn a_kill_mid_upload_leaves_no_partial_object_and_uploads_resume() {
         }
     }
     assert!(
-        in_flight >= FILES / 2,
+        in_flight == FILES - QUICK,
         "only {in_flight} uploads were in flight at the kill"
     );
     assert!(
-        failed >= FILES / 2,
+        failed >= FILES - QUICK,
         "only {failed} uploads were cut by the kill"
     );
 
     // Dead: what is visible is whole. The interrupted uploads left temp files behind.
     let whole_before = assert_objects_whole(&server, &sent);
     assert!(
-        whole_before >= QUICK,
+        whole_before == QUICK,
         "only {whole_before} uploads finished before the kill"
     );
     assert!(!files_under(&server.root().join("tmp")).is_empty());
