@@ -1,4 +1,5 @@
-//! The HTML shell, the `<App/>` root and its routes.
+//! The HTML shell, the `<App/>` root and its routes. Every page is rendered on the server; the
+//! uploader is the one island the browser wakes (the WASM loads only where it is shown).
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
@@ -18,6 +19,8 @@ use leptos_i18n::I18nContext;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::layers::set_page_policy();
+    // The uploader's page loads the islands' scripts (`IslandScripts`) beside the island.
+    provide_context(options.clone());
     view! {
         <!DOCTYPE html>
         // `lang` comes from the page's language (the i18n context sets it), so that the
@@ -31,8 +34,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script nonce=leptos::nonce::use_nonce()>
                     "document.documentElement.classList.add('js')"
                 </script>
-                <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options />
+                <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
             <body>
@@ -42,61 +44,47 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The page's language: from the reader's choice (a cookie kept a year) or else their
-/// browser's `Accept-Language`, decided on the server so the first HTML is already in it.
+/// The script that wakes the islands, for a page that shows one: pages without an island
+/// never download the WASM.
+#[component]
+pub fn IslandScripts() -> impl IntoView {
+    use_context::<LeptosOptions>()
+        .map(|options| view! { <HydrationScripts options islands=true /> })
+}
+
+/// The page's language: from the reader's choice (a cookie kept a year, set by the language
+/// switch) or else their browser's `Accept-Language`, decided on the server.
 #[component]
 pub fn App() -> impl IntoView {
     use crate::i18n::I18nContextProvider;
-    use leptos_i18n::context::CookieOptions;
 
     provide_meta_context();
-    let remembered = CookieOptions::default()
-        .path("/")
-        .max_age(365 * 24 * 3600 * 1000_i64)
-        .same_site(leptos_use::SameSite::Lax);
-    // `<html lang dir>` are set by `Page` (see `head_texts`), not by the provider.
+    // `<html lang dir>` are set by `Page` (see `head_texts`), not by the provider. The provider
+    // only reads the cookie: `set_language` writes it, with its year, and a page view writes
+    // nothing (written here, it would come back on every page without its expiry).
+    let cookie_options = leptos_i18n::context::CookieOptions::default().readonly(true);
     view! {
         <I18nContextProvider
-            cookie_options=remembered
             set_lang_attr_on_html=false
             set_dir_attr_on_html=false
+            cookie_options
         >
             <Page />
         </I18nContextProvider>
     }
 }
 
-/// The page's title and `<html lang dir>`. leptos_meta writes them into the head once the
-/// body is rendered, outside the request's reactive arena: on the server, a signal read
-/// there could meet another request's arena under concurrent page loads (a panic and a 500,
-/// or a page that never finished). So the server decides them once, as plain text, while
-/// the page renders; in the browser they follow the language switch.
-#[cfg(feature = "ssr")]
-fn head_texts(i18n: I18nContext<Locale>) -> (TextProp, &'static str, &'static str) {
+/// The page's title and `<html lang dir>`, as plain text decided while the page renders:
+/// leptos_meta writes them into the head once the body is rendered, outside the request's
+/// reactive arena, where a signal could meet another request's arena under concurrent loads.
+fn head_texts(i18n: I18nContext<Locale>) -> (String, &'static str, &'static str) {
     use crate::i18n::t_string;
     use leptos_i18n::Locale as _;
     let locale = i18n.get_locale_untracked();
     (
-        TextProp::from(t_string!(i18n, title).to_owned()),
+        t_string!(i18n, title).to_owned(),
         locale.as_str(),
         locale.direction().as_str(),
-    )
-}
-
-#[cfg(not(feature = "ssr"))]
-fn head_texts(
-    i18n: I18nContext<Locale>,
-) -> (
-    TextProp,
-    impl Fn() -> &'static str + Send + Sync + Clone + 'static,
-    impl Fn() -> &'static str + Send + Sync + Clone + 'static,
-) {
-    use crate::i18n::t_string;
-    use leptos_i18n::Locale as _;
-    (
-        TextProp::from(move || t_string!(i18n, title).to_owned()),
-        move || i18n.get_locale().as_str(),
-        move || i18n.get_locale().direction().as_str(),
     )
 }
 

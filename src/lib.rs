@@ -23,9 +23,12 @@ pub async fn md5_hex_of(blob: web_sys::Blob) -> Result<String, wasm_bindgen::JsV
     upload::md5_hex(blob).await.map_err(Into::into)
 }
 
+/// Wakes the page's islands (the uploader); everything else is server-rendered HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panics while developing; a release build does not carry the formatting.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
 }

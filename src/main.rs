@@ -58,6 +58,7 @@ async fn run(
     {
         leptos_options.hash_files = true;
     }
+    server::site::prepare(&leptos_options)?;
 
     if settings.generated_credentials {
         tracing::info!(

@@ -108,9 +108,10 @@ pub struct CompletedUpload {
     pub etag: String,
 }
 
-/// What the page needs to know about the server's upload rules.
+/// What the uploader needs to know of the server's upload rules: the island's props, so
+/// nothing here is secret (the server checks every rule again when it signs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalSettings {
+pub struct UploaderSettings {
     pub default_folder: String,
     pub upload_root: String,
     pub max_file_size: u64,
@@ -125,8 +126,6 @@ pub struct PortalSettings {
     /// What kind of browser asked, from its User-Agent (decided once, on the server, so the
     /// server's HTML and the hydrated page agree).
     pub client: ClientKind,
-    /// Who is signed in.
-    pub viewer: Viewer,
     pub limits: Limits,
 }
 
@@ -391,44 +390,56 @@ pub enum PortalError {
     Limited { limit: Limit, retry_after: u64 },
 }
 
-/// What a refused plain-form start tells its page through the URL: kinds and figures only,
-/// so that a link anyone can craft cannot put words of its choosing on the page.
+/// Why a plain form post (sign-in, a plain upload's start) was refused, as its page learns it
+/// from the URL it is sent back to: kinds and figures only, so that a link anyone can craft
+/// cannot put words of its choosing on the page.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum PlainRefusal {
+pub enum FormRefusal {
     Limited {
         limit: Limit,
         retry_after: u64,
     },
     /// The folder was refused: the page checks it again to say why.
     Folder,
+    BadLogin,
+    BadLoginInput,
     Unavailable,
     Other,
 }
 
-impl PlainRefusal {
+impl FormRefusal {
     pub fn from_error(error: &PortalError) -> Self {
         match error {
-            PortalError::Limited { limit, retry_after } => PlainRefusal::Limited {
+            PortalError::Limited { limit, retry_after } => FormRefusal::Limited {
                 limit: limit.clone(),
                 retry_after: *retry_after,
             },
-            PortalError::Invalid(Notice::Folder(_)) => PlainRefusal::Folder,
-            PortalError::Unavailable => PlainRefusal::Unavailable,
-            _ => PlainRefusal::Other,
+            PortalError::Invalid(Notice::Folder(_)) => FormRefusal::Folder,
+            PortalError::Invalid(Notice::BadLogin) => FormRefusal::BadLogin,
+            PortalError::Invalid(Notice::BadLoginInput) => FormRefusal::BadLoginInput,
+            PortalError::Unavailable => FormRefusal::Unavailable,
+            _ => FormRefusal::Other,
         }
     }
 
     /// The error to show (`None` for a folder: the page checks the folder itself).
     pub fn to_error(&self) -> Option<PortalError> {
         match self {
-            PlainRefusal::Limited { limit, retry_after } => Some(PortalError::Limited {
+            FormRefusal::Limited { limit, retry_after } => Some(PortalError::Limited {
                 limit: limit.clone(),
                 retry_after: *retry_after,
             }),
-            PlainRefusal::Folder => None,
-            PlainRefusal::Unavailable => Some(PortalError::Unavailable),
-            PlainRefusal::Other => Some(PortalError::Internal),
+            FormRefusal::Folder => None,
+            FormRefusal::BadLogin => Some(PortalError::Invalid(Notice::BadLogin)),
+            FormRefusal::BadLoginInput => Some(PortalError::Invalid(Notice::BadLoginInput)),
+            FormRefusal::Unavailable => Some(PortalError::Unavailable),
+            FormRefusal::Other => Some(PortalError::Internal),
         }
+    }
+
+    /// From a page's `refused` query parameter.
+    pub fn from_query(json: &str) -> Option<Self> {
+        serde_json::from_str(json).ok()
     }
 }
 

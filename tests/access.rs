@@ -177,19 +177,34 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
             "{folder}: {body}"
         );
     }
-    // Links only inside her root too.
+    // Links only inside her root too: /object redirects to what she stored, 404 elsewhere.
+    let (alice_key, etag) = upload(&h, &alice, "uploads/alice/notes", "a.txt", b"abc").await;
+    let confirmed = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": alice_key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
     let link = |key: &str| {
-        h.http
-            .post(format!("{}/api/object_link", h.portal_url))
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(format!("{}/object", h.portal_url))
+            .query(&[("key", key)])
             .header("cookie", &alice)
-            .form(&[("key", key.to_owned())])
             .send()
     };
+    let found = link(&alice_key).await.unwrap();
+    assert_eq!(found.status(), 303);
     assert_eq!(
-        link("uploads/alice/notes/a.txt").await.unwrap().status(),
-        200
+        found.headers()["location"],
+        format!("{}{alice_key}", h.bucket_url).as_str()
     );
-    assert_eq!(link("uploads/team/bob/x.txt").await.unwrap().status(), 400);
+    assert_eq!(link("uploads/team/bob/x.txt").await.unwrap().status(), 404);
+    assert_eq!(link("uploads/alice/never.txt").await.unwrap().status(), 404);
 
     // Signed out: the same cookie no longer works (the session is gone from the database).
     let out = call_as(&h, Some(&alice), "logout", json!({})).await;
@@ -360,10 +375,11 @@ async fn the_ledger_records_uploads_completed_by_head() {
     assert_eq!(page["total"], 1);
     assert_eq!(page["entries"][0]["key"], key);
     assert_eq!(page["entries"][0]["etag"], etag);
-    assert!(page["entries"][0]["url"]
-        .as_str()
-        .unwrap()
-        .ends_with("uploads/alice/l.txt"));
+    // The page links through the portal, which sends the browser on to the object.
+    assert_eq!(
+        page["entries"][0]["url"],
+        "/object?key=uploads%2Falice%2Fl%2Etxt"
+    );
     let his = h
         .http
         .post(format!("{}/api/my_uploads", h.portal_url))

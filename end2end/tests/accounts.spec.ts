@@ -103,8 +103,10 @@ test('a user signs in, uploads inside their root within the daily limit, and sig
   await expect(entry).toHaveCount(1);
   await expect(entry.getByRole('cell').nth(1)).toHaveText('15 B');
   await expect(entry.locator('code')).toHaveText(md5(data));
-  const link = await entry.getByRole('link').getAttribute('href');
-  expect((await (await page.request.get(link!)).body()).equals(data)).toBe(true);
+  // The link is the portal's own route (`/object?key=`), which redirects to the object.
+  const link = new URL((await entry.getByRole('link').getAttribute('href'))!, page.url());
+  expect(link.pathname).toBe('/object');
+  expect((await (await page.request.get(link.href)).body()).equals(data)).toBe(true);
   await expect(page.getByText('Page 1 of 1 (1 in all)')).toBeVisible();
   // Not an admin: no admin link, and the admin page refuses.
   await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);

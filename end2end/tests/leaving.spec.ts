@@ -12,6 +12,15 @@ test('leaving the page while an upload runs asks first', async ({ page }) => {
   await expect(row(page, 'slow.bin').getByText('uploading', { exact: true })).toBeVisible();
   // The batch's bytes, speed and time left show while it runs.
   await expect(page.locator('.totals')).toHaveText(/^[\d.]+ [KM]?B of 4\.2 MB \u00b7 [\d.]+ [KM]?B\/s \u00b7 about \d+ (s|min) left$/);
+  // The language switch leaves the page too (a form post): it asks first, and staying keeps
+  // the page as it is.
+  const asked = page.waitForEvent('dialog');
+  await page.getByRole('button', { name: '切换到中文' }).click({ noWaitAfter: true });
+  const question = await asked;
+  expect(question.type()).toBe('beforeunload');
+  await question.dismiss();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(row(page, 'slow.bin').getByText('uploading', { exact: true })).toBeVisible();
   const dialog = page.waitForEvent('dialog');
   await page.close({ runBeforeUnload: true });
   const shown = await dialog;

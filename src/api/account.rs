@@ -1,4 +1,5 @@
-//! Signing in and out. Sign-in attempts are rate limited per address and per name.
+//! Signing in and out, and the page's language: plain form posts that come back to the page
+//! they were sent from. Sign-in attempts are rate limited per address and name.
 
 use leptos::prelude::*;
 
@@ -12,27 +13,33 @@ pub async fn get_login_kind() -> Result<Option<LoginKind>, PortalError> {
 }
 
 /// Checks a name and password (or an access code, with `name` empty) and starts a session:
-/// an HttpOnly, SameSite=Lax cookie (Secure behind https). Works as a plain form too.
+/// an HttpOnly, SameSite=Lax cookie (Secure behind https). Posted as a plain form, it sends
+/// the browser back to its page, with why it was refused if it was.
 #[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<Viewer, PortalError> {
     use crate::server::access::{requester, sign_in};
-    use crate::server::state::app_state;
-    let state = app_state()?;
-    let from = requester(&state.access).await;
-    let (viewer, cookie) = sign_in(
-        &state.access,
-        &state.ledger,
-        &state.limits,
-        &from,
-        &name,
-        &password,
-    )
-    .await?;
-    set_cookie(&cookie);
-    Ok(viewer)
+    use crate::server::state::{app_state, back_to_form};
+    let result = async {
+        let state = app_state()?;
+        let from = requester(&state.access).await;
+        let (viewer, cookie) = sign_in(
+            &state.access,
+            &state.ledger,
+            &state.limits,
+            &from,
+            &name,
+            &password,
+        )
+        .await?;
+        set_cookie(&cookie);
+        Ok(viewer)
+    }
+    .await;
+    back_to_form(&result, "/");
+    result
 }
 
-/// Ends the session everywhere and clears the cookie.
+/// Ends the session everywhere and clears the cookie; a plain form post lands on `/`.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), PortalError> {
     use crate::server::access::{requester, sign_out};
@@ -41,8 +48,36 @@ pub async fn logout() -> Result<(), PortalError> {
     let from = requester(&state.access).await;
     let cookie = sign_out(&state.access, &state.ledger, &from).await?;
     set_cookie(&cookie);
+    leptos_axum::redirect("/");
     Ok(())
 }
+
+/// Remembers the reader's language (`en`, `zh-CN`) for a year and sends the browser back to
+/// `back`, a page of the portal, now in that language.
+#[server(endpoint = "set_language")]
+pub async fn set_language(locale: String, back: String) -> Result<(), PortalError> {
+    use crate::i18n::Locale;
+    use crate::model::Notice;
+    use crate::server::state::{app_state, own_path};
+    let state = app_state()?;
+    let locale: Locale = locale
+        .parse()
+        .map_err(|()| PortalError::Invalid(Notice::Unreadable))?;
+    let cookie = cookie::Cookie::build((LANGUAGE_COOKIE, leptos_i18n::Locale::as_str(locale)))
+        .path("/")
+        .same_site(cookie::SameSite::Lax)
+        .secure(state.access.secure_cookies)
+        .max_age(cookie::time::Duration::days(365))
+        .build()
+        .to_string();
+    set_cookie(&cookie);
+    leptos_axum::redirect(own_path(&back));
+    Ok(())
+}
+
+/// The cookie leptos_i18n reads the reader's language from.
+#[cfg(feature = "ssr")]
+const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 
 #[cfg(feature = "ssr")]
 fn set_cookie(cookie: &str) {

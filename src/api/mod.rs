@@ -5,7 +5,6 @@
 mod account;
 mod ledger;
 mod multipart_uploads;
-mod object_link;
 mod plain_upload;
 mod portal_settings;
 mod sign_uploads;
@@ -13,7 +12,6 @@ mod sign_uploads;
 pub use account::*;
 pub use ledger::*;
 pub use multipart_uploads::*;
-pub use object_link::*;
 pub use plain_upload::*;
 pub use portal_settings::*;
 pub use sign_uploads::*;

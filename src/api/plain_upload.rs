@@ -24,7 +24,7 @@ pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
         Ok(id) => format!("/upload/plain?ticket={id}"),
         Err(PortalError::Unauthenticated) => "/".to_owned(),
         Err(error) => {
-            let shown = crate::model::PlainRefusal::from_error(error);
+            let shown = crate::model::FormRefusal::from_error(error);
             let json = serde_json::to_string(&shown).unwrap_or_default();
             format!(
                 "/upload/plain?folder={}&refused={}",

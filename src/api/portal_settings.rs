@@ -1,12 +1,12 @@
 use leptos::prelude::*;
 
-use crate::model::{PortalError, PortalSettings};
+use crate::model::{PortalError, UploaderSettings};
 
 /// The upload rules the page shows and pre-fills (the server enforces them again on signing),
 /// who is signed in and their limits, and the kind of browser asking. Reads only: showing a
 /// page signs and records nothing. Without a session: `Unauthenticated`.
 #[server(endpoint = "portal_settings")]
-pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
+pub async fn get_portal_settings() -> Result<UploaderSettings, PortalError> {
     use crate::model::{ClientKind, Limits};
     use crate::server::access::limits::used_today;
     use crate::server::state::signed_in;
@@ -26,7 +26,7 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
     } else {
         viewer.root.clone()
     };
-    Ok(PortalSettings {
+    Ok(UploaderSettings {
         default_folder,
         upload_root: viewer.root.clone(),
         max_file_size: rules.max_file_size,
@@ -41,6 +41,5 @@ pub async fn get_portal_settings() -> Result<PortalSettings, PortalError> {
             daily_bytes: settings.daily_bytes,
             used_bytes: used,
         },
-        viewer,
     })
 }

@@ -1,28 +1,25 @@
+//! Who is signed in, the links between the pages, signing out, and the sign-in form: server
+//! HTML with plain form posts, the same with or without JavaScript.
+
 use leptos::prelude::*;
 
-use crate::api::{get_login_kind, get_viewer, Login, Logout};
+use crate::api::{get_login_kind, get_viewer};
+use crate::components::query::{use_query_text, value};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::{LoginKind, PortalError};
+use crate::model::{FormRefusal, LoginKind, PortalError};
 
 /// The links between the portal's pages, who is signed in, and "Sign out".
 #[component]
 pub fn AccountBar() -> impl IntoView {
     let viewer = Resource::new_blocking(|| (), |_| get_viewer());
     let i18n = use_i18n();
-    let logout = ServerAction::<Logout>::new();
-    // Signed out: reload, so every page shows the sign-in form again.
-    Effect::new(move |_| {
-        if let Some(Ok(())) = logout.value().get() {
-            reload();
-        }
-    });
     view! {
         <Suspense>
             {move || Suspend::new(async move {
                 viewer.await.ok().map(|viewer| {
                     let name = viewer.name.clone();
                     view! {
-                        <nav class="account" aria-label=move || t_string!(i18n, nav_label)>
+                        <nav class="account" aria-label=t_string!(i18n, nav_label)>
                             <a href="/">{t!(i18n, nav_upload)}</a>
                             <a href="/uploads">{t!(i18n, nav_my_uploads)}</a>
                             {viewer.admin.then(|| view! { <a href="/admin">{t!(i18n, nav_admin)}</a> })}
@@ -30,9 +27,9 @@ pub fn AccountBar() -> impl IntoView {
                                 let name = name.clone();
                                 view! {
                                     <span class="who">{t!(i18n, signed_in_as, name = move || name.clone())}</span>
-                                    <ActionForm action=logout attr:class="inline">
+                                    <form method="post" action="/api/logout" class="inline">
                                         <button type="submit" class="secondary">{t!(i18n, sign_out)}</button>
-                                    </ActionForm>
+                                    </form>
                                 }
                             })}
                         </nav>
@@ -44,20 +41,17 @@ pub fn AccountBar() -> impl IntoView {
 }
 
 /// The sign-in form: a name and a password, or an access code, as the portal is configured.
-/// It works without JavaScript too (a plain form post, then back to this page).
+/// A plain form post; the portal sends the browser back here, with why it was refused.
 #[component]
 pub fn LoginForm() -> impl IntoView {
     let kind = Resource::new_blocking(|| (), |_| get_login_kind());
     let i18n = use_i18n();
-    let login = ServerAction::<Login>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = login.value().get() {
-            reload();
-        }
-    });
-    let refusal = move || match login.value().get() {
-        Some(Err(error)) => Some(error.describe(i18n.get_locale())),
-        _ => None,
+    let query = use_query_text();
+    let refusal = move || {
+        value(&query.read(), "refused")
+            .and_then(|json| FormRefusal::from_query(&json))
+            .and_then(|refusal| refusal.to_error())
+            .map(|error| error.describe(i18n.get_locale()))
     };
     view! {
         <section class="uploader sign-in">
@@ -80,14 +74,14 @@ pub fn LoginForm() -> impl IntoView {
                         LoginKind::Code => t!(i18n, code_label).into_any(),
                     };
                     view! {
-                        <ActionForm action=login attr:class="stack">
+                        <form method="post" action="/api/login" class="stack">
                             {name_field}
                             <div class="field">
                                 <label for="login-secret">{secret_label}</label>
                                 <input id="login-secret" type="password" name="password" autocomplete="current-password" required maxlength="256" />
                             </div>
-                            <button type="submit" disabled=move || login.pending().get()>{t!(i18n, sign_in)}</button>
-                        </ActionForm>
+                            <button type="submit">{t!(i18n, sign_in)}</button>
+                        </form>
                     }
                 })}
             </Suspense>
@@ -102,15 +96,8 @@ pub fn or_sign_in(error: PortalError) -> AnyView {
     match error {
         PortalError::Unauthenticated => view! { <LoginForm /> }.into_any(),
         other => view! {
-            <p role="alert" class="error">{move || other.describe(i18n.get_locale())}</p>
+            <p role="alert" class="error">{other.describe(i18n.get_locale())}</p>
         }
         .into_any(),
-    }
-}
-
-fn reload() {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.location().reload();
     }
 }

@@ -17,10 +17,11 @@ pub fn AdminPage() -> impl IntoView {
         LedgerQuery {
             user: value(&params, "user").unwrap_or_default(),
             key_prefix: value(&params, "key_prefix").unwrap_or_default(),
+            // Stored uploads unless asked: tickets that were never used are not uploads.
             state: match value(&params, "state").as_deref() {
-                Some("completed") => EntryState::Completed,
+                Some("all") => EntryState::All,
                 Some("pending") => EntryState::Pending,
-                _ => EntryState::All,
+                _ => EntryState::Completed,
             },
             page: value(&params, "page")
                 .and_then(|p| p.parse().ok())

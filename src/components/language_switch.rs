@@ -1,31 +1,40 @@
+//! The language switch: a plain form post that remembers the other language (a cookie) and
+//! comes back to this page, rendered in it. While uploads run, leaving is asked about first.
+
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 
 use crate::i18n::{t, t_string, use_i18n, Locale};
 
-/// Switches the page between English and Chinese; the choice is remembered (a cookie).
 #[component]
 pub fn LanguageSwitch() -> impl IntoView {
     let i18n = use_i18n();
-    let switch = move |_| {
-        i18n.set_locale(match i18n.get_locale_untracked() {
-            Locale::en => Locale::zh_CN,
-            Locale::zh_CN => Locale::en,
-        })
+    let location = use_location();
+    let back = {
+        let search = location.search.get_untracked();
+        let path = location.pathname.get_untracked();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", search.trim_start_matches('?'))
+        }
+    };
+    let (other, other_lang) = match i18n.get_locale_untracked() {
+        Locale::en => ("zh-CN", "zh-CN"),
+        Locale::zh_CN => ("en", "en"),
     };
     view! {
-        <nav class="language">
+        <form class="language" method="post" action="/api/set_language">
+            <input type="hidden" name="locale" value=other />
+            <input type="hidden" name="back" value=back />
             <button
-                type="button"
+                type="submit"
                 class="secondary"
-                lang=move || match i18n.get_locale() {
-                    Locale::en => "zh-CN",
-                    Locale::zh_CN => "en",
-                }
-                aria-label=move || t_string!(i18n, language_switch_label)
-                on:click=switch
+                lang=other_lang
+                aria-label=t_string!(i18n, language_switch_label)
             >
                 {t!(i18n, language_switch)}
             </button>
-        </nav>
+        </form>
     }
 }

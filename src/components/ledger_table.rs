@@ -1,6 +1,8 @@
+//! The ledger as a table (My uploads, admin): a card per entry on a phone.
+
 use leptos::prelude::*;
 
-use crate::i18n::{t, use_i18n};
+use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{format_size, format_time, LedgerEntry, LedgerPage};
 
 /// Ledger entries as a table, newest first: the object (linked once stored), its size, ETag
@@ -54,18 +56,20 @@ fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
         view! { <a class="key" href=entry.url.clone() rel="noopener">{entry.key.clone()}</a> }
             .into_any()
     };
+    let etag = entry.etag.clone().unwrap_or_default();
+    // Column names beside each value (`data-label`), for the card layout on a phone.
     view! {
         <tr data-state=if stored { "stored" } else { "pending" }>
             <td class="object">{object}</td>
-            <td class="num">{size}</td>
-            <td><code>{entry.etag.clone().unwrap_or_default()}</code></td>
-            <td class="num">{time}</td>
+            <td class="num" data-label=t_string!(i18n, col_size).to_string()>{size}</td>
+            <td data-label=t_string!(i18n, etag).to_string()><code title=etag.clone()>{etag.clone()}</code></td>
+            <td class="num" data-label=t_string!(i18n, col_time).to_string()>{time}</td>
             {everyone.then(|| view! {
-                <td>{entry.user.clone()}</td>
-                <td>
+                <td data-label=t_string!(i18n, col_user).to_string()>{entry.user.clone()}</td>
+                <td data-label=t_string!(i18n, col_state).to_string()>
                     {if stored { t!(i18n, entry_completed).into_any() } else { t!(i18n, entry_pending).into_any() }}
                 </td>
-                <td class="client" title=entry.user_agent.clone()>{entry.client_ip.clone()}</td>
+                <td class="client" data-label=t_string!(i18n, col_client).to_string() title=entry.user_agent.clone()>{entry.client_ip.clone()}</td>
             })}
         </tr>
     }

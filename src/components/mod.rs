@@ -1,4 +1,5 @@
-//! The page's parts: the upload page, the form controls and the list of uploads.
+//! The page's parts: the pages (rendered on the server), and the uploader island with its
+//! controls and list (the only part the browser runs).
 
 pub mod account;
 pub mod admin_page;
@@ -15,3 +16,9 @@ pub mod upload_list;
 pub mod upload_page;
 pub mod uploaded_page;
 pub mod uploader;
+
+/// The language of the uploader island's parts: it provides its `locale` prop here, since no
+/// i18n context reaches the browser. English where none was provided.
+pub fn use_locale() -> crate::i18n::Locale {
+    leptos::prelude::use_context().unwrap_or_default()
+}

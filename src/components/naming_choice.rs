@@ -1,20 +1,21 @@
 use leptos::prelude::*;
 
-use crate::i18n::{t, use_i18n};
+use crate::components::use_locale;
+use crate::i18n::td;
 use crate::model::NamingMode;
 
 /// The two naming radios: a random name keeping the extension (default), or the file's own.
 #[component]
 pub fn NamingChoice(naming: RwSignal<NamingMode>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = use_locale();
     view! {
         <fieldset class="field naming">
-            <legend>{t!(i18n, naming_legend)}</legend>
+            <legend>{td!(locale, naming_legend)}</legend>
             <NamingRadio naming mode=NamingMode::Random value="random">
-                {t!(i18n, naming_random)}
+                {td!(locale, naming_random)}
             </NamingRadio>
             <NamingRadio naming mode=NamingMode::Original value="original">
-                {t!(i18n, naming_original)}
+                {td!(locale, naming_original)}
             </NamingRadio>
         </fieldset>
     }

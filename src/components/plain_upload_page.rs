@@ -8,7 +8,7 @@ use crate::components::account::or_sign_in;
 use crate::components::fallback_form::{FallbackForm, PlainStart};
 use crate::components::query::{use_query_text, value};
 use crate::i18n::{t, use_i18n};
-use crate::model::{Notice, PlainRefusal, PortalError};
+use crate::model::{FormRefusal, Notice, PortalError};
 use crate::naming::folder_under_root;
 
 #[component]
@@ -19,7 +19,7 @@ pub fn PlainUploadPage() -> impl IntoView {
     let folder = move || value(&query.read(), "folder");
     let refused = move || {
         value(&query.read(), "refused")
-            .and_then(|json| serde_json::from_str::<PlainRefusal>(&json).ok())
+            .and_then(|json| serde_json::from_str::<FormRefusal>(&json).ok())
     };
     let settings = Resource::new_blocking(|| (), |_| get_portal_settings());
     let form = Resource::new_blocking(ticket, |ticket| async move {

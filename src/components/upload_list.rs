@@ -3,7 +3,8 @@ use std::sync::{Arc, Mutex};
 use futures::future::{AbortHandle, AbortRegistration};
 use leptos::prelude::*;
 
-use crate::i18n::{t, t_string, td_string, use_i18n, Locale};
+use crate::components::use_locale;
+use crate::i18n::{td, td_string, Locale};
 use crate::model::format_size;
 use crate::upload::Problem;
 
@@ -134,9 +135,9 @@ impl UploadRow {
 /// The picked files; `on_retry` starts one failed or cancelled file again.
 #[component]
 pub fn UploadList(rows: RwSignal<Vec<UploadRow>>, on_retry: Callback<u32>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = use_locale();
     view! {
-        <ul class="uploads" aria-label=move || t_string!(i18n, uploads_label)>
+        <ul class="uploads" aria-label=move || td_string!(locale, uploads_label)>
             <For each=move || rows.get() key=|row| row.id let:row>
                 <UploadRowView row on_retry />
             </For>
@@ -168,12 +169,12 @@ fn waiting_text(
 
 #[component]
 fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
-    let i18n = use_i18n();
+    let locale = use_locale();
     let progress = row.progress.clone();
     let status = row.status.clone();
     let label = |status: ArcRwSignal<RowStatus>| move || status.get().label();
     let shown_status = status.clone();
-    let shown = move || shown_status.get().shown(i18n.get_locale());
+    let shown = move || shown_status.get().shown(locale);
     let details_status = status.clone();
     let details = move || match details_status.get() {
         RowStatus::Done {
@@ -186,14 +187,14 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             <div class="result">
                 <a href=url target="_blank" rel="noopener">{key}</a>
                 " "
-                <span class="etag">{t!(i18n, etag)} " " <code>{etag}</code></span>
-                {verified.then(|| view! { <span class="verified">{t!(i18n, verified)}</span> })}
+                <span class="etag">{td!(locale, etag)} " " <code>{etag}</code></span>
+                {verified.then(|| view! { <span class="verified">{td!(locale, verified)}</span> })}
                 {note
                     .map(|note| {
                         let text = move || match &note {
                             Note::Said(message) => message.clone(),
                             Note::NotNotified(message) => {
-                                t_string!(i18n, callback_failed, message = message.clone())
+                                td_string!(locale, callback_failed, message = message.clone())
                             }
                         };
                         view! { <div class="note">{text}</div> }
@@ -202,8 +203,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
         }
         .into_any(),
         RowStatus::Failed(problem) => {
-            view! { <div class="reason">{move || problem.describe(i18n.get_locale())}</div> }
-                .into_any()
+            view! { <div class="reason">{move || problem.describe(locale)}</div> }.into_any()
         }
         RowStatus::Waiting {
             problem,
@@ -212,7 +212,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             attempts,
         } => view! {
             <div class="reason waiting">
-                {move || waiting_text(i18n.get_locale(), &problem, retry_in, attempt, attempts)}
+                {move || waiting_text(locale, &problem, retry_in, attempt, attempts)}
             </div>
         }
         .into_any(),
@@ -232,10 +232,10 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 <button
                     type="button"
                     class="row-action"
-                    aria-label=move || t_string!(i18n, cancel_label, name = name.clone())
+                    aria-label=move || td_string!(locale, cancel_label, name = name.clone())
                     on:click=move |_| row.cancel()
                 >
-                    {t!(i18n, cancel)}
+                    {td!(locale, cancel)}
                 </button>
             }
             .into_any()
@@ -244,10 +244,10 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 <button
                     type="button"
                     class="row-action"
-                    aria-label=move || t_string!(i18n, retry_label, name = name.clone())
+                    aria-label=move || td_string!(locale, retry_label, name = name.clone())
                     on:click=move |_| on_retry.run(id)
                 >
-                    {t!(i18n, retry)}
+                    {td!(locale, retry)}
                 </button>
             }
             .into_any()
@@ -266,7 +266,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             <div
                 class="bar"
                 role="progressbar"
-                aria-label=move || t_string!(i18n, progress_label, name = name_for_bar.clone())
+                aria-label=move || td_string!(locale, progress_label, name = name_for_bar.clone())
                 aria-valuemin="0"
                 aria-valuemax="100"
                 aria-valuenow=move || progress.get()

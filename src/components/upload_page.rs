@@ -4,12 +4,12 @@
 use leptos::prelude::*;
 
 use crate::api::get_portal_settings;
+use crate::app::IslandScripts;
 use crate::components::account::or_sign_in;
 use crate::components::fallback_form::PlainStart;
 use crate::components::uploader::Uploader;
 use crate::i18n::{t, use_i18n};
 
-/// The page at `/`: a short explanation and the uploader, configured by the server's rules.
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let settings = Resource::new_blocking(|| (), |_| get_portal_settings());
@@ -24,16 +24,19 @@ pub fn UploadPage() -> impl IntoView {
                 match settings.await {
                     Ok(settings) => {
                         let folder = settings.default_folder.clone();
+                        let locale = i18n.get_locale_untracked();
                         view! {
                             // The shell marks <html class="js"> before the body renders: with
                             // JavaScript the full uploader shows, without it the plain form
                             // (which asks for its ticket: showing this page signs nothing).
                             <div class="with-js">
-                                <Uploader settings />
+                                <Uploader locale settings />
                             </div>
                             <div class="without-js">
                                 <PlainStart folder />
                             </div>
+                            // The WASM loads only where the island is.
+                            <IslandScripts />
                         }
                             .into_any()
                     }

@@ -1,20 +1,24 @@
+//! The uploader: the page's one island. Files picked are listed as queued; "Upload" asks the
+//! server to sign them and posts them to the bucket, a few at a time, with their progress.
+
 use leptos::prelude::*;
 
 use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
 use crate::components::upload_list::{RowStatus, UploadList, UploadRow};
-use crate::i18n::{t, td_string, use_i18n, Locale};
-use crate::model::{NamingMode, PortalError, PortalSettings};
+use crate::i18n::{td, td_string, Locale};
+use crate::model::{NamingMode, PortalError, UploaderSettings};
 
-/// The upload form and its list. Files picked are listed as queued; "Upload" asks the server to
-/// sign the queued ones and then posts them to the bucket, a few at a time.
-#[component]
-pub fn Uploader(settings: PortalSettings) -> impl IntoView {
+/// The upload form and its list, in the reader's `locale`, under the server's rules. Its props
+/// travel to the browser as JSON in the page: nothing in them is secret.
+#[island]
+pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
+    // The island's parts find the language here (no i18n context reaches the browser).
+    provide_context(locale);
     let naming = RwSignal::new(NamingMode::Random);
     let folder = RwSignal::new(settings.default_folder.clone());
     let rows = RwSignal::new(Vec::<UploadRow>::new());
-    let i18n = use_i18n();
     let error = RwSignal::new(Vec::<PortalError>::new());
     // Runs of the upload engine in progress (a row's Retry starts one beside the batch's).
     let active = RwSignal::new(0usize);
@@ -43,12 +47,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
                 _ => row.size * u64::from(row.progress.get()) / 100,
             };
         }
-        crate::upload::totals_line(
-            i18n.get_locale(),
-            sent,
-            total,
-            (now_ms() - started) / 1000.0,
-        )
+        crate::upload::totals_line(locale, sent, total, (now_ms() - started) / 1000.0)
     };
     let parallel = settings.parallel_uploads as usize;
     let retries = settings.upload_retries;
@@ -108,7 +107,7 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         {
             let input: web_sys::HtmlInputElement = event_target(&ev);
             if let Some(list) = input.files() {
-                add_files((0..list.length()).filter_map(|i| list.get(i)).collect());
+                add_files(files_of(&list));
             }
             // Let the same file be picked again later.
             input.set_value("");
@@ -116,31 +115,50 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         #[cfg(not(feature = "hydrate"))]
         let _ = (ev, next_id);
     };
-    // Files dragged onto the uploader, or pasted anywhere on the page (a screenshot, files
-    // copied in a file manager).
-    let zone = NodeRef::<leptos::html::Div>::new();
-    let dropping = leptos_use::use_drop_zone_with_options(
-        zone,
-        leptos_use::UseDropZoneOptions::default().on_drop(move |ev| {
-            #[cfg(feature = "hydrate")]
-            add_files(ev.files);
-            #[cfg(not(feature = "hydrate"))]
-            let _ = ev;
-        }),
-    )
-    .is_over_drop_zone;
-    let _ =
-        leptos_use::use_event_listener(leptos_use::use_document(), leptos::ev::paste, move |ev| {
-            #[cfg(feature = "hydrate")]
+    // Files picked before the page woke up (a slow phone): they join the list now. (A browser
+    // fires no change event when the same files are picked again.)
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let camera = NodeRef::<leptos::html::Input>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        for input in [picker, camera]
+            .into_iter()
+            .filter_map(|n| n.get_untracked())
+        {
+            if let Some(list) = input.files().filter(|list| list.length() > 0) {
+                add_files(files_of(&list));
+                input.set_value("");
+            }
+        }
+    });
+    // Files dragged onto the uploader (the zone is highlighted while they are over it), or
+    // pasted anywhere on the page (a screenshot, files copied in a file manager).
+    let over = RwSignal::new(0i32);
+    let dragging = Memo::new(move |_| over.get() > 0);
+    let on_drag_enter = move |_: leptos::ev::DragEvent| over.update(|n| *n += 1);
+    let on_drag_leave = move |_: leptos::ev::DragEvent| over.update(|n| *n = (*n - 1).max(0));
+    // Without this the browser opens a dropped file instead of handing it over.
+    let on_drag_over = move |ev: leptos::ev::DragEvent| ev.prevent_default();
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        over.set(0);
+        #[cfg(feature = "hydrate")]
+        if let Some(list) = ev.data_transfer().and_then(|data| data.files()) {
+            add_files(files_of(&list));
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let pasted = window_event_listener(leptos::ev::paste, move |ev| {
             if let Some(list) = ev.clipboard_data().and_then(|data| data.files()) {
                 if list.length() > 0 {
                     ev.prevent_default();
-                    add_files((0..list.length()).filter_map(|i| list.get(i)).collect());
+                    add_files(files_of(&list));
                 }
             }
-            #[cfg(not(feature = "hydrate"))]
-            let _ = ev;
         });
+        on_cleanup(move || pasted.remove());
+    });
 
     // Runs the engine on the queued and failed rows, or on one row (its Retry button).
     let run = move |only: Option<u32>| {
@@ -186,15 +204,14 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         settings.max_files,
         crate::model::format_size(settings.max_file_size),
     );
-    let limits = t!(
-        i18n,
+    let limits = td!(
+        locale,
         limits,
         count = max_files,
         size = move || max_size.clone()
     );
     let quota = settings.limits.clone();
     let quota_line = move || {
-        let locale = i18n.get_locale();
         let mut line = if quota.signs_per_minute > 0 {
             td_string!(locale, rate_limit_line, count = quota.signs_per_minute)
         } else {
@@ -214,30 +231,43 @@ pub fn Uploader(settings: PortalSettings) -> impl IntoView {
         line.trim().to_owned()
     };
     view! {
-        <div class="drop-zone" class:over=move || dropping.get() node_ref=zone>
+        <div
+            class="drop-zone"
+            class:over=dragging
+            on:dragenter=on_drag_enter
+            on:dragleave=on_drag_leave
+            on:dragover=on_drag_over
+            on:drop=on_drop
+        >
         <form class="uploader" on:submit=on_upload>
-            <FilePicker client=settings.client allowed_types=settings.allowed_types.clone() on_pick />
-            <p class="limits">{limits} " " <span class="drop-hint">{t!(i18n, drop_hint)}</span></p>
+            <FilePicker
+                client=settings.client
+                allowed_types=settings.allowed_types.clone()
+                on_pick
+                picker
+                camera
+            />
+            <p class="limits">{limits} " " <span class="drop-hint">{td!(locale, drop_hint)}</span></p>
             <p class="limits quota">{quota_line}</p>
             <NamingChoice naming />
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">
                 <button type="submit" disabled=move || !hydrated.get() || busy.get()>
-                    {t!(i18n, upload)}
+                    {td!(locale, upload)}
                 </button>
                 <button type="button" class="secondary" hidden=move || !busy.get() on:click=cancel_all>
-                    {t!(i18n, cancel_all)}
+                    {td!(locale, cancel_all)}
                 </button>
             </div>
             <p role="alert" class="error" hidden=move || error.with(Vec::is_empty)>
                 {move || {
-                    let locale = i18n.get_locale();
+                    let locale = locale;
                     error.with(|all| all.iter().map(|e| e.describe(locale)).collect::<Vec<_>>().join(" "))
                 }}
             </p>
         </form>
         <p class="summary" role="status" aria-live="polite">
-            {move || summary(i18n.get_locale(), &rows.get())}
+            {move || summary(locale, &rows.get())}
         </p>
         // Bytes, speed and time left: visual only (the live summary above is what is announced).
         <p class="totals">{totals}</p>
@@ -283,6 +313,12 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
         ),
         _ => td_string!(locale, summary_running, done = done, files = files(total)),
     }
+}
+
+/// The files of a picker, a drop or a paste.
+#[cfg(feature = "hydrate")]
+fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
+    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
 
 /// Milliseconds since the epoch (the browser's clock; 0 on the server, where no batch runs).

@@ -107,9 +107,10 @@ fn is_health_check(path: &str) -> bool {
 /// of the same host), and a redirect from a server fn to anywhere but the portal's own pages.
 async fn guard(
     axum::extract::State(site): axum::extract::State<Site>,
-    request: axum::extract::Request,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    speak_chinese_to_every_chinese_reader(request.headers_mut());
     let headers = request.headers();
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let path = request.uri().path();
@@ -141,8 +142,14 @@ async fn guard(
         tracing::warn!("a request carried the session cookie twice: refused");
         return refusal(crate::model::PortalError::Unauthenticated);
     }
+    let server_fn = path.starts_with("/api/");
     let mut response = next.run(request).await;
-    if let Some(location) = response.headers().get(header::LOCATION) {
+    // A server fn answering a plain form post redirects to a page of the portal, never away.
+    if let Some(location) = response
+        .headers()
+        .get(header::LOCATION)
+        .filter(|_| server_fn)
+    {
         let own = location.to_str().is_ok_and(|l| is_own_page(l, &site));
         if !own {
             response
@@ -151,6 +158,43 @@ async fn guard(
         }
     }
     response
+}
+
+/// `Accept-Language` with every Chinese tag (`zh`, `zh-Hans`, `zh-TW`, `zh-HK`...) read as
+/// `zh-CN`, the one Chinese the portal speaks: leptos_i18n would give those readers English.
+fn speak_chinese_to_every_chinese_reader(headers: &mut axum::http::HeaderMap) {
+    let Some(languages) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let read = chinese_as_ours(languages);
+    if read != languages {
+        if let Ok(value) = HeaderValue::from_str(&read) {
+            headers.insert(header::ACCEPT_LANGUAGE, value);
+        }
+    }
+}
+
+fn chinese_as_ours(languages: &str) -> String {
+    languages
+        .split(',')
+        .map(|item| {
+            let (tag, rest) = item.split_once(';').unwrap_or((item, ""));
+            let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+            if primary.eq_ignore_ascii_case("zh") {
+                if rest.is_empty() {
+                    "zh-CN".to_owned()
+                } else {
+                    format!("zh-CN;{rest}")
+                }
+            } else {
+                item.trim().to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A path of this portal (`/x`, not `//x`), or an absolute URL of its own origin.
@@ -187,13 +231,15 @@ fn refusal(error: crate::model::PortalError) -> Response {
 const SERVER_FN_ERROR: &str = "serverfnerror";
 
 /// A server fn's error reply gets the status of its error (server_fn answers every error with
-/// 500, a body it could not even decode included) and, for a limit, `Retry-After`.
+/// 500, a body it could not even decode included) and, for a limit, `Retry-After`. A refused
+/// plain form post that is sent back to its page (a `Location`, see `state::back_to_form`)
+/// stays a redirect.
 async fn server_fn_status(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
     let response = next.run(request).await;
-    if !response.headers().contains_key(SERVER_FN_ERROR) {
+    if !response.headers().contains_key(SERVER_FN_ERROR) || response.status().is_redirection() {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -343,7 +389,27 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use super::{cache_policy, is_own_page, origin_of, page_policy, Site};
+    use super::{cache_policy, chinese_as_ours, is_own_page, origin_of, page_policy, Site};
+
+    #[test]
+    fn every_chinese_reader_gets_chinese() {
+        for header in [
+            "zh",
+            "zh-Hans",
+            "zh-TW",
+            "zh-HK",
+            "zh-Hant-TW",
+            "ZH-cn",
+            "zh_CN",
+        ] {
+            assert_eq!(chinese_as_ours(header), "zh-CN", "{header}");
+        }
+        assert_eq!(
+            chinese_as_ours("en-US,en;q=0.9,zh-TW;q=0.8"),
+            "en-US,en;q=0.9,zh-CN;q=0.8"
+        );
+        assert_eq!(chinese_as_ours("fr-FR, de;q=0.5"), "fr-FR,de;q=0.5");
+    }
 
     #[test]
     fn the_portal_knows_its_own_hosts_origins_and_pages() {

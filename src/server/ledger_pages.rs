@@ -1,7 +1,8 @@
-//! Reading the ledger for people: pages with object links, checked admin filters, and the
-//! CSV export (`GET /admin/uploads.csv`, administrators only).
+//! Reading the ledger for people: pages with object links (`GET /object?key=…`, redirected to
+//! the stored object), checked admin filters, and the CSV export (`GET /admin/uploads.csv`,
+//! administrators only).
 
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,10 +25,67 @@ pub async fn page(
         .map_err(limits::ledger_failed)?;
     for entry in &mut page.entries {
         if entry.completed_at.is_some() {
-            entry.url = state.target.object_url(&entry.key);
+            entry.url = object_link(&entry.key);
         }
     }
     Ok(page)
+}
+
+/// The portal's link to a stored object: it redirects to the object's URL when followed (a
+/// presigned one is fresh then, however old the page).
+pub fn object_link(key: &str) -> String {
+    format!(
+        "/object?key={}",
+        percent_encoding::utf8_percent_encode(key, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// `GET /object?key=…`: to the stored object, for its uploader (inside their root) or an
+/// administrator, when the ledger holds it as stored; 404 otherwise (nothing tells whether
+/// someone else's key exists).
+pub async fn object(State(state): State<AppState>, parts: Parts) -> Response {
+    let from = Requester::from_parts(
+        &parts.headers,
+        crate::server::http::peer(&parts),
+        state.access.behind_proxy,
+    );
+    let viewer = match access::viewer(&state.access, &state.ledger, &from).await {
+        Ok(viewer) => viewer,
+        Err(error) => return refused(error),
+    };
+    #[derive(serde::Deserialize)]
+    struct Wanted {
+        key: String,
+    }
+    let Ok(Query(Wanted { key })) = Query::<Wanted>::try_from_uri(&parts.uri) else {
+        return refused(PortalError::Invalid(Notice::NotAnUpload));
+    };
+    let mine = key.starts_with(&viewer.root);
+    let owner = (!viewer.admin).then_some(viewer.name.as_str());
+    let stored =
+        if key.is_empty() || key.len() > crate::naming::MAX_KEY_BYTES || !(mine || viewer.admin) {
+            None
+        } else {
+            match state.ledger.latest_for_key(&key, owner).await {
+                Ok(entry) => entry.filter(|e| e.completed_at.is_some()),
+                Err(error) => return refused(limits::ledger_failed(error)),
+            }
+        };
+    match stored {
+        Some(entry) => (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, state.target.object_url(&entry.key))],
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "No such upload.").into_response(),
+    }
+}
+
+/// A refusal as plain text with its status.
+fn refused(error: PortalError) -> Response {
+    let status =
+        StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, error.to_string()).into_response()
 }
 
 /// Admin filters within sane bounds: a user name as accounts have them (or empty), a key
@@ -50,17 +108,12 @@ pub fn checked_query(query: LedgerQuery) -> Result<LedgerQuery, PortalError> {
 
 /// The filtered ledger as CSV, for administrators.
 pub async fn export_csv(State(state): State<AppState>, parts: Parts) -> Response {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0);
-    let from = Requester::from_parts(&parts.headers, peer, state.access.behind_proxy);
+    let from = Requester::from_parts(
+        &parts.headers,
+        crate::server::http::peer(&parts),
+        state.access.behind_proxy,
+    );
     let query = Query::<LedgerQuery>::try_from_uri(&parts.uri).ok();
-    let refused = |error: PortalError| {
-        let status =
-            StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, error.to_string()).into_response()
-    };
     if let Err(error) = access::admin(&state.access, &state.ledger, &from).await {
         return refused(error);
     }

@@ -17,6 +17,7 @@ pub mod multipart;
 pub mod policy;
 pub mod reference;
 pub mod signing;
+pub mod site;
 pub mod state;
 pub mod sts;
 pub mod sweeps;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/admin/uploads.csv", get(ledger_pages::export_csv))
+        .route("/object", get(ledger_pages::object))
         .route(
             "/oss/callback",
             post(callback::endpoint::receive)

@@ -83,3 +83,97 @@ pub async fn signed_in(
     let viewer = super::access::viewer(&state.access, &state.ledger, &from).await?;
     Ok((state, from, viewer))
 }
+
+/// After a plain form post (a browser asking for HTML): back to the page the form was on, or
+/// to `fallback`, with why it was refused (`?refused=`). Only the portal's own paths.
+pub fn back_to_form<T>(result: &Result<T, PortalError>, fallback: &str) {
+    let Some(parts) = use_context::<axum::http::request::Parts>() else {
+        return;
+    };
+    let header = |name: axum::http::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if !header(axum::http::header::ACCEPT).contains("text/html") {
+        return;
+    }
+    let site = use_context::<AppState>().map(|state| state.site.clone());
+    let page = site
+        .and_then(|site| referer_path(header(axum::http::header::REFERER), &site))
+        .unwrap_or(fallback.to_owned());
+    let location = match result {
+        Ok(_) => page,
+        Err(error) => {
+            let json = serde_json::to_string(&crate::model::FormRefusal::from_error(error))
+                .unwrap_or_default();
+            let encoded =
+                percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
+            let separator = if page.contains('?') { '&' } else { '?' };
+            format!("{page}{separator}refused={encoded}")
+        }
+    };
+    leptos_axum::redirect(&location);
+}
+
+/// The path and query of a `Referer` (without an earlier `refused`), when it is a page of the
+/// portal.
+fn referer_path(referer: &str, site: &super::layers::Site) -> Option<String> {
+    let rest = referer.split_once("://")?.1;
+    let slash = rest.find('/')?;
+    if !site.is_own(&rest[..slash]) {
+        return None;
+    }
+    let path = &rest[slash..];
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    if path.starts_with("//") || path.starts_with("/\\") {
+        return None;
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("refused="))
+        .collect();
+    Some(if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    })
+}
+
+/// A path of this portal to send a browser to: `back` when it is one, else `/`.
+pub fn own_path(back: &str) -> &str {
+    let own = back.starts_with('/') && !back.starts_with("//") && !back.starts_with("/\\");
+    if own {
+        back
+    } else {
+        "/"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{own_path, referer_path};
+    use crate::server::layers::Site;
+
+    #[test]
+    fn forms_send_browsers_back_to_the_portal_only() {
+        let site = Site {
+            hosts: vec!["127.0.0.1:3000".into(), "h".into()],
+            https: false,
+        };
+        assert_eq!(
+            referer_path("http://127.0.0.1:3000/uploads?page=2&refused=%7B%7D", &site).as_deref(),
+            Some("/uploads?page=2")
+        );
+        assert_eq!(referer_path("http://h/", &site).as_deref(), Some("/"));
+        assert_eq!(referer_path("http://h//evil.test/x", &site), None);
+        assert_eq!(referer_path("https://evil.test/x", &site), None);
+        assert_eq!(referer_path("not a url", &site), None);
+        assert_eq!(own_path("/admin?state=all"), "/admin?state=all");
+        for other in ["//evil.test", "https://evil.test/", "/\\evil.test", ""] {
+            assert_eq!(own_path(other), "/", "{other}");
+        }
+    }
+}

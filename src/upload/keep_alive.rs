@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 /// Holds the `beforeunload` listener and the wake-lock sentinel while `busy` is true. The
 /// browser drops a wake lock when the page is hidden: it is asked for again on coming back.
 pub fn keep_alive_while(busy: Memo<bool>) {
-    let i18n = crate::i18n::use_i18n();
+    let locale = crate::components::use_locale();
     let listeners = StoredValue::new_local(Vec::<WindowListenerHandle>::new());
     let sentinel = StoredValue::new_local(None::<JsValue>);
     Effect::new(move |_| {
@@ -15,10 +15,7 @@ pub fn keep_alive_while(busy: Memo<bool>) {
             let leaving = window_event_listener(leptos::ev::beforeunload, move |event| {
                 // Browsers show their own "leave site?" text; both calls are needed for all of them.
                 event.prevent_default();
-                event.set_return_value(crate::i18n::td_string!(
-                    i18n.get_locale_untracked(),
-                    leave_warning
-                ));
+                event.set_return_value(crate::i18n::td_string!(locale, leave_warning));
             });
             // `visibilitychange` bubbles from the document to the window.
             let back = window_event_listener_untyped("visibilitychange", move |_| {

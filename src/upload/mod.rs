@@ -76,7 +76,7 @@ pub struct Offered<'a> {
 /// again when signing), plus duplicates: a file already waiting in the list (same name, size
 /// and modification time) is not added twice. `waiting` holds the files queued or uploading.
 pub fn admit(
-    settings: &crate::model::PortalSettings,
+    settings: &crate::model::UploaderSettings,
     waiting: &[(String, u64, f64)],
     offered: &Offered<'_>,
 ) -> Result<(), Notice> {
@@ -263,8 +263,8 @@ mod tests {
         assert_eq!(percent_sent(f64::NAN, 10.0), 0);
     }
 
-    fn settings() -> crate::model::PortalSettings {
-        crate::model::PortalSettings {
+    fn settings() -> crate::model::UploaderSettings {
+        crate::model::UploaderSettings {
             default_folder: "uploads/".into(),
             upload_root: "uploads/".into(),
             max_file_size: 1000,
@@ -274,12 +274,6 @@ mod tests {
             multipart_threshold: 0,
             allowed_types: vec!["image/*".into()],
             client: Default::default(),
-            viewer: crate::model::Viewer {
-                name: "open".into(),
-                root: "uploads/".into(),
-                admin: false,
-                signed_in: false,
-            },
             limits: crate::model::Limits {
                 signs_per_minute: 300,
                 daily_bytes: 0,
