@@ -23,6 +23,9 @@ if $want_browser; then
   # Debian's Chromium: Playwright's own browser download cannot work here.
   { command -v chromium >/dev/null && command -v chromedriver >/dev/null; } \
     || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
+  # A CJK font, or the Chinese screenshots the tests make show boxes.
+  fc-list :lang=zh | grep -q . \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk; }
 fi
 
 # npm's binaryen gives the wasm-opt release builds need (cargo-leptos would otherwise try to

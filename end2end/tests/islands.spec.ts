@@ -106,6 +106,7 @@ test('pages other than the uploader load no WASM and stay small', async ({ page,
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   expect(scripts).toEqual([]);
   const signInPage = await pageWeight(`${url}/`);
+  console.log(`sign-in page as served (brotli): ${JSON.stringify(signInPage)}`);
   expect(signInPage.wasm).toBeUndefined();
   expect(signInPage.html + signInPage.css).toBeLessThanOrEqual(PAGE_BUDGET);
 
@@ -196,4 +197,55 @@ test('the language switch comes back to the same page, both ways', async ({ page
   await expect(page).toHaveURL(`${url}/uploads?page=1`);
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await expect(page.getByRole('heading', { name: 'My uploads' })).toBeVisible();
+});
+
+/**
+ * README's screenshots of '/', from this build: a desktop and a phone in WeChat, in English and
+ * in Chinese, with two files stored and a third on its way.
+ */
+test('screenshots of the uploader for the README', async ({ browser, baseURL }) => {
+  const phone = {
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent:
+      'Mozilla/5.0 (Linux; Android 13; V2183A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) ' +
+      'Version/4.0 Chrome/111.0.5563.116 Mobile Safari/537.36 MicroMessenger/8.0.42.2460(0x28002A3B) WeChat/arm64',
+  };
+  const desktop = { viewport: { width: 1100, height: 760 } };
+  const folder = path.resolve(__dirname, '../../docs/screenshots');
+  fs.mkdirSync(folder, { recursive: true });
+  for (const [device, options] of [['desktop', desktop], ['phone', phone]] as const) {
+    for (const locale of ['en', 'zh-CN']) {
+      const context = await browser.newContext({
+        ...options,
+        baseURL,
+        locale,
+        extraHTTPHeaders: { 'Accept-Language': locale },
+      });
+      const page = await context.newPage();
+      await page.goto('/');
+      const button = page.locator('.uploader:not(.fallback) button[type="submit"]');
+      await expect(button).toBeEnabled();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+      await page.locator('#files').setInputFiles([
+        { name: 'IMG_2041.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(180_000, 1) },
+        { name: 'report-2026.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(90_000, 2) },
+        { name: 'holiday.mp4', mimeType: 'video/mp4', buffer: Buffer.alloc(8 << 20, 3) },
+      ]);
+      await button.click();
+      await expect(page.locator('li.upload[data-state="done"]')).toHaveCount(2, { timeout: 30_000 });
+      await expect(page.locator('li.upload[data-state="uploading"]')).toHaveCount(1);
+      // The callback's word on each stored file is in the reader's language too.
+      const recorded = locale === 'en' ? 'Recorded by the portal.' : '门户已记录。';
+      await expect(page.getByText(recorded, { exact: true })).toHaveCount(2);
+      const file = path.join(folder, `${device}-${locale}.png`);
+      await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+      expect(fs.statSync(file).size).toBeGreaterThan(10_000);
+      await context.close();
+    }
+  }
 });

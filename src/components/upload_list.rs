@@ -11,7 +11,9 @@ use crate::upload::Problem;
 /// A word on a stored file from the upload callback.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Note {
-    /// The app server's own message.
+    /// Our portal recorded the upload (said in the reader's language).
+    Recorded,
+    /// Another app server's own message.
     Said(String),
     /// Stored, but the callback failed (the bucket's message).
     NotNotified(String),
@@ -192,6 +194,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                 {note
                     .map(|note| {
                         let text = move || match &note {
+                            Note::Recorded => td_string!(locale, callback_recorded).to_owned(),
                             Note::Said(message) => message.clone(),
                             Note::NotNotified(message) => {
                                 td_string!(locale, callback_failed, message = message.clone())

@@ -407,7 +407,7 @@ async fn attempt(
         let (_, message) = xhr::error_code_and_message(&reply.body);
         Some(Note::NotNotified(message))
     } else {
-        xhr::callback_message(&reply.body).map(Note::Said)
+        xhr::callback_note(&reply.body)
     };
     Ok(RowStatus::Done {
         key: ticket.key.clone(),

@@ -9,6 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DomParser, FormData, ProgressEvent, SupportedType, XmlHttpRequest};
 
 use super::Problem;
+use crate::components::upload_list::Note;
 use crate::model::UploadTicket;
 
 pub struct Reply {
@@ -158,13 +159,16 @@ pub fn error_code_and_message(body: &str) -> (String, String) {
     (text("Code"), text("Message"))
 }
 
-/// The `message` of an upload callback's JSON reply, passed through by the bucket.
-pub fn callback_message(body: &str) -> Option<String> {
+/// What an upload callback's JSON reply (passed through by the bucket) says: that our portal
+/// recorded the upload, or another app server's `message`.
+pub fn callback_note(body: &str) -> Option<Note> {
     if body.is_empty() {
         return None;
     }
     let reply = js_sys::JSON::parse(body).ok()?;
-    js_sys::Reflect::get(&reply, &JsValue::from_str("message"))
-        .ok()?
-        .as_string()
+    let field = |name: &str| js_sys::Reflect::get(&reply, &JsValue::from_str(name)).ok();
+    if field("recorded").and_then(|value| value.as_bool()) == Some(true) {
+        return Some(Note::Recorded);
+    }
+    field("message")?.as_string().map(Note::Said)
 }

@@ -69,6 +69,8 @@ pub async fn receive(
             tracing::info!(key = %record.key, etag = %record.etag, size = record.size, new, "upload recorded");
             Json(json!({
                 "message": "Recorded by the portal.",
+                // The page says it in the reader's language (the bucket calls without one).
+                "recorded": true,
                 "key": record.key,
                 "etag": record.etag,
                 "size": record.size,
