@@ -2,6 +2,7 @@
 // that loads no WASM and works without JavaScript; the language switch comes back to the page
 // it was used on; what '/' downloads stays within its byte budget.
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
@@ -248,4 +249,63 @@ test('screenshots of the uploader for the README', async ({ browser, baseURL }) 
       await context.close();
     }
   }
+});
+
+test('files picked before the uploader wakes join the list when it does', async ({ page }) => {
+  // The WASM is held back until a file has been picked: a slow phone on a slow network.
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/');
+  const upload = page.locator('.uploader:not(.fallback) button[type="submit"]');
+  await expect(upload).toBeDisabled();
+  await page.locator('#files').setInputFiles([
+    { name: 'early-1.txt', mimeType: 'text/plain', buffer: Buffer.from('picked early 1') },
+    { name: 'early-2.txt', mimeType: 'text/plain', buffer: Buffer.from('picked early 2') },
+  ]);
+  await expect(upload).toBeDisabled();
+  release();
+  await expect(page.getByRole('listitem').filter({ hasText: 'early-1.txt' })).toBeVisible();
+  await expect(page.getByRole('listitem').filter({ hasText: 'early-2.txt' })).toBeVisible();
+  await upload.click();
+  await expect(page.locator('li.upload[data-state="done"]')).toHaveCount(2);
+});
+
+test('a release copied without its hash file refuses to start and names it', async () => {
+  const folder = fs.mkdtempSync('/tmp/portal-deploy-');
+  const binary = path.join(folder, 'upload-portal');
+  fs.copyFileSync(path.resolve(__dirname, '../../target/release/upload-portal'), binary);
+  fs.chmodSync(binary, 0o755);
+  const run = spawnSync(binary, [], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      LEPTOS_SITE_ROOT: path.resolve(__dirname, '../../target/site'),
+      LEPTOS_SITE_ADDR: '127.0.0.1:3270',
+      PORTAL_BUCKET_ADDR: '127.0.0.1:9370',
+      PORTAL_DATA_DIR: path.join(folder, 'data'),
+    },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(run.status).not.toBe(0);
+  expect(run.stdout + run.stderr).toContain(`${path.join(folder, 'hash.txt')}: No such file or directory`);
+  // With the hash file beside it, the same copy starts (and is stopped once it answers).
+  fs.copyFileSync(path.resolve(__dirname, '../../target/release/hash.txt'), path.join(folder, 'hash.txt'));
+  const started = spawnSync('timeout', ['5', binary], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      LEPTOS_SITE_ROOT: path.resolve(__dirname, '../../target/site'),
+      LEPTOS_SITE_ADDR: '127.0.0.1:3270',
+      PORTAL_BUCKET_ADDR: '127.0.0.1:9370',
+      PORTAL_DATA_DIR: path.join(folder, 'data'),
+      RUST_LOG: 'info',
+    },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(started.status, started.stdout + started.stderr).toBe(124);
+  fs.rmSync(folder, { recursive: true, force: true });
 });
