@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: lints; unit and integration tests (real sockets, the embedded bucket, the
+# Runs every test: lints (the specs' types too); unit and integration tests (real sockets, the embedded bucket, the
 # local STS endpoint); the ledger tests again against a real PostgreSQL; the release build end
 # to end in Debian's Chromium with Playwright (V4 + STS + callback, ledger in PostgreSQL); then
 # the s3 target against a real Garage node (integration tests and the same browser tests).
@@ -15,6 +15,9 @@ echo "== lints: rustfmt, clippy on each side"
 cargo fmt --check
 cargo clippy --features ssr --tests -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+# Playwright runs the specs without checking their types: a method calling a field its class
+# lacks would only fail when it runs.
+(cd end2end && npx tsc --noEmit -p .)
 
 echo "== unit and integration tests"
 # One test at a time: each #[tokio::test] runs a portal on a runtime of its own, and Leptos's

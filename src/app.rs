@@ -19,7 +19,7 @@ use leptos_i18n::I18nContext;
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::layers::set_page_policy();
-    // The uploader's page loads the islands' scripts (`IslandScripts`) beside the island.
+    // The uploader's page loads the islands' scripts beside the island (`upload_page`).
     provide_context(options.clone());
     view! {
         <!DOCTYPE html>
@@ -42,14 +42,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
-}
-
-/// The script that wakes the islands, for a page that shows one: pages without an island
-/// never download the WASM.
-#[component]
-pub fn IslandScripts() -> impl IntoView {
-    use_context::<LeptosOptions>()
-        .map(|options| view! { <HydrationScripts options islands=true /> })
 }
 
 /// The page's language: from the reader's choice (a cookie kept a year, set by the language

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { FaultPortal, hashPassword } from './fault-harness';
+import { FaultPortal, usersFile } from './fault-harness';
 import { row } from './portal';
 
 test.beforeEach(({}, info) => {
@@ -23,11 +23,7 @@ test.afterEach(async () => {
 });
 
 async function start() {
-  const users = path.join(fs.mkdtempSync('/tmp/portal-users-'), 'users');
-  fs.writeFileSync(
-    users,
-    `alice:${hashPassword('alice-secret-1')}\nroot:${hashPassword('root-secret-1')}:uploads/:admin\n`,
-  );
+  const users = usersFile({ alice: 'alice-secret-1', root: { password: 'root-secret-1', root: 'uploads/', admin: true } });
   portal = new FaultPortal({
     sitePort: 3250,
     bucketPort: 9350,

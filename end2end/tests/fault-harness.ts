@@ -18,6 +18,19 @@ export function hashPassword(password: string): string {
   return made.stdout.trim();
 }
 
+/** A users file (`name:hash[:root[:admin]]` lines) for `PORTAL_USERS_FILE`, from name → password,
+ * root and admin; returns its path. */
+export function usersFile(accounts: Record<string, string | { password: string; root: string; admin?: boolean }>): string {
+  const file = path.join(fs.mkdtempSync('/tmp/portal-users-'), 'users');
+  const lines = Object.entries(accounts).map(([name, account]) =>
+    typeof account === 'string'
+      ? `${name}:${hashPassword(account)}`
+      : `${name}:${hashPassword(account.password)}:${account.root}${account.admin ? ':admin' : ''}`,
+  );
+  fs.writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
 /** Forwards 127.0.0.1:listenPort to 127.0.0.1:targetPort. `cutAfter(n, times)` arms cuts: the
  * next connections whose client has sent more than n bytes are reset. `stallAfter(n)` makes the
  * next connection stop reading from the client after n bytes, like a network black hole. */
@@ -168,12 +181,6 @@ export class FaultPortal {
     child.kill('SIGKILL');
     await exited;
     this.child = null;
-  }
-
-  /** Ends the black hole: the stalled connections are closed towards the bucket. */
-  releaseStalled() {
-    for (const socket of this.stalled) socket.destroy();
-    this.stalled.clear();
   }
 
   async stop() {

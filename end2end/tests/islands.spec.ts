@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { FaultPortal, hashPassword } from './fault-harness';
+import { FaultPortal, usersFile } from './fault-harness';
 
 /**
  * '/' as served (brotli): WASM + JS + CSS. A ratchet toward the 110 KB goal of issue #14: lower
@@ -32,11 +32,7 @@ test.afterEach(async () => {
 
 /** A portal with accounts: alice, and root who is an admin. */
 async function start(): Promise<FaultPortal> {
-  const users = path.join(fs.mkdtempSync('/tmp/portal-users-'), 'users');
-  fs.writeFileSync(
-    users,
-    `alice:${hashPassword('alice-secret-1')}\nroot:${hashPassword('root-secret-1')}:uploads/:admin\n`,
-  );
+  const users = usersFile({ alice: 'alice-secret-1', root: { password: 'root-secret-1', root: 'uploads/', admin: true } });
   portal = new FaultPortal({
     sitePort: 3260,
     bucketPort: 9360,
@@ -279,33 +275,19 @@ test('a release copied without its hash file refuses to start and names it', asy
   const binary = path.join(folder, 'upload-portal');
   fs.copyFileSync(path.resolve(__dirname, '../../target/release/upload-portal'), binary);
   fs.chmodSync(binary, 0o755);
-  const run = spawnSync(binary, [], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LEPTOS_SITE_ROOT: path.resolve(__dirname, '../../target/site'),
-      LEPTOS_SITE_ADDR: '127.0.0.1:3270',
-      PORTAL_BUCKET_ADDR: '127.0.0.1:9370',
-      PORTAL_DATA_DIR: path.join(folder, 'data'),
-    },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LEPTOS_SITE_ROOT: path.resolve(__dirname, '../../target/site'),
+    LEPTOS_SITE_ADDR: '127.0.0.1:3270',
+    PORTAL_BUCKET_ADDR: '127.0.0.1:9370',
+    PORTAL_DATA_DIR: path.join(folder, 'data'),
+  };
+  const run = spawnSync(binary, [], { env, encoding: 'utf8', timeout: 30_000 });
   expect(run.status).not.toBe(0);
   expect(run.stdout + run.stderr).toContain(`${path.join(folder, 'hash.txt')}: No such file or directory`);
-  // With the hash file beside it, the same copy starts (and is stopped once it answers).
+  // With the hash file beside it, the same copy starts (and is stopped after 5 s by `timeout`).
   fs.copyFileSync(path.resolve(__dirname, '../../target/release/hash.txt'), path.join(folder, 'hash.txt'));
-  const started = spawnSync('timeout', ['5', binary], {
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      LEPTOS_SITE_ROOT: path.resolve(__dirname, '../../target/site'),
-      LEPTOS_SITE_ADDR: '127.0.0.1:3270',
-      PORTAL_BUCKET_ADDR: '127.0.0.1:9370',
-      PORTAL_DATA_DIR: path.join(folder, 'data'),
-      RUST_LOG: 'info',
-    },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
+  const started = spawnSync('timeout', ['5', binary], { env, encoding: 'utf8', timeout: 30_000 });
   expect(started.status, started.stdout + started.stderr).toBe(124);
   fs.rmSync(folder, { recursive: true, force: true });
 });

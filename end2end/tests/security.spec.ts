@@ -2,10 +2,8 @@
 // the embedded bucket must not run script on the bucket's origin (it is the portal's host on
 // another port), and a session cookie planted beside the portal's must not make an
 // administrator's uploads run as someone else.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { expect, test, type APIRequestContext, type Page } from '@playwright/test';
-import { FaultPortal, hashPassword } from './fault-harness';
+import { FaultPortal, usersFile } from './fault-harness';
 import { row } from './portal';
 
 test.beforeEach(({}, info) => {
@@ -20,11 +18,7 @@ test.afterEach(async () => {
 });
 
 async function start() {
-  const users = path.join(fs.mkdtempSync('/tmp/portal-users-'), 'users');
-  fs.writeFileSync(
-    users,
-    `mallory:${hashPassword('mallory-secret-1')}\nroot:${hashPassword('root-secret-1')}:uploads/:admin\n`,
-  );
+  const users = usersFile({ mallory: 'mallory-secret-1', root: { password: 'root-secret-1', root: 'uploads/', admin: true } });
   portal = new FaultPortal({
     sitePort: 3260,
     bucketPort: 9360,

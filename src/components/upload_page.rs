@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 
 use crate::api::get_portal_settings;
-use crate::app::IslandScripts;
 use crate::components::account::or_sign_in;
 use crate::components::fallback_form::PlainStart;
 use crate::components::uploader::Uploader;
@@ -45,4 +44,12 @@ pub fn UploadPage() -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The script that wakes the islands, for a page that shows one: pages without an island
+/// never download the WASM.
+#[component]
+fn IslandScripts() -> impl IntoView {
+    use_context::<LeptosOptions>()
+        .map(|options| view! { <HydrationScripts options islands=true /> })
 }
