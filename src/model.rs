@@ -437,9 +437,16 @@ impl FormRefusal {
         }
     }
 
-    /// From a page's `refused` query parameter.
+    /// From a page's `refused` query parameter (decoded).
     pub fn from_query(json: &str) -> Option<Self> {
         serde_json::from_str(json).ok()
+    }
+
+    /// The `refused` query parameter's value for `error`, percent-encoded.
+    #[cfg(feature = "ssr")]
+    pub fn query_value(error: &PortalError) -> String {
+        let json = serde_json::to_string(&Self::from_error(error)).unwrap_or_default();
+        percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC).to_string()
     }
 }
 

@@ -66,6 +66,26 @@ async fn upload(
     (ticket["key"].as_str().unwrap().to_owned(), etag)
 }
 
+/// `upload`, then the page's confirmation (which must succeed); returns (key, ETag).
+async fn upload_confirmed(
+    h: &Harness,
+    cookie: &str,
+    folder: &str,
+    name: &str,
+    data: &[u8],
+) -> (String, String) {
+    let (key, etag) = upload(h, cookie, folder, name, data).await;
+    let confirmed = call_as(
+        h,
+        Some(cookie),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    (key, etag)
+}
+
 #[tokio::test]
 async fn nothing_is_signed_without_a_session() {
     let (h, _users) = with_users(&[]).await;
@@ -178,15 +198,7 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         );
     }
     // Links only inside her root too: /object redirects to what she stored, 404 elsewhere.
-    let (alice_key, etag) = upload(&h, &alice, "uploads/alice/notes", "a.txt", b"abc").await;
-    let confirmed = call_as(
-        &h,
-        Some(&alice),
-        "confirm_upload",
-        json!({"key": alice_key, "etag": etag}),
-    )
-    .await;
-    assert_eq!(confirmed.status(), 200);
+    let (alice_key, _) = upload_confirmed(&h, &alice, "uploads/alice/notes", "a.txt", b"abc").await;
     let link = |key: &str| {
         reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -399,15 +411,7 @@ async fn admins_filter_the_ledger_and_export_csv() {
     let (h, _users) = with_users(&[]).await;
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     let root = session(&h, "root", ROOT_PASSWORD).await;
-    let (key, etag) = upload(&h, &alice, "uploads/alice/", "r,eport.txt", b"a,b\n").await;
-    let confirmed = call_as(
-        &h,
-        Some(&alice),
-        "confirm_upload",
-        json!({"key": key, "etag": etag}),
-    )
-    .await;
-    assert_eq!(confirmed.status(), 200);
+    let (key, etag) = upload_confirmed(&h, &alice, "uploads/alice/", "r,eport.txt", b"a,b\n").await;
     sign_as(&h, &root, "uploads/", "=cmd.txt", 1).await;
 
     // Not for alice.

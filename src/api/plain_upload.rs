@@ -10,6 +10,7 @@ use crate::model::{PortalError, UploadTicket};
 /// went wrong (`refused`, figures only; a folder is checked again there).
 #[server(endpoint = "start_plain_upload")]
 pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
+    use crate::model::FormRefusal;
     use crate::server::state::signed_in;
     use crate::server::tickets::issue_plain_form;
     use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -19,19 +20,14 @@ pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
         issue_plain_form(&state, &from, &viewer, &folder).await
     }
     .await;
-    let encode = |text: &str| utf8_percent_encode(text, NON_ALPHANUMERIC).to_string();
     let page = match &result {
         Ok(id) => format!("/upload/plain?ticket={id}"),
         Err(PortalError::Unauthenticated) => "/".to_owned(),
-        Err(error) => {
-            let shown = crate::model::FormRefusal::from_error(error);
-            let json = serde_json::to_string(&shown).unwrap_or_default();
-            format!(
-                "/upload/plain?folder={}&refused={}",
-                encode(&folder),
-                encode(&json)
-            )
-        }
+        Err(error) => format!(
+            "/upload/plain?folder={}&refused={}",
+            utf8_percent_encode(&folder, NON_ALPHANUMERIC),
+            FormRefusal::query_value(error)
+        ),
     };
     leptos_axum::redirect(&page);
     result

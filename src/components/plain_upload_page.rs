@@ -17,10 +17,8 @@ pub fn PlainUploadPage() -> impl IntoView {
     let query = use_query_text();
     let ticket = move || value(&query.read(), "ticket").unwrap_or_default();
     let folder = move || value(&query.read(), "folder");
-    let refused = move || {
-        value(&query.read(), "refused")
-            .and_then(|json| serde_json::from_str::<FormRefusal>(&json).ok())
-    };
+    let refused =
+        move || value(&query.read(), "refused").and_then(|json| FormRefusal::from_query(&json));
     let settings = Resource::new_blocking(|| (), |_| get_portal_settings());
     let form = Resource::new_blocking(ticket, |ticket| async move {
         if ticket.is_empty() {

@@ -261,7 +261,6 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             </div>
             <p role="alert" class="error" hidden=move || error.with(Vec::is_empty)>
                 {move || {
-                    let locale = locale;
                     error.with(|all| all.iter().map(|e| e.describe(locale)).collect::<Vec<_>>().join(" "))
                 }}
             </p>

@@ -197,10 +197,17 @@ fn chinese_as_ours(languages: &str) -> String {
         .join(",")
 }
 
-/// A path of this portal (`/x`, not `//x`), or an absolute URL of its own origin.
+/// A path of this portal: `/x`, not `//x` or `/\x` (which browsers read as another host).
+pub fn is_own_path(location: &str) -> bool {
+    location
+        .strip_prefix('/')
+        .is_some_and(|rest| !rest.starts_with(['/', '\\']))
+}
+
+/// A path of this portal, or an absolute URL of its own origin.
 fn is_own_page(location: &str, site: &Site) -> bool {
-    if let Some(path) = location.strip_prefix('/') {
-        return !path.starts_with(['/', '\\']);
+    if location.starts_with('/') {
+        return is_own_path(location);
     }
     match location.split_once("://") {
         Some(("http" | "https", rest)) => {

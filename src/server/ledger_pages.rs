@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::access::{self, limits, Requester};
+use super::access::{self, limits};
 use super::ledger::to_csv;
 use super::state::AppState;
 use crate::model::{LedgerPage, LedgerQuery, Notice, PortalError};
@@ -44,11 +44,7 @@ pub fn object_link(key: &str) -> String {
 /// administrator, when the ledger holds it as stored; 404 otherwise (nothing tells whether
 /// someone else's key exists).
 pub async fn object(State(state): State<AppState>, parts: Parts) -> Response {
-    let from = Requester::from_parts(
-        &parts.headers,
-        crate::server::http::peer(&parts),
-        state.access.behind_proxy,
-    );
+    let from = access::requester_of(&state.access, &parts);
     let viewer = match access::viewer(&state.access, &state.ledger, &from).await {
         Ok(viewer) => viewer,
         Err(error) => return refused(error),
@@ -108,11 +104,7 @@ pub fn checked_query(query: LedgerQuery) -> Result<LedgerQuery, PortalError> {
 
 /// The filtered ledger as CSV, for administrators.
 pub async fn export_csv(State(state): State<AppState>, parts: Parts) -> Response {
-    let from = Requester::from_parts(
-        &parts.headers,
-        crate::server::http::peer(&parts),
-        state.access.behind_proxy,
-    );
+    let from = access::requester_of(&state.access, &parts);
     let query = Query::<LedgerQuery>::try_from_uri(&parts.uri).ok();
     if let Err(error) = access::admin(&state.access, &state.ledger, &from).await {
         return refused(error);

@@ -107,12 +107,9 @@ pub fn back_to_form<T>(result: &Result<T, PortalError>, fallback: &str) {
     let location = match result {
         Ok(_) => page,
         Err(error) => {
-            let json = serde_json::to_string(&crate::model::FormRefusal::from_error(error))
-                .unwrap_or_default();
-            let encoded =
-                percent_encoding::utf8_percent_encode(&json, percent_encoding::NON_ALPHANUMERIC);
             let separator = if page.contains('?') { '&' } else { '?' };
-            format!("{page}{separator}refused={encoded}")
+            let refused = crate::model::FormRefusal::query_value(error);
+            format!("{page}{separator}refused={refused}")
         }
     };
     leptos_axum::redirect(&location);
@@ -128,7 +125,7 @@ fn referer_path(referer: &str, site: &super::layers::Site) -> Option<String> {
     }
     let path = &rest[slash..];
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    if path.starts_with("//") || path.starts_with("/\\") {
+    if !super::layers::is_own_path(path) {
         return None;
     }
     let kept: Vec<&str> = query
@@ -144,8 +141,7 @@ fn referer_path(referer: &str, site: &super::layers::Site) -> Option<String> {
 
 /// A path of this portal to send a browser to: `back` when it is one, else `/`.
 pub fn own_path(back: &str) -> &str {
-    let own = back.starts_with('/') && !back.starts_with("//") && !back.starts_with("/\\");
-    if own {
+    if super::layers::is_own_path(back) {
         back
     } else {
         "/"

@@ -119,14 +119,21 @@ pub fn session_cookies(headers: &HeaderMap) -> usize {
         .count()
 }
 
+/// Who sent the request `parts` belong to (a route's handler has them).
+pub fn requester_of(settings: &AccessSettings, parts: &axum::http::request::Parts) -> Requester {
+    Requester::from_parts(
+        &parts.headers,
+        crate::server::http::peer(parts),
+        settings.behind_proxy,
+    )
+}
+
 /// The requester of the server fn being run.
 pub async fn requester(settings: &AccessSettings) -> Requester {
-    let headers: HeaderMap = leptos_axum::extract().await.unwrap_or_default();
-    let peer = leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
-        .await
-        .ok()
-        .map(|c| c.0);
-    Requester::from_parts(&headers, peer, settings.behind_proxy)
+    match leptos_axum::extract::<axum::http::request::Parts>().await {
+        Ok(parts) => requester_of(settings, &parts),
+        Err(_) => Requester::from_parts(&HeaderMap::new(), None, settings.behind_proxy),
+    }
 }
 
 fn token_hash(token: &str) -> String {
