@@ -9,6 +9,74 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh --browser
 source scripts/garage.sh
 source scripts/postgres.sh
+
+# However the run ends, whatever it started is stopped and its scratch folder removed (each
+# step is harmless when that part was never started).
+work=
+portal_pid=
+cleanup() {
+  if [ -n "$portal_pid" ]; then
+    kill "$portal_pid" 2>/dev/null || true
+  fi
+  garage_stop || true
+  pg_stop || true
+  if [ -n "$work" ]; then
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+# run_logged [--tail FILE] WHAT LOG CMD...: runs CMD, its output shown and kept in LOG. If CMD
+# fails: the last 40 lines of FILE (a log CMD's own output does not hold), "WHAT failed", and
+# the run ends with CMD's exit status.
+run_logged() {
+  local tail_file=
+  if [ "$1" = --tail ]; then
+    tail_file=$2
+    shift 2
+  fi
+  local what=$1 log=$2
+  shift 2
+  local status=0
+  "$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+  if [ "$status" -ne 0 ]; then
+    if [ -n "$tail_file" ]; then
+      tail -n 40 "$tail_file"
+    fi
+    echo "$what failed (exit $status)"
+    exit "$status"
+  fi
+}
+
+# secret_absent NAME RUN SECRET LOG...: ends the run if SECRET (called NAME) appears in any
+# LOG of RUN, naming the logs it is in; otherwise says how many log lines were searched.
+secret_absent() {
+  local name=$1 run=$2 secret=$3
+  shift 3
+  local found=0
+  grep -qF -e "$secret" -- "$@" || found=$?
+  if [ "$found" -eq 0 ]; then
+    echo "$name appeared in the logs of the $run:"
+    grep -lF -e "$secret" -- "$@" || true
+    exit 1
+  fi
+  if [ "$found" -ne 1 ]; then
+    echo "secret check: the logs of the $run could not be read: $*"
+    exit 1
+  fi
+  echo "secret check: $name is absent from $(cat -- "$@" | wc -l) log lines of the $run"
+}
+
+# passed_in LOG...: the sum, over the LOGs, of the last "N passed" Playwright printed in each.
+passed_in() {
+  local total=0 log count
+  for log in "$@"; do
+    count=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$log" | tail -n 1)
+    total=$((total + ${count:-0}))
+  done
+  echo "$total"
+}
+
 pg_install
 
 echo "== lints: rustfmt, clippy on each side"
@@ -28,7 +96,6 @@ echo "== unit and integration tests"
 cargo test --features ssr -- --test-threads=1
 
 work=$(mktemp -d)
-trap 'pg_stop; rm -rf "$work"' EXIT
 echo "== the ledger tests and the security probes against PostgreSQL"
 pg_start
 LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access --test security -- --test-threads=1
@@ -50,27 +117,15 @@ export RUST_LOG=debug
 # The portal under test keeps its ledger in PostgreSQL (the portals the specs start use SQLite).
 psql -q "$PG_URL" -c "CREATE DATABASE e2e"
 e2e_database="${PG_URL%/postgres}/e2e"
-set +e
-DATABASE_URL="$e2e_database" cargo leptos end-to-end --release --precompress 2>&1 | tee "$work/e2e.log"
-status=${PIPESTATUS[0]}
-set -e
-if [ "$status" -ne 0 ]; then
-  echo "end-to-end tests failed (exit $status)"
-  exit "$status"
-fi
+run_logged "end-to-end tests" "$work/e2e.log" \
+  env DATABASE_URL="$e2e_database" cargo leptos end-to-end --release --precompress
 grep -q "Upload Portal listening on" "$work/e2e.log" || { echo "the portal's log is missing from the run"; exit 1; }
 grep -q "ledger: postgres" "$work/e2e.log" || { echo "the portal did not keep its ledger in PostgreSQL"; exit 1; }
-if grep -qF "$OSS_ACCESS_KEY_SECRET" "$work/e2e.log"; then
-  echo "the AccessKey secret appeared in the logs of the test run"
-  exit 1
-fi
-echo "secret check: the AccessKey secret is absent from $(wc -l < "$work/e2e.log") log lines"
-passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$work/e2e.log" | tail -n 1)
+secret_absent "the AccessKey secret" "test run" "$OSS_ACCESS_KEY_SECRET" "$work/e2e.log"
 
 echo "== the s3 target against Garage $GARAGE_VERSION"
 unset PORTAL_LOCAL_STS_ADDR OSS_STS_ROLE_ARN OSS_CALLBACK_URL
 garage_install
-trap 'garage_stop; pg_stop; [ -n "${portal_pid:-}" ] && kill "$portal_pid" 2>/dev/null; rm -rf "$work"' EXIT
 garage_start "$work/garage" "$PORTAL_URL"
 cargo test --features ssr --test garage -- --ignored --test-threads=1
 # The release build again, now signing SigV4 for Garage; the same browser tests run on it.
@@ -78,22 +133,14 @@ env PORTAL_TARGET=s3 S3_ENDPOINT="$GARAGE_S3_ENDPOINT" S3_REGION="$GARAGE_REGION
   PORTAL_BUCKET="$GARAGE_BUCKET" OSS_ACCESS_KEY_ID="$GARAGE_KEY_ID" OSS_ACCESS_KEY_SECRET="$GARAGE_SECRET" \
   LEPTOS_SITE_ROOT=target/site ./target/release/upload-portal > "$work/s3-portal.log" 2>&1 &
 portal_pid=$!
-set +e
-(cd end2end && env PORTAL_TARGET=s3 OSS_ACCESS_KEY_SECRET="$GARAGE_SECRET" \
-  npx playwright test) 2>&1 | tee "$work/s3-e2e.log"
-status=${PIPESTATUS[0]}
-set -e
+# Playwright from end2end/ (a subshell, so the cd stays in it), told the portal's S3 secret.
+s3_browser_tests() (
+  cd end2end && env PORTAL_TARGET=s3 OSS_ACCESS_KEY_SECRET="$GARAGE_SECRET" npx playwright test
+)
+run_logged --tail "$work/s3-portal.log" "end-to-end tests against Garage" "$work/s3-e2e.log" \
+  s3_browser_tests
 kill "$portal_pid"; wait "$portal_pid" 2>/dev/null || true
 portal_pid=
 garage_stop
-if [ "$status" -ne 0 ]; then
-  cat "$work/s3-portal.log" | tail -40
-  echo "end-to-end tests against Garage failed (exit $status)"
-  exit "$status"
-fi
-if grep -qF "$GARAGE_SECRET" "$work/s3-portal.log" "$work/s3-e2e.log"; then
-  echo "the S3 secret appeared in the logs of the Garage run"
-  exit 1
-fi
-s3_passed=$(sed -n 's/^ *\([0-9][0-9]*\) passed.*/\1/p' "$work/s3-e2e.log" | tail -n 1)
-echo "end-to-end: $((${passed:-0} + ${s3_passed:-0})) passed, 0 failed"
+secret_absent "the S3 secret" "Garage run" "$GARAGE_SECRET" "$work/s3-portal.log" "$work/s3-e2e.log"
+echo "end-to-end: $(passed_in "$work/e2e.log" "$work/s3-e2e.log") passed, 0 failed"

@@ -18,7 +18,7 @@ use leptos_i18n::I18nContext;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::layers::set_page_policy();
+    crate::server::portal::state::set_page_policy();
     // The uploader's page loads the islands' scripts beside the island (`upload_page`).
     provide_context(options.clone());
     view! {

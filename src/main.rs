@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use tracing_subscriber::EnvFilter;
 use upload_portal::server;
-use upload_portal::server::config::{Config, TargetKind};
+use upload_portal::server::config::Config;
+use upload_portal::server::portal::storage::Store;
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,7 +51,7 @@ async fn run(
             .site_root(std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
             .build()
     };
-    leptos_options.site_addr = settings.site_addr;
+    leptos_options.site_addr = settings.portal.addr;
     // Built with hashed asset names: the hashes are read from `hash.txt` beside the binary,
     // whether cargo-leptos runs it or it is started on its own.
     if std::env::var_os("LEPTOS_HASH_FILES").is_none()
@@ -58,19 +59,20 @@ async fn run(
     {
         leptos_options.hash_files = true;
     }
-    server::site::prepare(&leptos_options)?;
+    server::portal::site::prepare(&leptos_options)?;
 
-    if settings.generated_credentials {
+    let target = &settings.portal.target;
+    if target.generated_credentials {
         tracing::info!(
-            access_key_id = %settings.credentials.access_key_id,
+            access_key_id = %target.credentials.access_key_id,
             "no OSS_ACCESS_KEY_ID/OSS_ACCESS_KEY_SECRET set: using generated development credentials"
         );
     }
-    if settings.target == TargetKind::Oss {
+    if let Store::Oss(_) = target.store {
         tracing::info!(
             "signing uploads for OSS bucket {} at {}",
-            settings.bucket,
-            settings.bucket_url
+            target.bucket,
+            target.url
         );
     }
     let listeners = server::Listeners::bind(&settings).await?;
@@ -102,7 +104,7 @@ fn hash_password() -> ExitCode {
         eprintln!("upload-portal: a password needs at least 8 characters");
         return ExitCode::from(2);
     }
-    match upload_portal::server::access::accounts::hash_password(password) {
+    match upload_portal::server::portal::access::accounts::hash_password(password) {
         Ok(hash) => {
             println!("{hash}");
             ExitCode::SUCCESS

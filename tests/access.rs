@@ -8,21 +8,11 @@
 mod common;
 
 use common::{
-    call_as, login, md5_hex, session, signed, with_users, Harness, ALICE_PASSWORD, ROOT_PASSWORD,
+    call_as, file, login, md5_hex, session, signed, with_users, Harness, ALICE_PASSWORD,
+    ROOT_PASSWORD,
 };
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// Asks the portal to sign one file for the session.
-async fn sign_as(
-    h: &Harness,
-    cookie: &str,
-    folder: &str,
-    name: &str,
-    size: u64,
-) -> reqwest::Response {
-    call_as(h, Some(cookie), "sign_uploads", batch(folder, name, size)).await
-}
 
 /// One page of the admin's ledger view for `query`, as JSON.
 async fn admin_page(h: &Harness, cookie: &str, query: Value) -> Value {
@@ -33,30 +23,17 @@ async fn admin_page(h: &Harness, cookie: &str, query: Value) -> Value {
         .unwrap()
 }
 
-fn batch(folder: &str, name: &str, size: u64) -> Value {
-    json!({"batch": {"files": [{"name": name, "size": size, "content_type": "text/plain"}], "naming": "original", "folder": folder}})
-}
-
-/// Signs one file for the session and posts it to the bucket; returns (key, ETag).
-async fn upload(
+/// Signs one text file for the session and posts it to the bucket; returns (key, ETag).
+async fn upload_as(
     h: &Harness,
     cookie: &str,
     folder: &str,
     name: &str,
     data: &[u8],
 ) -> (String, String) {
-    let response = call_as(
-        h,
-        Some(cookie),
-        "sign_uploads",
-        batch(folder, name, data.len() as u64),
-    )
-    .await;
-    assert_eq!(response.status(), 200);
-    let ticket = response.json::<Value>().await.unwrap()[0].clone();
-    let stored = h
-        .post_ticket(&ticket, common::ticket_form(&ticket, None, data, name))
-        .await;
+    let text = file(name, data.len() as u64, "text/plain");
+    let ticket = h.ticket(Some(cookie), text, "original", folder).await;
+    let stored = h.upload(&ticket, name, data).await;
     assert_eq!(stored.status(), 200);
     let etag = stored.headers()["etag"]
         .to_str()
@@ -66,7 +43,7 @@ async fn upload(
     (ticket["key"].as_str().unwrap().to_owned(), etag)
 }
 
-/// `upload`, then the page's confirmation (which must succeed); returns (key, ETag).
+/// `upload_as`, then the page's confirmation (which must succeed); returns (key, ETag).
 async fn upload_confirmed(
     h: &Harness,
     cookie: &str,
@@ -74,7 +51,7 @@ async fn upload_confirmed(
     name: &str,
     data: &[u8],
 ) -> (String, String) {
-    let (key, etag) = upload(h, cookie, folder, name, data).await;
+    let (key, etag) = upload_as(h, cookie, folder, name, data).await;
     let confirmed = call_as(
         h,
         Some(cookie),
@@ -90,7 +67,10 @@ async fn upload_confirmed(
 async fn nothing_is_signed_without_a_session() {
     let (h, _users) = with_users(&[]).await;
     for (endpoint, body) in [
-        ("sign_uploads", batch("uploads/alice/", "a.txt", 3)),
+        (
+            "sign_uploads",
+            json!({"batch": {"files": [{"name": "a.txt", "size": 3, "content_type": "text/plain"}], "naming": "original", "folder": "uploads/alice/"}}),
+        ),
         (
             "start_multipart",
             json!({"file": {"name": "a.bin", "size": 1, "content_type": ""}, "naming": "random", "folder": "uploads/"}),
@@ -126,7 +106,10 @@ async fn nothing_is_signed_without_a_session() {
     }
     // A forged cookie is no session.
     let forged = format!("portal_session={}", "ab".repeat(32));
-    let response = sign_as(&h, &forged, "uploads/alice/", "a.txt", 3).await;
+    let files = json!([file("a.txt", 3, "text/plain")]);
+    let response = h
+        .sign_batch(Some(&forged), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     // The page offers the sign-in form instead of the uploader.
     let page = h
@@ -177,10 +160,11 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
     assert_eq!(viewer["admin"], false);
 
     // Inside her root: signed, the key there.
-    let signed_ok = sign_as(&h, &alice, "uploads/alice/notes", "a.txt", 3).await;
-    assert_eq!(signed_ok.status(), 200);
-    let tickets: Value = signed_ok.json().await.unwrap();
-    assert_eq!(tickets[0]["key"], "uploads/alice/notes/a.txt");
+    let text = file("a.txt", 3, "text/plain");
+    let ticket = h
+        .ticket(Some(&alice), text, "original", "uploads/alice/notes")
+        .await;
+    assert_eq!(ticket["key"], "uploads/alice/notes/a.txt");
     // Anywhere else, whatever the form says: refused, nothing signed.
     for folder in [
         "uploads/team/bob/",
@@ -189,9 +173,9 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         "uploads/alice/../bob/",
         "/uploads/alice/",
     ] {
-        let refused = sign_as(&h, &alice, folder, "a.txt", 3).await;
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{folder}");
-        let body = refused.json::<Value>().await.unwrap();
+        let files = json!([file("a.txt", 3, "text/plain")]);
+        let (status, body) = h.sign(Some(&alice), files, "original", folder).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{folder}");
         assert!(
             body["Invalid"]["Folder"].is_object() || body["Invalid"]["Folder"].is_string(),
             "{folder}: {body}"
@@ -225,7 +209,10 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    let after = sign_as(&h, &alice, "uploads/alice/", "a.txt", 3).await;
+    let files = json!([file("a.txt", 3, "text/plain")]);
+    let after = h
+        .sign_batch(Some(&alice), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -261,9 +248,15 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
     let (h, _users) = with_users(&["--sign-rate", "3", "--daily-bytes", "10"]).await;
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     // 8 of 10 bytes: fine. 3 more: over the quota, refused with the figures.
-    let first = sign_as(&h, &alice, "uploads/alice/", "a.txt", 8).await;
+    let files = json!([file("a.txt", 8, "text/plain")]);
+    let first = h
+        .sign_batch(Some(&alice), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(first.status(), 200);
-    let over = sign_as(&h, &alice, "uploads/alice/", "b.txt", 3).await;
+    let files = json!([file("b.txt", 3, "text/plain")]);
+    let over = h
+        .sign_batch(Some(&alice), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(over.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(over.headers().contains_key("retry-after"));
     let body: Value = over.json().await.unwrap();
@@ -272,10 +265,16 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
         json!({"limit": 10, "used": 8, "asked": 3})
     );
     // The third request of the minute passes the rate limit (2 bytes fit the quota)...
-    let third = sign_as(&h, &alice, "uploads/alice/", "c.txt", 2).await;
+    let files = json!([file("c.txt", 2, "text/plain")]);
+    let third = h
+        .sign_batch(Some(&alice), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(third.status(), 200, "{:?}", third.text().await);
     // ...the fourth does not.
-    let fourth = sign_as(&h, &alice, "uploads/alice/", "d.txt", 0).await;
+    let files = json!([file("d.txt", 0, "text/plain")]);
+    let fourth = h
+        .sign_batch(Some(&alice), files, "original", "uploads/alice/")
+        .await;
     assert_eq!(fourth.status(), StatusCode::TOO_MANY_REQUESTS);
     let wait: u64 = fourth.headers()["retry-after"]
         .to_str()
@@ -289,7 +288,10 @@ async fn signing_is_rate_limited_and_the_daily_quota_holds() {
     );
     // Bob signs from the same address, which has had its three: limited too (per address).
     let bob = session(&h, "bob", "bob-password-1").await;
-    let his = sign_as(&h, &bob, "uploads/team/bob/", "a.txt", 10).await;
+    let files = json!([file("a.txt", 10, "text/plain")]);
+    let his = h
+        .sign_batch(Some(&bob), files, "original", "uploads/team/bob/")
+        .await;
     assert_eq!(his.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
@@ -299,7 +301,7 @@ async fn the_ledger_records_uploads_completed_by_head() {
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     let bob = session(&h, "bob", "bob-password-1").await;
     let data = b"ledger bytes\n";
-    let (key, etag) = upload(&h, &alice, "uploads/alice/", "l.txt", data).await;
+    let (key, etag) = upload_as(&h, &alice, "uploads/alice/", "l.txt", data).await;
     assert_eq!(etag, md5_hex(data));
     // Not yet confirmed: signed, pending.
     let pending = h
@@ -359,11 +361,11 @@ async fn the_ledger_records_uploads_completed_by_head() {
     );
 
     // An object signed but never stored cannot be confirmed.
-    let ticket = sign_as(&h, &alice, "uploads/alice/", "ghost.txt", 5).await;
-    let ghost = ticket.json::<Value>().await.unwrap()[0]["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let text = file("ghost.txt", 5, "text/plain");
+    let ticket = h
+        .ticket(Some(&alice), text, "original", "uploads/alice/")
+        .await;
+    let ghost = ticket["key"].as_str().unwrap().to_owned();
     let refused = call_as(
         &h,
         Some(&alice),
@@ -412,7 +414,8 @@ async fn admins_filter_the_ledger_and_export_csv() {
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     let root = session(&h, "root", ROOT_PASSWORD).await;
     let (key, etag) = upload_confirmed(&h, &alice, "uploads/alice/", "r,eport.txt", b"a,b\n").await;
-    sign_as(&h, &root, "uploads/", "=cmd.txt", 1).await;
+    let text = file("=cmd.txt", 1, "text/plain");
+    h.ticket(Some(&root), text, "original", "uploads/").await;
 
     // Not for alice.
     let forbidden = call_as(&h, Some(&alice), "admin_uploads", json!({"query": {}})).await;
@@ -564,17 +567,25 @@ fn open_access_needs_loopback_alone_or_force() {
         forced.extend_from_slice(&["--force-open", "true"]);
         let settings = on_loopback(&forced).unwrap();
         assert!(matches!(
-            settings.access.mode,
-            upload_portal::server::access::AccessMode::Open { admin: false }
+            settings.portal.access.mode,
+            upload_portal::server::portal::access::AccessMode::Open { admin: false }
         ));
     }
     let local = on_loopback(&[]).unwrap();
     assert!(matches!(
-        local.access.mode,
-        upload_portal::server::access::AccessMode::Open { admin: true }
+        local.portal.access.mode,
+        upload_portal::server::portal::access::AccessMode::Open { admin: true }
     ));
-    assert!(local.site.hosts.contains(&"127.0.0.1:3000".to_owned()));
-    assert!(local.site.hosts.contains(&"localhost:3000".to_owned()));
+    assert!(local
+        .portal
+        .site
+        .hosts
+        .contains(&"127.0.0.1:3000".to_owned()));
+    assert!(local
+        .portal
+        .site
+        .hosts
+        .contains(&"localhost:3000".to_owned()));
     // Callback keys over plain http only from this machine.
     let plain_key = on_loopback(&[
         "--callback-url",

@@ -8,8 +8,8 @@ use common::{error_code, signed, Harness, AK, SK};
 use reqwest::multipart::{Form, Part};
 use time::macros::datetime;
 use time::OffsetDateTime;
-use upload_portal::server::policy::{Condition, PolicyDocument};
-use upload_portal::server::signing::v1;
+use upload_portal::server::protocol::policy::{Condition, PolicyDocument};
+use upload_portal::server::protocol::signing::v1;
 
 fn policy(key: &str, min: u64, max: u64) -> PolicyDocument {
     PolicyDocument {
@@ -762,7 +762,7 @@ fn v4_form(
     file: &[u8],
 ) -> Form {
     use base64::Engine;
-    use upload_portal::server::signing::v4;
+    use upload_portal::server::protocol::signing::v4;
     let date_time = v4::format_date_time(signed_at);
     let credential = v4::credential(AK, &date_time[..8], region);
     let values = [

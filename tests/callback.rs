@@ -6,37 +6,22 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{error_code, Harness, AK, CALLBACK_KEY};
+use common::{error_code, file, Harness, AK, CALLBACK_KEY};
 use reqwest::multipart::{Form, Part};
-use serde_json::{json, Value};
-use upload_portal::server::policy::{Condition, PolicyDocument};
-use upload_portal::server::signing::callback;
+use serde_json::Value;
+use upload_portal::server::protocol::policy::{Condition, PolicyDocument};
+use upload_portal::server::protocol::signing::callback;
 
 const WITH_CALLBACK: &[&str] = &["--callback-url", "http://{portal}/oss/callback"];
-
-async fn ticket(h: &Harness, size: u64) -> Value {
-    let response = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": [{"name": "cat.png", "size": size, "content_type": "image/png"}], "naming": "original", "folder": "uploads/cb"}}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json::<Value>().await.unwrap()[0].clone()
-}
-
-async fn upload(h: &Harness, ticket: &Value, data: &[u8]) -> reqwest::Response {
-    h.post_ticket(ticket, common::ticket_form(ticket, None, data, "cat.png"))
-        .await
-}
 
 #[tokio::test]
 async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
     let h = Harness::start(WITH_CALLBACK).await;
-    let ticket = ticket(&h, 12).await;
+    let cat = file("cat.png", 12, "image/png");
+    let ticket = h.ticket(None, cat, "original", "uploads/cb").await;
     let names = common::field_names(&ticket);
     assert!(names.ends_with(&["callback", "x:ticket"]), "{names:?}");
-    let response = upload(&h, &ticket, b"hello world\n").await;
+    let response = h.upload(&ticket, "cat.png", b"hello world\n").await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         response.headers()["etag"],
@@ -73,8 +58,9 @@ async fn callback_reply_reaches_the_uploader_and_is_recorded_once() {
 async fn failed_callback_answers_203_and_keeps_the_object() {
     // Nothing listens on port 9 (discard) of loopback here.
     let h = Harness::start(&["--callback-url", "http://127.0.0.1:9/oss/callback"]).await;
-    let ticket = ticket(&h, 3).await;
-    let response = upload(&h, &ticket, b"abc").await;
+    let cat = file("cat.png", 3, "image/png");
+    let ticket = h.ticket(None, cat, "original", "uploads/cb").await;
+    let response = h.upload(&ticket, "cat.png", b"abc").await;
     assert_eq!(response.status(), 203);
     assert!(response.headers().contains_key("etag"));
     assert_eq!(
@@ -96,7 +82,9 @@ async fn app_servers_that_answer_badly_fail_the_callback() {
     let app = axum::Router::new().route("/cb", axum::routing::post(|| async { "ok" }));
     tokio::spawn(async move { axum::serve(listener, app).await });
     let h = Harness::start(&["--callback-url", &url]).await;
-    let response = upload(&h, &ticket(&h, 3).await, b"abc").await;
+    let cat = file("cat.png", 3, "image/png");
+    let ticket = h.ticket(None, cat, "original", "uploads/cb").await;
+    let response = h.upload(&ticket, "cat.png", b"abc").await;
     assert_eq!(response.status(), 203);
     let body = response.text().await.unwrap();
     assert!(body.contains("not valid json"), "{body}");

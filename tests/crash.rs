@@ -14,7 +14,7 @@ use futures::StreamExt;
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use upload_portal::model::{EntryState, LedgerQuery};
-use upload_portal::server::ledger::Ledger;
+use upload_portal::server::portal::ledger::Ledger;
 
 const AK: &str = "LTAIcrashtest0001";
 const SK: &str = "crash-test-secret-0123456789";

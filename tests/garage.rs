@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::Harness;
+use common::{file, ticket_form, Harness};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
-use upload_portal::server::policy::Condition;
+use upload_portal::server::protocol::policy::Condition;
 
 fn env(name: &str) -> String {
     std::env::var(name)
@@ -43,43 +43,13 @@ async fn portal() -> Harness {
     .await
 }
 
-async fn sign(h: &Harness, name: &str, size: u64, naming: &str, folder: &str) -> Value {
-    let response = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": [{"name": name, "size": size, "content_type": "application/octet-stream"}], "naming": naming, "folder": folder}}),
-        )
-        .await;
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(status, 200, "{body}");
-    body[0].clone()
-}
-
-fn form(ticket: &Value, replace: Option<(&str, String)>, data: &[u8]) -> Form {
-    let replace = replace
-        .as_ref()
-        .map(|(field, value)| (*field, value.as_str()));
-    common::ticket_form(ticket, replace, data, "upload.bin")
-}
-
-async fn post(h: &Harness, ticket: &Value, form: Form) -> reqwest::Response {
-    h.post_ticket(ticket, form).await
-}
-
 #[tokio::test]
 #[ignore = "needs Garage: scripts/test.sh runs it"]
 async fn garage_accepts_server_signed_posts_and_serves_them_back() {
     let h = portal().await;
     let data: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    let ticket = sign(
-        &h,
-        "data.bin",
-        data.len() as u64,
-        "random",
-        "uploads/garage",
-    )
-    .await;
+    let bin = file("data.bin", data.len() as u64, "application/octet-stream");
+    let ticket = h.ticket(None, bin, "random", "uploads/garage").await;
     let names = common::field_names(&ticket);
     assert_eq!(
         names,
@@ -94,7 +64,7 @@ async fn garage_accepts_server_signed_posts_and_serves_them_back() {
             "Content-Type"
         ]
     );
-    let response = post(&h, &ticket, form(&ticket, None, &data)).await;
+    let response = h.upload(&ticket, "upload.bin", &data).await;
     let status = response.status();
     assert_eq!(status, 200, "{}", response.text().await.unwrap());
     // The link is a presigned GET: the private bucket serves the same bytes through it.
@@ -111,18 +81,16 @@ async fn garage_accepts_server_signed_posts_and_serves_them_back() {
 #[ignore = "needs Garage: scripts/test.sh runs it"]
 async fn garage_rejects_tampered_expired_and_out_of_range_forms() {
     let h = portal().await;
-    let ticket = sign(&h, "a.bin", 4, "random", "uploads/garage").await;
+    let bin = file("a.bin", 4, "application/octet-stream");
+    let ticket = h.ticket(None, bin, "random", "uploads/garage").await;
     // Another key in the form than the policy allows.
-    let moved = post(
-        &h,
+    let form = ticket_form(
         &ticket,
-        form(
-            &ticket,
-            Some(("key", "uploads/elsewhere.bin".into())),
-            b"abcd",
-        ),
-    )
-    .await;
+        Some(("key", "uploads/elsewhere.bin")),
+        b"abcd",
+        "upload.bin",
+    );
+    let moved = h.post_ticket(&ticket, form).await;
     assert!(moved.status().is_client_error(), "{}", moved.status());
     // A policy re-encoded with a wider size range, under the old signature.
     let policy = ticket["fields"]
@@ -142,15 +110,16 @@ async fn garage_rejects_tampered_expired_and_out_of_range_forms() {
         "[\"content-length-range\",0,99999]",
     ));
     assert_ne!(wider, policy);
-    let tampered = post(
-        &h,
+    let form = ticket_form(
         &ticket,
-        form(&ticket, Some(("policy", wider)), b"abcdefgh"),
-    )
-    .await;
+        Some(("policy", wider.as_str())),
+        b"abcdefgh",
+        "upload.bin",
+    );
+    let tampered = h.post_ticket(&ticket, form).await;
     assert_eq!(tampered.status(), 403);
     // The right form with the wrong number of bytes.
-    let too_big = post(&h, &ticket, form(&ticket, None, b"abcdefgh")).await;
+    let too_big = h.upload(&ticket, "upload.bin", b"abcdefgh").await;
     assert!(too_big.status().is_client_error(), "{}", too_big.status());
     // A policy that expired a minute ago, signed by the target itself.
     let now = time::OffsetDateTime::now_utc();
@@ -204,13 +173,11 @@ async fn garage_rejects_tampered_expired_and_out_of_range_forms() {
 async fn original_names_check_garage_before_naming() {
     let h = portal().await;
     let folder = format!("uploads/garage-{}", uuid::Uuid::new_v4().simple());
-    let first = sign(&h, "report.pdf", 3, "original", &folder).await;
-    assert_eq!(
-        post(&h, &first, form(&first, None, b"one")).await.status(),
-        200
-    );
+    let pdf = file("report.pdf", 3, "application/octet-stream");
+    let first = h.ticket(None, pdf.clone(), "original", &folder).await;
+    assert_eq!(h.upload(&first, "upload.bin", b"one").await.status(), 200);
     // A signed HEAD finds it, so the next one is numbered.
-    let second = sign(&h, "report.pdf", 3, "original", &folder).await;
+    let second = h.ticket(None, pdf, "original", &folder).await;
     assert_eq!(first["key"], format!("{folder}/report.pdf"));
     assert_eq!(second["key"], format!("{folder}/report-1.pdf"));
 }

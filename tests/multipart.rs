@@ -10,7 +10,7 @@ use md5::{Digest, Md5};
 use time::OffsetDateTime;
 
 const BUCKET: &str = "portal-dev";
-use upload_portal::server::signing::v1;
+use upload_portal::server::protocol::signing::v1;
 
 /// The presigned URL of one part, valid for `seconds`.
 fn part_url(
@@ -520,7 +520,7 @@ async fn the_portal_starts_resumes_completes_and_aborts() {
 #[tokio::test]
 async fn abandoned_uploads_are_aborted_when_old_enough() {
     use std::time::Duration;
-    use upload_portal::server::multipart::abort_abandoned;
+    use upload_portal::server::portal::multipart::abort_abandoned;
     let h = Harness::start(&[]).await;
     let ours = [
         initiate(&h, "uploads/a.bin").await,

@@ -6,29 +6,7 @@ mod common;
 
 use common::{Harness, SK};
 use reqwest::multipart::{Form, Part};
-use serde_json::{json, Value};
-
-async fn sign(h: &Harness, files: Value, naming: &str, folder: &str) -> (u16, Value) {
-    let response = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": files, "naming": naming, "folder": folder}}),
-        )
-        .await;
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    assert!(!text.contains(SK), "the secret leaked into a reply");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
-/// Posts `data` with a ticket exactly as the page does.
-async fn upload(h: &Harness, ticket: &Value, name: &str, data: &[u8]) -> reqwest::Response {
-    h.post_ticket(ticket, common::ticket_form(ticket, None, data, name))
-        .await
-}
+use serde_json::json;
 
 #[tokio::test]
 async fn signed_tickets_upload_to_the_bucket() {
@@ -62,7 +40,7 @@ async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
         {"name": "Photo.JPG", "size": 5, "content_type": "image/jpeg"},
         {"name": "notes", "size": 0, "content_type": ""},
     ]);
-    let (status, tickets) = sign(&h, files, "random", "uploads/2024//trip").await;
+    let (status, tickets) = h.sign(None, files, "random", "uploads/2024//trip").await;
     assert_eq!(status, 200, "{tickets}");
     let tickets = tickets.as_array().unwrap();
     assert_eq!(tickets.len(), 2);
@@ -79,20 +57,15 @@ async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
 
     // The ticket is for those bytes only: another size or another key is refused...
     assert_eq!(
-        upload(&h, &tickets[0], "Photo.JPG", b"123456")
-            .await
-            .status(),
+        h.upload(&tickets[0], "Photo.JPG", b"123456").await.status(),
         400
     );
     let mut moved = tickets[0].clone();
     moved["fields"][0][1] = json!("uploads/elsewhere.jpg");
-    assert_eq!(
-        upload(&h, &moved, "Photo.JPG", b"12345").await.status(),
-        403
-    );
+    assert_eq!(h.upload(&moved, "Photo.JPG", b"12345").await.status(), 403);
     assert!(h.stored_files().is_empty());
 
-    let response = upload(&h, &tickets[0], "Photo.JPG", b"12345").await;
+    let response = h.upload(&tickets[0], "Photo.JPG", b"12345").await;
     assert_eq!(response.status(), 200);
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"12345");
     let served = h
@@ -103,14 +76,12 @@ async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
         .unwrap();
     assert_eq!(served.headers()["content-type"], "image/jpeg");
     assert_eq!(served.bytes().await.unwrap().as_ref(), b"12345");
-    let empty = upload(&h, &tickets[1], "notes", b"").await;
+    let empty = h.upload(&tickets[1], "notes", b"").await;
     assert_eq!(empty.status(), 200);
 
     // ...and so is a second use: it would overwrite.
     assert_eq!(
-        upload(&h, &tickets[0], "Photo.JPG", b"54321")
-            .await
-            .status(),
+        h.upload(&tickets[0], "Photo.JPG", b"54321").await.status(),
         409
     );
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"12345");
@@ -124,7 +95,7 @@ async fn original_names_never_overwrite() {
         {"name": "image.jpg", "size": 1, "content_type": "image/jpeg"},
         {"name": "image.jpg", "size": 1, "content_type": "image/jpeg"},
     ]);
-    let (status, tickets) = sign(&h, three, "original", "uploads/phone").await;
+    let (status, tickets) = h.sign(None, three, "original", "uploads/phone").await;
     assert_eq!(status, 200, "{tickets}");
     let keys: Vec<&str> = tickets
         .as_array()
@@ -142,28 +113,30 @@ async fn original_names_never_overwrite() {
     );
     for (i, ticket) in tickets.as_array().unwrap().iter().enumerate() {
         assert_eq!(
-            upload(&h, ticket, "image.jpg", &[b'a' + i as u8])
+            h.upload(ticket, "image.jpg", &[b'a' + i as u8])
                 .await
                 .status(),
             200
         );
     }
     // Once stored, the next batch gets the next free name.
-    let (_, again) = sign(
-        &h,
-        json!([{"name": "image.jpg", "size": 1, "content_type": "image/jpeg"}]),
-        "original",
-        "uploads/phone",
-    )
-    .await;
+    let (_, again) = h
+        .sign(
+            None,
+            json!([{"name": "image.jpg", "size": 1, "content_type": "image/jpeg"}]),
+            "original",
+            "uploads/phone",
+        )
+        .await;
     assert_eq!(again[0]["key"], "uploads/phone/image-3.jpg");
-    let (_, chinese) = sign(
-        &h,
-        json!([{"name": "旅行 照片.png", "size": 1, "content_type": "image/png"}]),
-        "original",
-        "uploads/相册",
-    )
-    .await;
+    let (_, chinese) = h
+        .sign(
+            None,
+            json!([{"name": "旅行 照片.png", "size": 1, "content_type": "image/png"}]),
+            "original",
+            "uploads/相册",
+        )
+        .await;
     assert_eq!(chinese[0]["key"], "uploads/相册/旅行 照片.png");
     assert!(chinese[0]["object_url"]
         .as_str()
@@ -206,7 +179,7 @@ async fn bad_batches_are_refused_with_readable_errors() {
         ),
     ];
     for (files, folder, message) in cases {
-        let (status, body) = sign(&h, files, "random", folder).await;
+        let (status, body) = h.sign(None, files, "random", folder).await;
         assert_eq!(status, 400, "{folder}: {body}");
         // The wire carries the reason as data; the page words it in the reader's language.
         let error: upload_portal::model::PortalError =

@@ -11,23 +11,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use common::{call_as, error_code, login, session, with_users, Harness, ALICE_PASSWORD};
+use common::{
+    call_as, error_code, file, login, session, ticket_form, with_users, Harness, ALICE_PASSWORD,
+};
 use reqwest::multipart::{Form, Part};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use upload_portal::server::sweeps::check_expired_tickets;
-
-/// Signs one file in open mode and returns its ticket.
-async fn ticket(h: &Harness, name: &str, size: usize, content_type: &str) -> Value {
-    let response = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": [{"name": name, "size": size, "content_type": content_type}], "naming": "random", "folder": "uploads/"}}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    response.json::<Value>().await.unwrap()[0].clone()
-}
+use upload_portal::server::portal::sweeps::check_expired_tickets;
 
 /// A ticket's fields, then `extra` fields, then the file.
 fn form_with(ticket: &Value, extra: &[(&str, &str)], data: &[u8], file_name: &str) -> Form {
@@ -76,7 +66,8 @@ async fn a_callback_the_policy_does_not_pin_is_refused() {
         json!({"callbackUrl": url, "callbackHost": "internal.svc", "callbackBody": "any=thing"})
             .to_string(),
     );
-    let ticket = ticket(&h, "x.png", 3, "image/png").await;
+    let png = file("x.png", 3, "image/png");
+    let ticket = h.ticket(None, png, "random", "uploads/").await;
     let response = h
         .post_ticket(
             &ticket,
@@ -103,7 +94,8 @@ async fn fields_outside_the_policy_are_refused_or_not_stored() {
         ("x:ticket", "someone-elses"),
         ("callback-var", "eyJ4OmEiOiIxIn0="),
     ] {
-        let ticket = ticket(&h, "cat.png", 3, "image/png").await;
+        let png = file("cat.png", 3, "image/png");
+        let ticket = h.ticket(None, png, "random", "uploads/").await;
         let response = h
             .post_ticket(
                 &ticket,
@@ -119,7 +111,8 @@ async fn fields_outside_the_policy_are_refused_or_not_stored() {
         );
     }
     assert!(h.stored_files().is_empty());
-    let ticket = ticket(&h, "cat.png", 3, "image/png").await;
+    let png = file("cat.png", 3, "image/png");
+    let ticket = h.ticket(None, png, "random", "uploads/").await;
     let extra = [
         ("Content-Disposition", "inline"),
         ("Cache-Control", "max-age=1"),
@@ -154,16 +147,9 @@ async fn stored_objects_never_run_as_pages() {
         ("photo.png", "image/png", true),
         ("notes.txt", "text/plain", true),
     ] {
-        let ticket = ticket(&h, name, page.len(), content_type).await;
-        let mut form = Form::new();
-        for pair in ticket["fields"].as_array().unwrap() {
-            form = form.text(
-                pair[0].as_str().unwrap().to_owned(),
-                pair[1].as_str().unwrap().to_owned(),
-            );
-        }
-        let form = form.part("file", Part::bytes(page.to_vec()).file_name(name));
-        assert_eq!(h.post_ticket(&ticket, form).await.status(), 200, "{name}");
+        let stored = file(name, page.len() as u64, content_type);
+        let ticket = h.ticket(None, stored, "random", "uploads/").await;
+        assert_eq!(h.upload(&ticket, name, page).await.status(), 200, "{name}");
         let served = h
             .http
             .get(ticket["object_url"].as_str().unwrap())
@@ -208,13 +194,10 @@ async fn a_second_session_cookie_is_refused() {
     let planted = format!("portal_session={}; {alice}", "ab".repeat(32));
     let refused = call_as(&h, Some(&planted), "viewer", json!({})).await;
     assert_eq!(refused.status(), 401);
-    let signing = call_as(
-        &h,
-        Some(&planted),
-        "sign_uploads",
-        json!({"batch": {"files": [{"name": "a.txt", "size": 1, "content_type": "text/plain"}], "naming": "random", "folder": "uploads/alice/"}}),
-    )
-    .await;
+    let files = json!([file("a.txt", 1, "text/plain")]);
+    let signing = h
+        .sign_batch(Some(&planted), files, "random", "uploads/alice/")
+        .await;
     assert_eq!(signing.status(), 401);
 }
 
@@ -230,7 +213,8 @@ async fn send_callback(h: &Harness, body: &str) -> reqwest::Response {
 async fn callbacks_complete_only_the_ticket_they_name() {
     let h = Harness::start(&["--callback-url", "http://{portal}/oss/callback"]).await;
     // Someone else's ticket, never uploaded.
-    let victim = ticket(&h, "report.png", 5000, "image/png").await;
+    let report = file("report.png", 5000, "image/png");
+    let victim = h.ticket(None, report, "random", "uploads/").await;
     let key = victim["key"].as_str().unwrap();
     let id = victim["fields"]
         .as_array()
@@ -243,7 +227,8 @@ async fn callbacks_complete_only_the_ticket_they_name() {
         .to_owned();
     // Through the bucket: a callback template of the uploader's choosing is refused (the
     // ticket pins the portal's own).
-    let mine = ticket(&h, "mine.png", 3, "image/png").await;
+    let png = file("mine.png", 3, "image/png");
+    let mine = h.ticket(None, png, "random", "uploads/").await;
     let forged = BASE64.encode(
         json!({
             "callbackUrl": format!("{}/oss/callback", h.portal_url),
@@ -251,25 +236,7 @@ async fn callbacks_complete_only_the_ticket_they_name() {
         })
         .to_string(),
     );
-    let fields: Vec<(String, String)> = mine["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            let name = f[0].as_str().unwrap().to_owned();
-            let value = if name == "callback" {
-                forged.clone()
-            } else {
-                f[1].as_str().unwrap().to_owned()
-            };
-            (name, value)
-        })
-        .collect();
-    let mut form = Form::new();
-    for (name, value) in fields {
-        form = form.text(name, value);
-    }
-    let form = form.part("file", Part::bytes(b"abc".to_vec()).file_name("mine.png"));
+    let form = ticket_form(&mine, Some(("callback", &forged)), b"abc", "mine.png");
     let response = h.post_ticket(&mine, form).await;
     assert_eq!(response.status(), 403);
     // Straight to the portal, validly signed: without a ticket, or a ticket of another key or
@@ -409,7 +376,8 @@ async fn a_plain_form_file_of_a_refused_type_is_removed() {
 async fn an_unconfirmed_upload_still_counts() {
     let h = Harness::start(&["--daily-bytes", "1MiB", "--policy-ttl", "60"]).await;
     let data = vec![1u8; 600 * 1024];
-    let first = ticket(&h, "a.png", data.len(), "image/png").await;
+    let png = file("a.png", data.len() as u64, "image/png");
+    let first = h.ticket(None, png, "random", "uploads/").await;
     let response = h
         .post_ticket(&first, form_with(&first, &[], &data, "a.png"))
         .await;
@@ -420,12 +388,8 @@ async fn an_unconfirmed_upload_still_counts() {
     assert_eq!(counts.completed, 1);
     let entries = h.completed_entries().await;
     assert_eq!(entries[0].completed_by.as_deref(), Some("sweep"));
-    let again = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": [{"name": "b.png", "size": data.len(), "content_type": "image/png"}], "naming": "random", "folder": "uploads/"}}),
-        )
-        .await;
+    let files = json!([file("b.png", data.len() as u64, "image/png")]);
+    let again = h.sign_batch(None, files, "random", "uploads/").await;
     assert_eq!(again.status(), 429);
 }
 
@@ -481,11 +445,9 @@ async fn parts_larger_than_planned_are_refused() {
 #[tokio::test]
 async fn folders_with_a_dollar_are_refused() {
     let h = Harness::start(&[]).await;
+    let files = json!([file("a.png", 1, "image/png")]);
     let response = h
-        .call(
-            "sign_uploads",
-            json!({"batch": {"files": [{"name": "a.png", "size": 1, "content_type": "image/png"}], "naming": "random", "folder": "uploads/${filename}/"}}),
-        )
+        .sign_batch(None, files, "random", "uploads/${filename}/")
         .await;
     assert_eq!(response.status(), 400);
     assert_eq!(

@@ -4,23 +4,10 @@
 
 mod common;
 
-use common::{error_code, Harness, AK, SK};
-use reqwest::multipart::Form;
+use common::{error_code, file, ticket_form, Harness, AK, SK};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
-use upload_portal::server::signing::sts;
-
-async fn sign_one(h: &Harness, size: u64) -> reqwest::Response {
-    h.call(
-        "sign_uploads",
-        json!({"batch": {"files": [{"name": "a.txt", "size": size, "content_type": "text/plain"}], "naming": "random", "folder": "uploads/"}}),
-    )
-    .await
-}
-
-fn form_of(ticket: &Value, replace: Option<(&str, &str)>, data: &[u8]) -> Form {
-    common::ticket_form(ticket, replace, data, "a.txt")
-}
+use upload_portal::server::protocol::signing::sts;
 
 fn field<'a>(ticket: &'a Value, name: &str) -> Option<&'a str> {
     ticket["fields"]
@@ -35,24 +22,23 @@ fn field<'a>(ticket: &'a Value, name: &str) -> Option<&'a str> {
 async fn uploads_signed_with_temporary_credentials_are_accepted() {
     for version in ["v4", "v1"] {
         let h = Harness::start_with_sts(&["--signature-version", version]).await;
-        let response = sign_one(&h, 3).await;
-        assert_eq!(response.status(), 200);
-        let tickets: Value = response.json().await.unwrap();
-        let ticket = &tickets[0];
-        let token = field(ticket, "x-oss-security-token").expect("a security token field");
+        let text = file("a.txt", 3, "text/plain");
+        let ticket = h.ticket(None, text, "random", "uploads/").await;
+        let token = field(&ticket, "x-oss-security-token").expect("a security token field");
         assert!(token.starts_with("CAIS"));
-        let key_id = field(ticket, "OSSAccessKeyId")
-            .or(field(ticket, "x-oss-credential"))
+        let key_id = field(&ticket, "OSSAccessKeyId")
+            .or(field(&ticket, "x-oss-credential"))
             .unwrap();
         assert!(key_id.starts_with("STS."), "{key_id}");
         assert!(!ticket.to_string().contains(SK));
 
         // A forged token is refused, and so is the same key without one.
         let forged = h
-            .post_form(form_of(
-                ticket,
+            .post_form(ticket_form(
+                &ticket,
                 Some(("x-oss-security-token", "CAISforged")),
                 b"abc",
+                "a.txt",
             ))
             .await;
         assert_eq!(forged.status(), 403);
@@ -60,7 +46,9 @@ async fn uploads_signed_with_temporary_credentials_are_accepted() {
             error_code(&forged.text().await.unwrap()),
             "InvalidSecurityToken"
         );
-        let ok = h.post_form(form_of(ticket, None, b"abc")).await;
+        let ok = h
+            .post_form(ticket_form(&ticket, None, b"abc", "a.txt"))
+            .await;
         assert_eq!(ok.status(), 200, "{version}: {}", ok.text().await.unwrap());
         let key = ticket["key"].as_str().unwrap();
         assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"abc");
@@ -70,10 +58,11 @@ async fn uploads_signed_with_temporary_credentials_are_accepted() {
 #[tokio::test]
 async fn v4_policies_pin_the_security_token() {
     let h = Harness::start_with_sts(&[]).await;
-    let tickets: Value = sign_one(&h, 3).await.json().await.unwrap();
+    let text = file("a.txt", 3, "text/plain");
+    let ticket = h.ticket(None, text, "random", "uploads/").await;
     use base64::Engine;
     let policy = base64::engine::general_purpose::STANDARD
-        .decode(field(&tickets[0], "policy").unwrap())
+        .decode(field(&ticket, "policy").unwrap())
         .unwrap();
     let policy = String::from_utf8(policy).unwrap();
     assert!(
@@ -85,14 +74,13 @@ async fn v4_policies_pin_the_security_token() {
 #[tokio::test]
 async fn concurrent_signing_shares_one_assume_role() {
     let h = Harness::start_with_sts(&[]).await;
-    let calls = (0..40).map(|_| sign_one(&h, 1));
-    let responses = futures_util::future::join_all(calls).await;
+    let text = file("a.txt", 1, "text/plain");
+    let calls = (0..40).map(|_| h.ticket(None, text.clone(), "random", "uploads/"));
+    let tickets = futures_util::future::join_all(calls).await;
     let mut key_ids = std::collections::HashSet::new();
-    for response in responses {
-        assert_eq!(response.status(), 200);
-        let tickets: Value = response.json().await.unwrap();
+    for ticket in tickets {
         key_ids.insert(
-            field(&tickets[0], "x-oss-credential")
+            field(&ticket, "x-oss-credential")
                 .unwrap()
                 .split('/')
                 .next()
@@ -141,9 +129,9 @@ async fn sts_refusal_is_a_clear_error_and_signs_nothing() {
         "LTAIunknown",
     ])
     .await;
-    let response = sign_one(&h, 1).await;
-    assert_eq!(response.status(), 503);
-    let body: Value = response.json().await.unwrap();
+    let files = json!([file("a.txt", 1, "text/plain")]);
+    let (status, body) = h.sign(None, files, "random", "uploads/").await;
+    assert_eq!(status, 503);
     assert_eq!(body, json!("Unavailable"));
 }
 

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use upload_portal::server::policy::PolicyDocument;
+use upload_portal::server::protocol::policy::PolicyDocument;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(policy) = PolicyDocument::parse(data) else {

@@ -9,13 +9,13 @@ use std::sync::{Arc, OnceLock};
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
-use upload_portal::server::bucket::cors::CorsRule;
+use upload_portal::server::protocol::cors::CorsRule;
 use upload_portal::server::bucket::keys::KeyRing;
 use upload_portal::server::bucket::store::ObjectStore;
 use upload_portal::server::bucket::{self, Bucket};
-use upload_portal::server::config::Credentials;
-use upload_portal::server::policy::{Condition, PolicyDocument};
-use upload_portal::server::signing::v1;
+use upload_portal::server::protocol::credentials::Credentials;
+use upload_portal::server::protocol::policy::{Condition, PolicyDocument};
+use upload_portal::server::protocol::signing::v1;
 
 const SECRET: &str = "fuzz-secret";
 const KEY: &str = "fuzz/a.txt";

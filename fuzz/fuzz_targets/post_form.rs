@@ -7,11 +7,11 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
-use upload_portal::server::bucket::cors::CorsRule;
+use upload_portal::server::protocol::cors::CorsRule;
 use upload_portal::server::bucket::keys::KeyRing;
 use upload_portal::server::bucket::store::ObjectStore;
 use upload_portal::server::bucket::{self, Bucket};
-use upload_portal::server::config::Credentials;
+use upload_portal::server::protocol::credentials::Credentials;
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,

@@ -8,7 +8,7 @@ use crate::model::{LoginKind, PortalError, Viewer};
 /// What the sign-in form asks for; `None` when nobody needs to sign in (open mode).
 #[server(endpoint = "login_kind")]
 pub async fn get_login_kind() -> Result<Option<LoginKind>, PortalError> {
-    use crate::server::state::app_state;
+    use crate::server::portal::state::app_state;
     app_state().map(|state| state.access.login_kind())
 }
 
@@ -17,8 +17,8 @@ pub async fn get_login_kind() -> Result<Option<LoginKind>, PortalError> {
 /// the browser back to its page, with why it was refused if it was.
 #[server(endpoint = "login")]
 pub async fn login(name: String, password: String) -> Result<Viewer, PortalError> {
-    use crate::server::access::{requester, sign_in};
-    use crate::server::state::{app_state, back_to_form};
+    use crate::server::portal::access::{requester, sign_in};
+    use crate::server::portal::state::{app_state, back_to_form};
     let result = async {
         let state = app_state()?;
         let from = requester(&state.access).await;
@@ -42,8 +42,8 @@ pub async fn login(name: String, password: String) -> Result<Viewer, PortalError
 /// Ends the session everywhere and clears the cookie; a plain form post lands on `/`.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), PortalError> {
-    use crate::server::access::{requester, sign_out};
-    use crate::server::state::app_state;
+    use crate::server::portal::access::{requester, sign_out};
+    use crate::server::portal::state::app_state;
     let state = app_state()?;
     let from = requester(&state.access).await;
     let cookie = sign_out(&state.access, &state.ledger, &from).await?;
@@ -58,7 +58,7 @@ pub async fn logout() -> Result<(), PortalError> {
 pub async fn set_language(locale: String, back: String) -> Result<(), PortalError> {
     use crate::i18n::Locale;
     use crate::model::Notice;
-    use crate::server::state::{app_state, own_path};
+    use crate::server::portal::state::{app_state, own_path};
     let state = app_state()?;
     let locale: Locale = locale
         .parse()
@@ -92,6 +92,6 @@ fn set_cookie(cookie: &str) {
 /// Who is signed in (everyone, in open mode); `Unauthenticated` without a session.
 #[server(endpoint = "viewer")]
 pub async fn get_viewer() -> Result<Viewer, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     signed_in().await.map(|(_, _, viewer)| viewer)
 }

@@ -8,37 +8,37 @@ use crate::model::{Finding, LedgerPage, LedgerQuery, PortalError};
 /// The signed-in user's uploads, newest first, one page at a time (1-based).
 #[server(endpoint = "my_uploads")]
 pub async fn my_uploads(page: u32) -> Result<LedgerPage, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
     // Stored uploads only: a ticket signed but never used is not an upload of theirs.
-    let query = crate::server::ledger_pages::checked_query(LedgerQuery {
+    let query = crate::server::portal::ledger_pages::checked_query(LedgerQuery {
         page,
         state: crate::model::EntryState::Completed,
         ..LedgerQuery::default()
     })?;
-    crate::server::ledger_pages::page(&state, &query, Some(&viewer.name)).await
+    crate::server::portal::ledger_pages::page(&state, &query, Some(&viewer.name)).await
 }
 
 /// Every user's uploads, filtered; for administrators.
 #[server(endpoint = "admin_uploads", input = Json)]
 pub async fn admin_uploads(query: LedgerQuery) -> Result<LedgerPage, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
     if !viewer.admin {
         return Err(PortalError::Forbidden);
     }
-    let query = crate::server::ledger_pages::checked_query(query)?;
-    crate::server::ledger_pages::page(&state, &query, None).await
+    let query = crate::server::portal::ledger_pages::checked_query(query)?;
+    crate::server::portal::ledger_pages::page(&state, &query, None).await
 }
 
 /// The storage self-diagnosis (CORS rules for this portal's origin, clock skew, credentials)
 /// and the database; for administrators.
 #[server(endpoint = "diagnose")]
 pub async fn diagnose() -> Result<Vec<Finding>, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
     if !viewer.admin {
         return Err(PortalError::Forbidden);
     }
-    Ok(crate::server::diagnosis::run(&state).await)
+    Ok(crate::server::portal::diagnosis::run(&state).await)
 }

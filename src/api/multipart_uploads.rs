@@ -16,18 +16,18 @@ pub async fn start_multipart(
     naming: NamingMode,
     folder: String,
 ) -> Result<MultipartPlan, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, from, viewer) = signed_in().await?;
-    crate::server::multipart::start(&state, &from, &viewer, file, naming, folder).await
+    crate::server::portal::multipart::start(&state, &from, &viewer, file, naming, folder).await
 }
 
 /// Continues an upload (after a reload, or when its URLs expired): the parts already stored
 /// and fresh URLs for the others.
 #[server(endpoint = "resume_multipart", input = Json)]
 pub async fn resume_multipart(upload: MultipartUpload) -> Result<MultipartPlan, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, from, viewer) = signed_in().await?;
-    crate::server::multipart::resume(&state, &from, &viewer, upload).await
+    crate::server::portal::multipart::resume(&state, &from, &viewer, upload).await
 }
 
 /// Assembles the uploaded parts into the object.
@@ -36,15 +36,15 @@ pub async fn complete_multipart(
     upload: MultipartUpload,
     parts: Vec<StoredPart>,
 ) -> Result<CompletedUpload, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
-    crate::server::multipart::complete(&state, &viewer, upload, parts).await
+    crate::server::portal::multipart::complete(&state, &viewer, upload, parts).await
 }
 
 /// Drops a cancelled upload and its parts.
 #[server(endpoint = "abort_multipart", input = Json)]
 pub async fn abort_multipart(upload: MultipartUpload) -> Result<(), PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
-    crate::server::multipart::abort(&state, &viewer, upload).await
+    crate::server::portal::multipart::abort(&state, &viewer, upload).await
 }

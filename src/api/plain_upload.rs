@@ -11,8 +11,8 @@ use crate::model::{PortalError, UploadTicket};
 #[server(endpoint = "start_plain_upload")]
 pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
     use crate::model::FormRefusal;
-    use crate::server::state::signed_in;
-    use crate::server::tickets::issue_plain_form;
+    use crate::server::portal::state::signed_in;
+    use crate::server::portal::tickets::issue_plain_form;
     use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
     let result = async {
@@ -37,7 +37,7 @@ pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
 /// nothing); `FormExpired` once it expired or was used.
 #[server(endpoint = "plain_form", input = leptos::server_fn::codec::Json)]
 pub async fn plain_form(ticket: String) -> Result<UploadTicket, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
-    crate::server::tickets::plain_form(&state, &viewer, &ticket).await
+    crate::server::portal::tickets::plain_form(&state, &viewer, &ticket).await
 }

@@ -1,3 +1,6 @@
+//! What the uploader needs to draw itself: the rules, who is signed in and their limits, the
+//! kind of browser. Reads only.
+
 use leptos::prelude::*;
 
 use crate::model::{PortalError, UploaderSettings};
@@ -8,8 +11,8 @@ use crate::model::{PortalError, UploaderSettings};
 #[server(endpoint = "portal_settings")]
 pub async fn get_portal_settings() -> Result<UploaderSettings, PortalError> {
     use crate::model::{ClientKind, Limits};
-    use crate::server::access::limits::used_today;
-    use crate::server::state::signed_in;
+    use crate::server::portal::access::limits::used_today;
+    use crate::server::portal::state::signed_in;
 
     let (state, from, viewer) = signed_in().await?;
     let now = time::OffsetDateTime::now_utc();

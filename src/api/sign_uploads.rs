@@ -1,3 +1,6 @@
+//! The two server fns of a single upload: signing a batch (one ticket per file, recorded
+//! before it leaves) and confirming what the bucket stored.
+
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -8,16 +11,16 @@ use crate::model::{LedgerEntry, PortalError, UploadBatch, UploadTicket};
 /// policy, records it in the ledger, and signs it. The secret stays here.
 #[server(endpoint = "sign_uploads", input = Json)]
 pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, from, viewer) = signed_in().await?;
-    crate::server::tickets::issue(&state, &from, &viewer, batch).await
+    crate::server::portal::tickets::issue(&state, &from, &viewer, batch).await
 }
 
 /// The page stored `key` and the bucket answered `etag`: the portal checks the object (HEAD:
 /// the declared size and this ETag) and completes its ledger entry.
 #[server(endpoint = "confirm_upload", input = Json)]
 pub async fn confirm_upload(key: String, etag: String) -> Result<LedgerEntry, PortalError> {
-    use crate::server::state::signed_in;
+    use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
-    crate::server::tickets::confirm(&state, &viewer, &key, &etag).await
+    crate::server::portal::completion::confirm(&state, &viewer, &key, &etag).await
 }

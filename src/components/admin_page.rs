@@ -1,3 +1,6 @@
+//! `/admin`: every user's uploads, filtered, with a CSV export, and the storage self-diagnosis.
+//! Administrators only; rendered on the server, filters are a plain GET form.
+
 use leptos::prelude::*;
 
 use crate::api::{admin_uploads, diagnose};

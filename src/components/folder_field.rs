@@ -1,3 +1,6 @@
+//! The destination-folder field of the uploader, with a hint of the root it must stay under.
+//! The server normalises and checks the folder; the field only collects it.
+
 use leptos::prelude::*;
 
 use crate::components::use_locale;

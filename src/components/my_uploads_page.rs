@@ -1,3 +1,6 @@
+//! `/uploads`: the signed-in user's stored uploads, a page at a time, rendered on the server
+//! (no WASM): links to each object, newest first.
+
 use leptos::prelude::*;
 
 use crate::api::my_uploads;

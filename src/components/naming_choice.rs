@@ -1,3 +1,6 @@
+//! The naming choice of the uploader: a random object name keeping the extension (the
+//! default), or the file's own name (made free by numbering when taken).
+
 use leptos::prelude::*;
 
 use crate::components::use_locale;

@@ -1,3 +1,6 @@
+//! `/uploaded`: where the bucket sends a browser after a form upload without JavaScript; the
+//! portal checks the object and completes its ledger entry before showing the link.
+
 use leptos::prelude::*;
 
 use crate::api::confirm_upload;

@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
-use crate::components::upload_list::{RowStatus, UploadList, UploadRow};
+use crate::components::upload_list::UploadList;
 use crate::i18n::{td, td_string, Locale};
 use crate::model::{NamingMode, PortalError, UploaderSettings};
+use crate::upload::row::{RowStatus, UploadRow};
 
 /// The upload form and its list, in the reader's `locale`, under the server's rules. Its props
 /// travel to the browser as JSON in the page: nothing in them is secret.
@@ -27,7 +28,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     let hydrated = RwSignal::new(false);
     Effect::new(move |_| hydrated.set(true));
     #[cfg(feature = "hydrate")]
-    crate::upload::keep_alive_while(busy);
+    crate::upload::keep_alive_while(busy, locale);
 
     #[cfg(feature = "hydrate")]
     let shelf = StoredValue::new_local(std::collections::HashMap::<u32, web_sys::File>::new());
@@ -47,7 +48,12 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 _ => row.size * u64::from(row.progress.get()) / 100,
             };
         }
-        crate::upload::totals_line(locale, sent, total, (now_ms() - started) / 1000.0)
+        crate::upload::progress::totals_line(
+            locale,
+            sent,
+            total,
+            (crate::upload::progress::now_ms() - started) / 1000.0,
+        )
     };
     let parallel = settings.parallel_uploads as usize;
     let retries = settings.upload_retries;
@@ -62,12 +68,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         let mut waiting: Vec<(String, u64, f64)> = rows
             .get_untracked()
             .iter()
-            .filter(|r| {
-                matches!(
-                    r.status.get_untracked(),
-                    RowStatus::Queued | RowStatus::Uploading | RowStatus::Waiting { .. }
-                )
-            })
+            .filter(|r| r.status.get_untracked().is_pending())
             .map(|r| (r.name.clone(), r.size, r.modified))
             .collect();
         let mut picked = Vec::new();
@@ -79,14 +80,14 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 file.type_(),
                 file.last_modified(),
             );
-            let offered = crate::upload::Offered {
+            let offered = crate::upload::check::Offered {
                 name: &name,
                 size,
                 content_type: &content_type,
                 modified,
             };
             if let Err(refusal) =
-                rules.with_value(|rules| crate::upload::admit(rules, &waiting, &offered))
+                rules.with_value(|rules| crate::upload::check::admit(rules, &waiting, &offered))
             {
                 refusals.push(refusal);
                 continue;
@@ -318,12 +319,4 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
 #[cfg(feature = "hydrate")]
 fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
-}
-
-/// Milliseconds since the epoch (the browser's clock; 0 on the server, where no batch runs).
-fn now_ms() -> f64 {
-    #[cfg(feature = "hydrate")]
-    return js_sys::Date::now();
-    #[cfg(not(feature = "hydrate"))]
-    return 0.0;
 }

@@ -6,8 +6,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// Holds the `beforeunload` listener and the wake-lock sentinel while `busy` is true. The
 /// browser drops a wake lock when the page is hidden: it is asked for again on coming back.
-pub fn keep_alive_while(busy: Memo<bool>) {
-    let locale = crate::components::use_locale();
+/// `locale` words the warning.
+pub fn keep_alive_while(busy: Memo<bool>, locale: crate::i18n::Locale) {
     let listeners = StoredValue::new_local(Vec::<WindowListenerHandle>::new());
     let sentinel = StoredValue::new_local(None::<JsValue>);
     Effect::new(move |_| {

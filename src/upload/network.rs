@@ -11,7 +11,7 @@ use futures::FutureExt;
 use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::Problem;
+use super::problem::Problem;
 
 /// No byte sent for this long: the upload is stuck; abort it and try again.
 const STALL_MS: f64 = 60_000.0;
@@ -61,9 +61,7 @@ pub fn online() -> bool {
     window().navigator().on_line()
 }
 
-pub fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
+pub use super::progress::now_ms;
 
 pub async fn sleep(ms: f64) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -15,13 +15,14 @@ use leptos::prelude::Set;
 use md5::{Digest, Md5};
 
 use super::network::{self, Motion};
-use super::{xhr, Problem};
+use super::problem::{signing_problem as signing, Problem};
+use super::xhr;
 use crate::api::{abort_multipart, complete_multipart, resume_multipart, start_multipart};
-use crate::components::upload_list::{RowStatus, UploadRow};
 use crate::model::{
     part_range, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
     StoredPart,
 };
+use crate::upload::row::{RowStatus, UploadRow};
 
 /// Bytes hashed from each end of the file for its fingerprint.
 const FINGERPRINT_EDGE: f64 = 64.0 * 1024.0;
@@ -30,8 +31,6 @@ const STORAGE_PREFIX: &str = "upload-portal.multipart.";
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
-
-use super::queue::signing_problem as signing;
 
 /// One file's multipart upload across attempts (and page loads).
 pub struct Parts {
@@ -211,7 +210,7 @@ impl Parts {
             move || {
                 let (done, flying) = &*progress.borrow();
                 let sent = *done as f64 + flying.values().sum::<f64>();
-                bar.set(super::percent_sent(sent, size.max(1) as f64));
+                bar.set(super::progress::percent_sent(sent, size.max(1) as f64));
             }
         };
         show();
@@ -257,7 +256,7 @@ impl Parts {
                     let md5 = md5.map_err(|_| Problem::Browser)?;
                     let etag = reply.etag.trim().trim_matches('"').to_owned();
                     // Verified only when the ETag is a plain MD5 and equals ours.
-                    let verified = match super::etag_matches(&reply.etag, &md5) {
+                    let verified = match super::check::etag_matches(&reply.etag, &md5) {
                         Some(false) => return Err(Problem::Mismatch { etag: reply.etag }),
                         Some(true) => true,
                         None => false,

@@ -11,10 +11,11 @@ use leptos::prelude::*;
 
 use super::network::{self, Motion};
 use super::parts::{AbortOnCancel, Parts};
-use super::{xhr, NextStep, Problem};
+use super::problem::{signing_problem, NextStep, Problem};
+use super::xhr;
 use crate::api::{confirm_upload, sign_uploads};
-use crate::components::upload_list::{Note, RowStatus, UploadRow};
 use crate::model::{FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket};
+use crate::upload::row::{Note, RowStatus, UploadRow};
 
 /// Renew a ticket whose policy expires within this many milliseconds (or within a third of
 /// its lifetime, for short ones) before using it.
@@ -74,23 +75,6 @@ fn spec(row: &UploadRow) -> FileSpec {
         name: row.name.clone(),
         size: row.size,
         content_type: row.content_type.clone(),
-    }
-}
-
-pub(super) fn signing_problem(error: PortalError) -> Problem {
-    Problem::Signing {
-        // The portal or the network was at fault, or a rate limit: worth another try.
-        retryable: matches!(
-            error,
-            PortalError::Unavailable
-                | PortalError::Internal
-                | PortalError::Transport(_)
-                | PortalError::Limited {
-                    limit: crate::model::Limit::Signing,
-                    ..
-                }
-        ),
-        error,
     }
 }
 
@@ -319,7 +303,7 @@ async fn upload(job: Job) -> bool {
                     }));
                     return false;
                 }
-                let delay = super::backoff_ms(failures, js_sys::Math::random());
+                let delay = super::problem::backoff_ms(failures, js_sys::Math::random());
                 row.progress.set(0);
                 row.status.set(RowStatus::Waiting {
                     problem,
@@ -365,7 +349,7 @@ async fn attempt(
     let moved = motion.clone();
     let post = xhr::post_form(ticket, file, move |loaded, total| {
         moved.moved(loaded, total);
-        progress.set(super::percent_sent(loaded, total));
+        progress.set(super::progress::percent_sent(loaded, total));
     });
     // A stall (or going offline) drops the POST, which aborts it.
     let reply = match select(post.boxed_local(), network::stalled(motion).boxed_local()).await {
@@ -392,7 +376,10 @@ async fn attempt(
         }
         return Err(refused);
     }
-    let verified = match md5.await.map(|md5| super::etag_matches(&reply.etag, &md5)) {
+    let verified = match md5
+        .await
+        .map(|md5| super::check::etag_matches(&reply.etag, &md5))
+    {
         Ok(Some(false)) => return Err(Problem::Mismatch { etag: reply.etag }),
         Ok(Some(true)) => true,
         // No simple ETag (multipart) or the file could not be read again.

@@ -8,9 +8,9 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{DomParser, FormData, ProgressEvent, SupportedType, XmlHttpRequest};
 
-use super::Problem;
-use crate::components::upload_list::Note;
+use super::problem::Problem;
 use crate::model::UploadTicket;
+use crate::upload::row::Note;
 
 pub struct Reply {
     pub status: u16,

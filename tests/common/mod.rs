@@ -6,12 +6,13 @@ use std::path::PathBuf;
 
 use base64::Engine;
 use clap::Parser;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use upload_portal::server::config::{Config, Settings};
-use upload_portal::server::policy::PolicyDocument;
-use upload_portal::server::signing::v1;
-use upload_portal::server::{self, AppState, Listeners, Running};
+use upload_portal::server::portal::AppState;
+use upload_portal::server::protocol::policy::PolicyDocument;
+use upload_portal::server::protocol::signing::v1;
+use upload_portal::server::{self, Listeners, Running};
 
 pub const AK: &str = "LTAI5tFakeAccessKeyId0001";
 pub const SK: &str = "FakeAccessKeySecretForTestsOnly0001";
@@ -111,8 +112,8 @@ impl Harness {
             state,
             sts_url: with_sts.then(|| format!("http://{sts_addr}/")),
             portal_url: format!("http://{portal_addr}"),
-            bucket_url: settings.bucket_url.clone(),
-            bucket_root: data.path().join(&settings.bucket),
+            bucket_url: settings.portal.target.url.clone(),
+            bucket_root: data.path().join(&settings.portal.target.bucket),
             settings,
             http: reqwest::Client::new(),
             _running: running,
@@ -199,9 +200,13 @@ pub async fn fresh_database() -> Option<String> {
 }
 
 /// A ledger entry as signing records it, for `key` of `size` bytes, valid five minutes.
-pub fn signed_entry(id: &str, key: &str, size: u64) -> upload_portal::server::ledger::NewEntry {
+pub fn signed_entry(
+    id: &str,
+    key: &str,
+    size: u64,
+) -> upload_portal::server::portal::ledger::NewEntry {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    upload_portal::server::ledger::NewEntry {
+    upload_portal::server::portal::ledger::NewEntry {
         id: id.into(),
         user: "open".into(),
         key: key.into(),
@@ -211,7 +216,7 @@ pub fn signed_entry(id: &str, key: &str, size: u64) -> upload_portal::server::le
         expires_at: now + 300,
         client_ip: "127.0.0.1".into(),
         user_agent: "test".into(),
-        kind: upload_portal::server::ledger::TicketKind::File,
+        kind: upload_portal::server::portal::ledger::TicketKind::File,
     }
 }
 
@@ -292,6 +297,11 @@ pub fn ticket_form(
     )
 }
 
+/// One file of a batch to sign, as the page describes it.
+pub fn file(name: &str, size: u64, content_type: &str) -> Value {
+    json!({"name": name, "size": size, "content_type": content_type})
+}
+
 /// The names of a ticket's form fields, in order.
 pub fn field_names(ticket: &serde_json::Value) -> Vec<&str> {
     ticket["fields"]
@@ -316,6 +326,57 @@ impl Harness {
             .await
             .unwrap()
     }
+
+    /// Posts `data` as the file `file_name` with a ticket's form, exactly as the page does.
+    pub async fn upload(&self, ticket: &Value, file_name: &str, data: &[u8]) -> reqwest::Response {
+        self.post_ticket(ticket, ticket_form(ticket, None, data, file_name))
+            .await
+    }
+
+    /// Asks the portal to sign a batch of `files` (a JSON array of `file`s), with a session
+    /// cookie or none.
+    pub async fn sign_batch(
+        &self,
+        cookie: Option<&str>,
+        files: Value,
+        naming: &str,
+        folder: &str,
+    ) -> reqwest::Response {
+        let batch = json!({"batch": {"files": files, "naming": naming, "folder": folder}});
+        call_as(self, cookie, "sign_uploads", batch).await
+    }
+
+    /// `sign_batch`'s status and reply (JSON, or else its text as a string); the reply must not
+    /// carry the secret.
+    pub async fn sign(
+        &self,
+        cookie: Option<&str>,
+        files: Value,
+        naming: &str,
+        folder: &str,
+    ) -> (u16, Value) {
+        let response = self.sign_batch(cookie, files, naming, folder).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        assert!(!text.contains(SK), "the secret leaked into a reply");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Signs one `file` and returns its ticket, which the portal must grant.
+    pub async fn ticket(
+        &self,
+        cookie: Option<&str>,
+        file: Value,
+        naming: &str,
+        folder: &str,
+    ) -> Value {
+        let (status, tickets) = self.sign(cookie, json!([file]), naming, folder).await;
+        assert_eq!(status, 200, "{tickets}");
+        tickets[0].clone()
+    }
 }
 
 pub const ALICE_PASSWORD: &str = "alice-correct-horse";
@@ -325,9 +386,12 @@ pub const ROOT_PASSWORD: &str = "root-battery-staple";
 pub async fn with_users(extra: &[&str]) -> (Harness, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let users = dir.path().join("users");
-    let alice = upload_portal::server::access::accounts::hash_password(ALICE_PASSWORD).unwrap();
-    let bob = upload_portal::server::access::accounts::hash_password("bob-password-1").unwrap();
-    let root = upload_portal::server::access::accounts::hash_password(ROOT_PASSWORD).unwrap();
+    let alice =
+        upload_portal::server::portal::access::accounts::hash_password(ALICE_PASSWORD).unwrap();
+    let bob =
+        upload_portal::server::portal::access::accounts::hash_password("bob-password-1").unwrap();
+    let root =
+        upload_portal::server::portal::access::accounts::hash_password(ROOT_PASSWORD).unwrap();
     std::fs::write(
         &users,
         format!("# test accounts\nalice:{alice}\nbob:{bob}:uploads/team/bob\nroot:{root}:uploads/:admin\n"),
@@ -399,7 +463,7 @@ pub async fn send_callback(
     tamper: bool,
 ) -> reqwest::Response {
     use base64::engine::general_purpose::STANDARD as BASE64;
-    use upload_portal::server::signing::callback;
+    use upload_portal::server::protocol::signing::callback;
     let key = callback::parse_private_key(key_pem).unwrap();
     let message = callback::string_to_sign("/oss/callback", None, body.as_bytes());
     let mut authorization = callback::sign(&key, &message);

@@ -8,10 +8,8 @@ use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
 use super::Bucket;
-use crate::server::signing::v1;
-
-/// How far a signed request's date may be from the server's clock.
-const MAX_SKEW_SECONDS: i64 = 15 * 60;
+use crate::server::protocol::signing::v1;
+use crate::server::protocol::MAX_CLOCK_SKEW;
 
 /// The query's signed sub-resources; an empty value is written as the bare key.
 pub fn sub_resources(query: &[(String, String)]) -> Vec<(&str, Option<&str>)> {
@@ -108,7 +106,7 @@ pub fn verify(
                 "OSS authentication requires a valid Date.",
             )
         })?;
-        if (now - sent_at).whole_seconds().abs() > MAX_SKEW_SECONDS {
+        if (now - sent_at).abs() > MAX_CLOCK_SKEW {
             return Err(BucketError::new(
                 OssCode::RequestTimeTooSkewed,
                 "The difference between the request time and the current time is too large.",

@@ -8,8 +8,8 @@ use base64::Engine;
 use bytes::Bytes;
 use rsa::RsaPrivateKey;
 
-use crate::server::callback::CallbackSpec;
-use crate::server::signing::callback;
+use crate::server::protocol::callback::CallbackSpec;
+use crate::server::protocol::signing::callback;
 
 /// OSS accepts at most this much JSON from the app server.
 const MAX_REPLY: usize = 1024 * 1024;

@@ -7,15 +7,7 @@ use std::sync::Mutex;
 use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
-use crate::server::config::Credentials;
-
-/// Temporary credentials as STS issues them.
-#[derive(Clone, Debug)]
-pub struct TemporaryCredentials {
-    pub credentials: Credentials,
-    pub security_token: SecretString,
-    pub expiration: OffsetDateTime,
-}
+use crate::server::protocol::credentials::{Credentials, TemporaryCredentials};
 
 /// Why a key was refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

@@ -1,16 +1,20 @@
-//! The embedded OSS-compatible bucket: PostObject, GET/HEAD/DELETE, listing, CORS, OSS XML
-//! errors, objects on disk. It runs in the portal's process on its own port and knows nothing of the portal.
+//! The embedded OSS-compatible bucket: PostObject, GET/HEAD/DELETE, listing, CORS, multipart,
+//! OSS XML errors, objects on disk, and a local STS. It runs in the portal's process on its own
+//! port and knows nothing of the portal: it speaks `protocol/`, like OSS itself.
 
 pub mod auth;
 pub mod callback;
-pub mod cors;
 pub mod cors_config;
 pub mod errors;
 pub mod keys;
 pub mod multipart;
 pub mod objects;
+mod open;
 pub mod post_object;
 pub mod store;
+pub mod sts;
+
+pub use self::open::open;
 
 use std::sync::Arc;
 
@@ -20,25 +24,37 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use percent_encoding::utf8_percent_encode;
 
-use self::cors::CorsRule;
 use self::errors::{BucketError, OssCode};
 use self::keys::{KeyError, KeyRing};
 use self::store::ObjectStore;
-use crate::server::signing::UNRESERVED_AND_SLASH;
+use crate::server::protocol::cors::{self, CorsRule};
+use crate::server::protocol::credentials::Credentials;
+use crate::server::protocol::encode_key;
+
+/// What configuration hands the embedded bucket, checked.
+#[derive(Clone, Debug)]
+pub struct BucketSettings {
+    pub name: String,
+    /// The region V4 credential scopes must name.
+    pub region: String,
+    pub addr: std::net::SocketAddr,
+    /// The URL browsers use for this bucket, with a trailing `/`.
+    pub public_url: String,
+    pub cors_origins: Vec<String>,
+    pub data_dir: std::path::PathBuf,
+    pub callback_key_file: Option<std::path::PathBuf>,
+    /// The public-key URL named in callbacks (`x-oss-pub-key-url`).
+    pub callback_public_key_url: String,
+    /// The permanent AccessKey it accepts.
+    pub credentials: Credentials,
+    /// Where its local STS endpoint listens, if it runs.
+    pub sts_addr: Option<std::net::SocketAddr>,
+}
 
 /// CRC-64/XZ, which OSS calls crc64ecma.
 pub const CRC64: crc::Crc<u64, crc::Table<16>> =
     crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
-
-/// OSS's limit for one object.
-pub const MAX_OBJECT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-
-/// `key` percent-encoded for a URL path, `/` kept.
-pub fn encode_key(key: &str) -> String {
-    utf8_percent_encode(key, UNRESERVED_AND_SLASH).to_string()
-}
 
 /// One bucket and everything it needs to answer requests.
 pub struct Bucket {

@@ -19,13 +19,8 @@ use tokio::fs;
 use super::errors::{BucketError, OssCode};
 use super::store::{upper_hex, Intake, ObjectMeta, ObjectStore, StoreError};
 use super::{auth, Bucket, RequestContext};
+use crate::server::protocol::{MAX_OBJECT_SIZE, MAX_PARTS, MIN_PART_SIZE};
 
-/// Every part but the last must be at least this large (checked when completing).
-pub const MIN_PART_SIZE: u64 = 100 * 1024;
-/// Part numbers run from 1 to this.
-pub const MAX_PART_NUMBER: u32 = 10_000;
-/// The largest part.
-pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
 /// The largest CompleteMultipartUpload body (10,000 parts fit with room to spare).
 const MAX_COMPLETE_BODY: usize = 2 * 1024 * 1024;
 
@@ -241,7 +236,7 @@ async fn upload_part(
     };
     auth::verify(bucket, &Method::PUT, key, headers, query)?;
     let number: u32 = match number.parse() {
-        Ok(n) if (1..=MAX_PART_NUMBER).contains(&n) => n,
+        Ok(n) if (1..=MAX_PARTS).contains(&n) => n,
         _ => {
             return Err(BucketError::new(
                 OssCode::InvalidArgument,
@@ -253,7 +248,7 @@ async fn upload_part(
     // A body that ends early (the client went away) drops the temp file.
     let received = bucket
         .store
-        .receive(body.into_data_stream(), MAX_PART_SIZE)
+        .receive(body.into_data_stream(), MAX_OBJECT_SIZE)
         .await
         .map_err(|e| match e {
             Intake::TooLarge => BucketError::new(
@@ -487,7 +482,7 @@ pub fn parse_complete(body: &str) -> Result<Vec<(u32, String)>, BucketError> {
 fn multipart_etag(part_md5s: &[String]) -> String {
     let mut md5 = Md5::new();
     for hex in part_md5s {
-        md5.update(crate::server::signing::unhex(hex).unwrap_or_default());
+        md5.update(crate::server::protocol::signing::unhex(hex).unwrap_or_default());
     }
     format!("{}-{}", upper_hex(&md5.finalize()), part_md5s.len())
 }

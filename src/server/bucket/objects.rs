@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
 use super::{Bucket, RequestContext};
-use crate::server::signing::v1;
+use crate::server::protocol::signing::v1;
 
 pub async fn get_object(
     State(bucket): State<Arc<Bucket>>,

@@ -19,9 +19,10 @@ use super::errors::{BucketError, OssCode};
 use super::store::{Intake, ObjectMeta, StoreError};
 use super::{Bucket, RequestContext};
 use crate::naming::basename;
-use crate::server::callback::CallbackSpec;
-use crate::server::policy::{PolicyDocument, PolicyViolation};
-use crate::server::signing::{v1, v4, UNRESERVED};
+use crate::server::protocol::callback::CallbackSpec;
+use crate::server::protocol::policy::{PolicyDocument, PolicyViolation};
+use crate::server::protocol::signing::{v1, v4, UNRESERVED};
+use crate::server::protocol::MAX_CLOCK_SKEW;
 use time::OffsetDateTime;
 
 /// Longest form field name (OSS EC 0006-00000110).
@@ -470,8 +471,6 @@ fn authorize_v1(
     decode_policy(policy_b64)
 }
 
-/// How far ahead of the server's clock a V4 `x-oss-date` may be.
-const V4_MAX_SKEW: time::Duration = time::Duration::minutes(15);
 /// How long after its `x-oss-date` a V4 signature stays valid.
 const V4_MAX_AGE: time::Duration = time::Duration::days(7);
 
@@ -510,7 +509,7 @@ fn authorize_v4(
             "x-oss-date must fall on the date of x-oss-credential.",
         ));
     }
-    if signed_at - now > V4_MAX_SKEW {
+    if signed_at - now > MAX_CLOCK_SKEW {
         return Err(BucketError::new(
             OssCode::RequestTimeTooSkewed,
             "The difference between the request time and the current time is too large.",

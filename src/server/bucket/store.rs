@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::fs;
 
+use crate::server::protocol::MAX_KEY_BYTES;
+
 /// What the bucket stores beside an object's bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectMeta {
@@ -75,7 +77,7 @@ impl ObjectStore {
     /// The file that holds `key`'s bytes. Keys that cannot map safely onto a path are refused:
     /// empty segments, `.`/`..`, backslashes, control characters, over-long names.
     pub fn object_path(&self, key: &str) -> Result<PathBuf, StoreError> {
-        if key.is_empty() || key.len() > 1023 {
+        if key.is_empty() || key.len() > MAX_KEY_BYTES {
             return Err(StoreError::InvalidKey("it must be 1 to 1023 bytes long"));
         }
         if key.chars().any(|c| c.is_control() || c == '\\') {
@@ -420,7 +422,7 @@ impl Received {
 
 /// Upper-case hex, as OSS writes MD5s in ETags.
 pub fn upper_hex(bytes: &[u8]) -> String {
-    crate::server::signing::hex(bytes).to_ascii_uppercase()
+    crate::server::protocol::signing::hex(bytes).to_ascii_uppercase()
 }
 
 /// Why `receive` stopped.

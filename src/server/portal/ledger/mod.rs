@@ -1,0 +1,522 @@
+//! The upload ledger and the login sessions, in SQLite (a file, by default) or PostgreSQL
+//! (`DATABASE_URL`), through sqlx. Created and migrated at start. Every instance of the
+//! portal behind a load balancer shares it; it is the portal's only state.
+
+mod sessions;
+mod writer;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use self::writer::{group_commits, Pending, MAX_GROUP};
+use crate::model::{EntryState, LedgerEntry, LedgerPage, LedgerQuery};
+
+pub use self::sessions::SessionRecord;
+
+/// Entries per page of "My uploads" and of the admin page.
+pub const PAGE_SIZE: u32 = 50;
+/// Rows of one CSV export (newest first).
+pub const EXPORT_LIMIT: u32 = 100_000;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct Ledger {
+    /// Reads.
+    pool: AnyPool,
+    /// Writes. SQLite has one writer at a time: its writes queue here, on one connection,
+    /// instead of colliding and sleeping in SQLite's busy handler. PostgreSQL: the same pool.
+    writes: AnyPool,
+    /// `sqlite` or `postgres`, for logs and readiness.
+    pub engine: &'static str,
+    /// Signed tickets go through one writer that commits whatever is waiting together.
+    writer: tokio::sync::mpsc::Sender<Pending>,
+}
+
+/// A signed upload, as recorded when its ticket is signed.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub id: String,
+    pub user: String,
+    pub key: String,
+    pub declared_size: u64,
+    pub content_type: String,
+    pub signed_at: i64,
+    pub expires_at: i64,
+    pub client_ip: String,
+    pub user_agent: String,
+    pub kind: TicketKind,
+}
+
+/// What a ticket lets its holder store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TicketKind {
+    /// One POST of an exact key, size and type.
+    File,
+    /// The plain form: any file name under the entry's key prefix, up to its declared size.
+    Form,
+    /// An upload in parts of an exact key and size, completed by the portal.
+    Multipart,
+}
+
+impl TicketKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            TicketKind::File => "file",
+            TicketKind::Form => "form",
+            TicketKind::Multipart => "multipart",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "form" => TicketKind::Form,
+            "multipart" => TicketKind::Multipart,
+            _ => TicketKind::File,
+        }
+    }
+}
+
+/// How a completion was learnt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompletedBy {
+    Callback,
+    Head,
+    Multipart,
+    /// The sweep found the object after its ticket expired, never confirmed.
+    Sweep,
+}
+
+impl CompletedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            CompletedBy::Callback => "callback",
+            CompletedBy::Head => "head",
+            CompletedBy::Multipart => "multipart",
+            CompletedBy::Sweep => "sweep",
+        }
+    }
+}
+
+/// An entry whose ticket expired and whose storage the sweep has not checked yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpiredTicket {
+    pub id: String,
+    pub user: String,
+    /// The object's key (a plain form's key prefix until it completes).
+    pub key: String,
+    pub declared_size: u64,
+    pub content_type: String,
+    pub kind: TicketKind,
+    pub completed: bool,
+}
+
+const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_type, signed_at, \
+     expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by";
+
+impl Ledger {
+    /// Connects (creating the SQLite file when missing) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let engine = if url.starts_with("postgres") {
+            "postgres"
+        } else if url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            return Err(sqlx::Error::Configuration(
+                "DATABASE_URL must start with sqlite: or postgres://".into(),
+            ));
+        };
+        let (pool, writes) = if engine == "sqlite" {
+            // The Any driver cannot set SQLite's options: open once natively to create the
+            // file and switch it to WAL (a setting kept in the file), then pool through Any.
+            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            use sqlx::ConnectOptions;
+            let connection = options.connect().await?;
+            sqlx::Connection::close(connection).await?;
+            let sqlite_pool = |connections: u32| {
+                AnyPoolOptions::new()
+                    .max_connections(connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .after_connect(|conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("PRAGMA busy_timeout = 5000")
+                                .execute(&mut *conn)
+                                .await?;
+                            sqlx::query("PRAGMA synchronous = NORMAL")
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect(url)
+            };
+            (sqlite_pool(8).await?, sqlite_pool(1).await?)
+        } else {
+            let pool = AnyPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            (pool.clone(), pool)
+        };
+        MIGRATIONS.run(&writes).await?;
+        let (writer, waiting) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(group_commits(writes.clone(), waiting));
+        Ok(Ledger {
+            pool,
+            writes,
+            engine,
+            writer,
+        })
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// Records signed tickets, all or none, and returns once they are committed. Concurrent
+    /// requests share a commit (group commit): one statement and one transaction for all of
+    /// them instead of one each, which is what signing throughput was spent on.
+    pub async fn record_signed(&self, entries: &[NewEntry]) -> Result<(), sqlx::Error> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let pending = Pending {
+            entries: entries.to_vec(),
+            done,
+        };
+        let gone = || sqlx::Error::PoolClosed;
+        self.writer.send(pending).await.map_err(|_| gone())?;
+        committed
+            .await
+            .map_err(|_| gone())?
+            .map_err(|e| sqlx::Error::Protocol(format!("the ledger write failed: {e}")))
+    }
+
+    /// The newest signed entry for `key` (of `user`, when given).
+    pub async fn latest_for_key(
+        &self,
+        key: &str,
+        user: Option<&str>,
+    ) -> Result<Option<LedgerEntry>, sqlx::Error> {
+        let row = match user {
+            Some(user) => {
+                sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM uploads WHERE object_key = $1 AND user_name = $2 \
+                     ORDER BY signed_at DESC, id DESC LIMIT 1"
+                ))
+                .bind(key)
+                .bind(user)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM uploads WHERE object_key = $1 \
+                     ORDER BY signed_at DESC, id DESC LIMIT 1"
+                ))
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?
+            }
+        };
+        row.map(|r| entry(&r)).transpose()
+    }
+
+    pub async fn entry(&self, id: &str) -> Result<Option<LedgerEntry>, sqlx::Error> {
+        sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM uploads WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| entry(&r))
+        .transpose()
+    }
+
+    /// Marks an entry complete with what the storage reported: the object's key (a plain-form
+    /// entry was signed for a key prefix) and size. An entry already complete keeps its first
+    /// completion; true when this call completed it. A plain form stays to be checked by the
+    /// sweep once its ticket expires (whatever else it stored is found then).
+    pub async fn complete(
+        &self,
+        id: &str,
+        key: &str,
+        etag: &str,
+        stored_size: u64,
+        by: CompletedBy,
+        at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE uploads SET object_key = $1, declared_size = $2, completed_at = $3, etag = $4, \
+             stored_size = $5, completed_by = $6, \
+             checked_at = CASE WHEN kind = 'form' THEN checked_at ELSE $3 END \
+             WHERE id = $7 AND completed_at IS NULL",
+        )
+        .bind(key)
+        .bind(size_i64(stored_size))
+        .bind(at)
+        .bind(etag)
+        .bind(size_i64(stored_size))
+        .bind(by.as_str())
+        .bind(id)
+        .execute(&self.writes)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Bytes `user` stored or holds tickets for since `since`: completed uploads count their
+    /// stored size, every other entry its declared size, expired or not, until the sweep has
+    /// looked at the storage (an upload nobody confirmed is still an upload).
+    pub async fn bytes_since(&self, user: &str, since: i64) -> Result<u64, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN completed_at IS NOT NULL THEN stored_size \
+             ELSE declared_size END), 0) AS BIGINT) AS used \
+             FROM uploads WHERE user_name = $1 AND signed_at >= $2",
+        )
+        .bind(user)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("used")?.max(0) as u64)
+    }
+
+    /// Tickets of `user` neither completed nor forgotten by the sweep yet.
+    pub async fn pending_count(&self, user: &str) -> Result<u64, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM uploads WHERE user_name = $1 AND completed_at IS NULL",
+        )
+        .bind(user)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
+    }
+
+    /// Up to `limit` entries whose tickets expired before `now` and whose storage nobody
+    /// checked since: uploads never confirmed, unused tickets, and every plain form (one
+    /// ticket, one file: what else it stored is found here). Oldest first.
+    pub async fn expired_unchecked(
+        &self,
+        now: i64,
+        limit: u32,
+    ) -> Result<Vec<ExpiredTicket>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, user_name, object_key, declared_size, content_type, kind, completed_at \
+             FROM uploads WHERE checked_at IS NULL AND expires_at < $1 \
+             ORDER BY expires_at LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ExpiredTicket {
+                    id: r.try_get("id")?,
+                    user: r.try_get("user_name")?,
+                    key: r.try_get("object_key")?,
+                    declared_size: r.try_get::<i64, _>("declared_size")?.max(0) as u64,
+                    content_type: r.try_get("content_type")?,
+                    kind: TicketKind::parse(&r.try_get::<String, _>("kind")?),
+                    completed: r.try_get::<Option<i64>, _>("completed_at")?.is_some(),
+                })
+            })
+            .collect()
+    }
+
+    /// The sweep has looked at this entry's storage: it is not looked at again.
+    pub async fn mark_checked(&self, id: &str, at: i64) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE uploads SET checked_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.writes)
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets a ticket that stored nothing (never a completed upload).
+    pub async fn forget_unused(&self, id: &str) -> Result<bool, sqlx::Error> {
+        let gone = sqlx::query("DELETE FROM uploads WHERE id = $1 AND completed_at IS NULL")
+            .bind(id)
+            .execute(&self.writes)
+            .await?;
+        Ok(gone.rows_affected() == 1)
+    }
+
+    /// The kind of ticket an entry was signed as.
+    pub async fn kind(&self, id: &str) -> Result<Option<TicketKind>, sqlx::Error> {
+        let row = sqlx::query("SELECT kind FROM uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            r.try_get::<String, _>("kind")
+                .map(|k| TicketKind::parse(&k))
+        })
+        .transpose()
+    }
+
+    /// When the oldest entry of `user` counted since `since` leaves the 24-hour window.
+    pub async fn oldest_since(&self, user: &str, since: i64) -> Result<Option<i64>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT MIN(signed_at) AS oldest FROM uploads WHERE user_name = $1 AND signed_at >= $2",
+        )
+        .bind(user)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        row.try_get::<Option<i64>, _>("oldest")
+    }
+
+    /// One page of entries matching `query`, newest first. `user` set restricts to that
+    /// user (the "My uploads" page), whatever the query says.
+    pub async fn page(
+        &self,
+        query: &LedgerQuery,
+        only_user: Option<&str>,
+    ) -> Result<LedgerPage, sqlx::Error> {
+        let page = query.page.max(1);
+        let (filter, binds) = filter_sql(query, only_user);
+        let count_sql = format!("SELECT COUNT(*) AS n FROM uploads{filter}");
+        let mut count = sqlx::query(&count_sql);
+        for value in &binds {
+            count = count.bind(value.clone());
+        }
+        let total = count
+            .fetch_one(&self.pool)
+            .await?
+            .try_get::<i64, _>("n")?
+            .max(0) as u64;
+        let offset = i64::from(page - 1) * i64::from(PAGE_SIZE);
+        let rows = self.select(&filter, &binds, PAGE_SIZE, offset).await?;
+        Ok(LedgerPage {
+            entries: rows,
+            page,
+            pages: total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32,
+            total,
+        })
+    }
+
+    /// Every entry matching `query` (up to [`EXPORT_LIMIT`]), newest first, for CSV export.
+    pub async fn export(&self, query: &LedgerQuery) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+        let (filter, binds) = filter_sql(query, None);
+        self.select(&filter, &binds, EXPORT_LIMIT, 0).await
+    }
+
+    async fn select(
+        &self,
+        filter: &str,
+        binds: &[String],
+        limit: u32,
+        offset: i64,
+    ) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+        let n = binds.len();
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM uploads{filter} ORDER BY signed_at DESC, id DESC \
+             LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        );
+        let mut select = sqlx::query(&sql);
+        for value in binds {
+            select = select.bind(value.clone());
+        }
+        select
+            .bind(i64::from(limit))
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entry)
+            .collect()
+    }
+}
+
+/// ` WHERE ...` for a query (empty when it filters nothing) and its text binds, in order.
+fn filter_sql(query: &LedgerQuery, only_user: Option<&str>) -> (String, Vec<String>) {
+    let mut clauses = Vec::new();
+    let mut binds = Vec::new();
+    let user = only_user.unwrap_or(query.user.trim());
+    if !user.is_empty() {
+        binds.push(user.to_owned());
+        clauses.push(format!("user_name = ${}", binds.len()));
+    }
+    if only_user.is_none() && !query.key_prefix.is_empty() {
+        // A prefix match by range, so `%` and `_` in keys are plain characters.
+        binds.push(query.key_prefix.clone());
+        clauses.push(format!(
+            "substr(object_key, 1, length(${0})) = ${0}",
+            binds.len()
+        ));
+    }
+    match query.state {
+        EntryState::All => {}
+        EntryState::Completed => clauses.push("completed_at IS NOT NULL".into()),
+        EntryState::Pending => clauses.push("completed_at IS NULL".into()),
+    }
+    if clauses.is_empty() {
+        (String::new(), binds)
+    } else {
+        (format!(" WHERE {}", clauses.join(" AND ")), binds)
+    }
+}
+
+fn size_i64(size: u64) -> i64 {
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+fn entry(row: &AnyRow) -> Result<LedgerEntry, sqlx::Error> {
+    let size = |v: i64| v.max(0) as u64;
+    Ok(LedgerEntry {
+        id: row.try_get("id")?,
+        user: row.try_get("user_name")?,
+        key: row.try_get("object_key")?,
+        url: String::new(),
+        declared_size: size(row.try_get("declared_size")?),
+        content_type: row.try_get("content_type")?,
+        signed_at: row.try_get("signed_at")?,
+        expires_at: row.try_get("expires_at")?,
+        completed_at: row.try_get("completed_at")?,
+        etag: row.try_get("etag")?,
+        stored_size: row.try_get::<Option<i64>, _>("stored_size")?.map(size),
+        completed_by: row.try_get("completed_by")?,
+        client_ip: row.try_get("client_ip")?,
+        user_agent: row.try_get("user_agent")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_bind_in_order() {
+        let query = LedgerQuery {
+            user: "bob".into(),
+            key_prefix: "uploads/x_".into(),
+            state: EntryState::Completed,
+            page: 2,
+        };
+        let (sql, binds) = filter_sql(&query, None);
+        assert_eq!(
+            sql,
+            " WHERE user_name = $1 AND substr(object_key, 1, length($2)) = $2 AND completed_at IS NOT NULL"
+        );
+        assert_eq!(binds, vec!["bob".to_owned(), "uploads/x_".to_owned()]);
+        // "My uploads": only the viewer, whatever the query asks.
+        let (sql, binds) = filter_sql(&query, Some("alice"));
+        assert_eq!(sql, " WHERE user_name = $1 AND completed_at IS NOT NULL");
+        assert_eq!(binds, vec!["alice".to_owned()]);
+    }
+}

@@ -1,0 +1,136 @@
+//! One picked file as the engine and the list both see it: its status (written by the engine,
+//! shown by the list), its progress signal, and the handle that cancels its work.
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::{AbortHandle, AbortRegistration};
+use leptos::prelude::*;
+
+use crate::i18n::{td_string, Locale};
+use crate::upload::problem::Problem;
+
+/// A word on a stored file from the upload callback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Note {
+    /// Our portal recorded the upload (said in the reader's language).
+    Recorded,
+    /// Another app server's own message.
+    Said(String),
+    /// Stored, but the callback failed (the bucket's message).
+    NotNotified(String),
+}
+
+/// Where one file's upload stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowStatus {
+    Queued,
+    Uploading,
+    /// Not stored yet, and the engine will try again: after `retry_in` seconds, or (offline)
+    /// when the network is back. `attempt` of `attempts` is the one to come.
+    Waiting {
+        problem: Problem,
+        retry_in: Option<u32>,
+        attempt: u32,
+        attempts: u32,
+    },
+    Done {
+        key: String,
+        url: String,
+        etag: String,
+        /// What the app server said through the upload callback, if one ran.
+        note: Option<Note>,
+        /// The page's MD5 of the file equals the bucket's ETag.
+        verified: bool,
+    },
+    Failed(Problem),
+    /// Stopped by the user; nothing of it is stored.
+    Cancelled,
+}
+
+impl RowStatus {
+    /// The state's name, for styling and tests (`data-state`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            RowStatus::Queued => "queued",
+            RowStatus::Uploading => "uploading",
+            RowStatus::Waiting { .. } => "waiting",
+            RowStatus::Done { .. } => "done",
+            RowStatus::Failed(_) => "failed",
+            RowStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state in the reader's language.
+    pub fn shown(&self, locale: Locale) -> &'static str {
+        match self {
+            RowStatus::Queued => td_string!(locale, state_queued),
+            RowStatus::Uploading => td_string!(locale, state_uploading),
+            RowStatus::Waiting { .. } => td_string!(locale, state_waiting),
+            RowStatus::Done { .. } => td_string!(locale, state_done),
+            RowStatus::Failed(_) => td_string!(locale, state_failed),
+            RowStatus::Cancelled => td_string!(locale, state_cancelled),
+        }
+    }
+
+    /// Queued, uploading or waiting to try again: the engine holds it.
+    pub fn is_pending(&self) -> bool {
+        matches!(
+            self,
+            RowStatus::Queued | RowStatus::Uploading | RowStatus::Waiting { .. }
+        )
+    }
+}
+
+/// One picked file in the list, with its own signals so that progress events re-render only
+/// its bar.
+#[derive(Clone, Debug)]
+pub struct UploadRow {
+    pub id: u32,
+    pub name: String,
+    pub size: u64,
+    pub content_type: String,
+    /// `File.lastModified`, to recognise the same file picked twice.
+    pub modified: f64,
+    pub progress: ArcRwSignal<u8>,
+    pub status: ArcRwSignal<RowStatus>,
+    /// Stops the engine's work on this file (aborting its request) when cancelled.
+    cancel: Arc<Mutex<Option<AbortHandle>>>,
+}
+
+impl UploadRow {
+    pub fn new(id: u32, name: String, size: u64, content_type: String, modified: f64) -> Self {
+        UploadRow {
+            id,
+            name,
+            size,
+            content_type,
+            modified,
+            progress: ArcRwSignal::new(0),
+            status: ArcRwSignal::new(RowStatus::Queued),
+            cancel: Arc::default(),
+        }
+    }
+
+    /// Queues the row for a run of the engine, which wraps its work in the registration.
+    pub fn arm(&self) -> AbortRegistration {
+        let (handle, registration) = AbortHandle::new_pair();
+        if let Some(old) = self.cancel.lock().expect("one thread").replace(handle) {
+            old.abort();
+        }
+        self.progress.set(0);
+        self.status.set(RowStatus::Queued);
+        registration
+    }
+
+    /// Stops the row's upload, if it has not ended: its request is aborted, nothing is stored.
+    pub fn cancel(&self) {
+        if !self.status.get_untracked().is_pending() {
+            return;
+        }
+        if let Some(handle) = self.cancel.lock().expect("one thread").take() {
+            handle.abort();
+        }
+        self.progress.set(0);
+        self.status.set(RowStatus::Cancelled);
+    }
+}
