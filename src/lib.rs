@@ -8,6 +8,8 @@ include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 pub mod api;
 pub mod app;
 pub mod components;
+pub mod error;
+pub mod format;
 pub mod model;
 pub mod naming;
 pub mod upload;

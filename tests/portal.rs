@@ -182,10 +182,10 @@ async fn bad_batches_are_refused_with_readable_errors() {
         let (status, body) = h.sign(None, files, "random", folder).await;
         assert_eq!(status, 400, "{folder}: {body}");
         // The wire carries the reason as data; the page words it in the reader's language.
-        let error: upload_portal::model::PortalError =
+        let error: upload_portal::error::PortalError =
             serde_json::from_value(body.clone()).expect("a PortalError");
         assert!(
-            matches!(error, upload_portal::model::PortalError::Invalid(_)),
+            matches!(error, upload_portal::error::PortalError::Invalid(_)),
             "{body}"
         );
         assert_eq!(error.describe(upload_portal::i18n::Locale::en), message);

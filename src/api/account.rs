@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::{LoginKind, PortalError, Viewer};
+use crate::error::PortalError;
+use crate::model::{LoginKind, Viewer};
 
 /// What the sign-in form asks for; `None` when nobody needs to sign in (open mode).
 #[server(endpoint = "login_kind")]
@@ -56,8 +57,8 @@ pub async fn logout() -> Result<(), PortalError> {
 /// `back`, a page of the portal, now in that language.
 #[server(endpoint = "set_language")]
 pub async fn set_language(locale: String, back: String) -> Result<(), PortalError> {
+    use crate::error::Notice;
     use crate::i18n::Locale;
-    use crate::model::Notice;
     use crate::server::portal::state::{app_state, own_path};
     let state = app_state()?;
     let locale: Locale = locale

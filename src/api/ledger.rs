@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::model::{Finding, LedgerPage, LedgerQuery, PortalError};
+use crate::error::PortalError;
+use crate::model::{Finding, LedgerPage, LedgerQuery};
 
 /// The signed-in user's uploads, newest first, one page at a time (1-based).
 #[server(endpoint = "my_uploads")]

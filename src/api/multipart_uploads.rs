@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+use crate::error::PortalError;
 use crate::model::{
-    CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, PortalError, StoredPart,
+    CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart,
 };
 
 /// Starts a multipart upload of one large file: its key (by the same rules as any upload) and a

@@ -3,14 +3,15 @@
 
 use leptos::prelude::*;
 
-use crate::model::{PortalError, UploadTicket};
+use crate::error::PortalError;
+use crate::model::UploadTicket;
 
 /// Records a plain-form ticket into `folder` and sends the browser to the page that shows it
 /// (`/upload/plain?ticket=…`). Refused, a plain form post goes back to that page with what
 /// went wrong (`refused`, figures only; a folder is checked again there).
 #[server(endpoint = "start_plain_upload")]
 pub async fn start_plain_upload(folder: String) -> Result<String, PortalError> {
-    use crate::model::FormRefusal;
+    use crate::error::FormRefusal;
     use crate::server::portal::state::signed_in;
     use crate::server::portal::tickets::issue_plain_form;
     use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};

@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::model::{PortalError, UploaderSettings};
+use crate::error::PortalError;
+use crate::model::UploaderSettings;
 
 /// The upload rules the page shows and pre-fills (the server enforces them again on signing),
 /// who is signed in and their limits, and the kind of browser asking. Reads only: showing a

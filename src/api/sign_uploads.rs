@@ -4,7 +4,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-use crate::model::{LedgerEntry, PortalError, UploadBatch, UploadTicket};
+use crate::error::PortalError;
+use crate::model::{LedgerEntry, UploadBatch, UploadTicket};
 
 /// Signs one upload ticket per file of the batch: the server picks every key (under the
 /// signed-in user's root), pins it, the exact size and the content type in a short-lived

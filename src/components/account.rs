@@ -5,8 +5,9 @@ use leptos::prelude::*;
 
 use crate::api::{get_login_kind, get_viewer};
 use crate::components::query::{use_query_text, value};
+use crate::error::{FormRefusal, PortalError};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::{FormRefusal, LoginKind, PortalError};
+use crate::model::LoginKind;
 
 /// The links between the portal's pages, who is signed in, and "Sign out".
 #[component]

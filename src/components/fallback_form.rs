@@ -3,8 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::format::format_size;
 use crate::i18n::{t, use_i18n};
-use crate::model::{format_size, UploadTicket};
+use crate::model::UploadTicket;
 
 /// Asks for a plain-form ticket into `folder` (a form post: the portal records the ticket and
 /// shows the signed form on `/upload/plain`).

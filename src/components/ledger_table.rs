@@ -2,8 +2,9 @@
 
 use leptos::prelude::*;
 
+use crate::format::{format_size, format_time};
 use crate::i18n::{t, t_string, use_i18n};
-use crate::model::{format_size, format_time, LedgerEntry, LedgerPage};
+use crate::model::{LedgerEntry, LedgerPage};
 
 /// Ledger entries as a table, newest first: the object (linked once stored), its size, ETag
 /// and time; with `everyone`, also who signed it, from where, and its state.

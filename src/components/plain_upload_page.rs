@@ -7,8 +7,8 @@ use crate::api::{get_portal_settings, plain_form};
 use crate::components::account::or_sign_in;
 use crate::components::fallback_form::{FallbackForm, PlainStart};
 use crate::components::query::{use_query_text, value};
+use crate::error::{FormRefusal, Notice, PortalError};
 use crate::i18n::{t, use_i18n};
-use crate::model::{FormRefusal, Notice, PortalError};
 use crate::naming::folder_under_root;
 
 #[component]

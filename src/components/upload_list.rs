@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::components::use_locale;
+use crate::format::format_size;
 use crate::i18n::{td, td_string, Locale};
-use crate::model::format_size;
 use crate::upload::problem::Problem;
 use crate::upload::row::{Note, RowStatus, UploadRow};
 

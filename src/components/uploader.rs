@@ -7,8 +7,9 @@ use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
 use crate::components::upload_list::UploadList;
+use crate::error::PortalError;
 use crate::i18n::{td, td_string, Locale};
-use crate::model::{NamingMode, PortalError, UploaderSettings};
+use crate::model::{NamingMode, UploaderSettings};
 use crate::upload::row::{RowStatus, UploadRow};
 
 /// The upload form and its list, in the reader's `locale`, under the server's rules. Its props
@@ -203,7 +204,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
 
     let (max_files, max_size) = (
         settings.max_files,
-        crate::model::format_size(settings.max_file_size),
+        crate::format::format_size(settings.max_file_size),
     );
     let limits = td!(
         locale,
@@ -223,8 +224,8 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             td_string!(
                 locale,
                 daily_limit_line,
-                used = crate::model::format_size(quota.used_bytes),
-                limit = crate::model::format_size(quota.daily_bytes)
+                used = crate::format::format_size(quota.used_bytes),
+                limit = crate::format::format_size(quota.daily_bytes)
             )
         } else {
             td_string!(locale, no_daily_limit).to_owned()

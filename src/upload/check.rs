@@ -1,7 +1,7 @@
 //! The checks on a file at the page's edges: admitting a picked file by the portal's rules (the
 //! server checks again when signing), and the bucket's ETag against the page's MD5. Pure.
 
-use crate::model::Notice;
+use crate::error::Notice;
 
 /// A file offered to the list, as the page sees it.
 pub struct Offered<'a> {

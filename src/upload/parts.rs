@@ -18,10 +18,8 @@ use super::network::{self, Motion};
 use super::problem::{signing_problem as signing, Problem};
 use super::xhr;
 use crate::api::{abort_multipart, complete_multipart, resume_multipart, start_multipart};
-use crate::model::{
-    part_range, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
-    StoredPart,
-};
+use crate::error::{Notice, PortalError};
+use crate::model::{part_range, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart};
 use crate::upload::row::{RowStatus, UploadRow};
 
 /// Bytes hashed from each end of the file for its fingerprint.

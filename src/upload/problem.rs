@@ -1,8 +1,8 @@
 //! Why a file is not (yet) stored, kept as data and put into words only when shown, and what the
 //! engine does about it: retry with backoff, sign again, or stop. Pure; builds on both sides.
 
+use crate::error::PortalError;
 use crate::i18n::{td_string, Locale};
-use crate::model::PortalError;
 
 /// Why a file is not (yet) stored. Kept as data, and put into words only when shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -142,7 +142,7 @@ pub fn signing_problem(error: PortalError) -> Problem {
                 | PortalError::Internal
                 | PortalError::Transport(_)
                 | PortalError::Limited {
-                    limit: crate::model::Limit::Signing,
+                    limit: crate::error::Limit::Signing,
                     ..
                 }
         ),
@@ -153,7 +153,7 @@ pub fn signing_problem(error: PortalError) -> Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Notice;
+    use crate::error::Notice;
     use crate::upload::progress::totals_line;
 
     #[test]

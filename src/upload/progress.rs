@@ -23,7 +23,7 @@ pub fn percent_sent(loaded: f64, total: f64) -> u8 {
 
 /// The batch's bytes, speed and time left: `12.3 MB of 40.0 MB · 5.1 MB/s · about 6 s left`.
 pub fn totals_line(locale: Locale, sent: u64, total: u64, elapsed_seconds: f64) -> String {
-    use crate::model::format_size;
+    use crate::format::format_size;
     let mut line = td_string!(
         locale,
         totals,

@@ -14,7 +14,8 @@ use super::parts::{AbortOnCancel, Parts};
 use super::problem::{signing_problem, NextStep, Problem};
 use super::xhr;
 use crate::api::{confirm_upload, sign_uploads};
-use crate::model::{FileSpec, NamingMode, Notice, PortalError, UploadBatch, UploadTicket};
+use crate::error::{Notice, PortalError};
+use crate::model::{FileSpec, NamingMode, UploadBatch, UploadTicket};
 use crate::upload::row::{Note, RowStatus, UploadRow};
 
 /// Renew a ticket whose policy expires within this many milliseconds (or within a third of

@@ -10,7 +10,8 @@ use super::ledger::{CompletedBy, TicketKind};
 use super::settings::UploadRules;
 use super::state::AppState;
 use super::storage::StoredObject;
-use crate::model::{type_allowed, LedgerEntry, Notice, PortalError, Viewer};
+use crate::error::{Notice, PortalError};
+use crate::model::{type_allowed, LedgerEntry, Viewer};
 use crate::naming::MAX_KEY_BYTES;
 
 /// The ticket an object is checked against.

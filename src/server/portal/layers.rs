@@ -85,13 +85,13 @@ async fn guard(
             || text("origin").is_some_and(|o| !site.is_own_origin(o)));
     if cross_site {
         tracing::warn!(origin = ?text("origin"), path, "cross-site write refused");
-        return refusal(crate::model::PortalError::Invalid(
-            crate::model::Notice::CrossSite,
+        return refusal(crate::error::PortalError::Invalid(
+            crate::error::Notice::CrossSite,
         ));
     }
     if super::access::session_cookies(headers) > 1 {
         tracing::warn!("a request carried the session cookie twice: refused");
-        return refusal(crate::model::PortalError::Unauthenticated);
+        return refusal(crate::error::PortalError::Unauthenticated);
     }
     let server_fn = path.starts_with("/api/");
     let mut response = next.run(request).await;
@@ -170,7 +170,7 @@ fn is_own_page(location: &str, site: &Site) -> bool {
 }
 
 /// A refusal as server fns answer it: the error as JSON, with its status.
-fn refusal(error: crate::model::PortalError) -> Response {
+fn refusal(error: crate::error::PortalError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_string(&error).unwrap_or_default();
@@ -204,10 +204,10 @@ async fn server_fn_status(
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
     };
-    if let Ok(error) = serde_json::from_slice::<crate::model::PortalError>(&bytes) {
+    if let Ok(error) = serde_json::from_slice::<crate::error::PortalError>(&bytes) {
         parts.status =
             StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let crate::model::PortalError::Limited { retry_after, .. } = error {
+        if let crate::error::PortalError::Limited { retry_after, .. } = error {
             parts
                 .headers
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));

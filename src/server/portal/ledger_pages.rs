@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::access::{self, limits};
 use super::state::AppState;
-use crate::model::{LedgerEntry, LedgerPage, LedgerQuery, Notice, PortalError};
+use crate::error::{Notice, PortalError};
+use crate::model::{LedgerEntry, LedgerPage, LedgerQuery};
 
 /// A page of entries; completed ones carry their object's link.
 pub async fn page(

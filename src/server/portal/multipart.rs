@@ -11,9 +11,10 @@ use super::ledger::{CompletedBy, TicketKind};
 use super::state::AppState;
 use super::storage::RequestError;
 use super::tickets::{admit, decide, record_one};
+use crate::error::{Notice, PortalError};
 use crate::model::{
-    CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, Notice, PortalError,
-    StoredPart, UploadBatch, Viewer,
+    CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart, UploadBatch,
+    Viewer,
 };
 use crate::server::protocol::{MAX_PARTS, MIN_PART_SIZE};
 

@@ -13,7 +13,7 @@ use super::callback_verifier::CallbackVerifier;
 use super::ledger::Ledger;
 use super::settings::{PortalSettings, UploadRules};
 use super::storage::Target;
-use crate::model::PortalError;
+use crate::error::PortalError;
 use crate::server::protocol::callback::CallbackSpec;
 
 #[derive(Clone)]
@@ -108,7 +108,7 @@ pub fn back_to_form<T>(result: &Result<T, PortalError>, fallback: &str) {
         Ok(_) => page,
         Err(error) => {
             let separator = if page.contains('?') { '&' } else { '?' };
-            let refused = crate::model::FormRefusal::query_value(error);
+            let refused = crate::error::FormRefusal::query_value(error);
             format!("{page}{separator}refused={refused}")
         }
     };

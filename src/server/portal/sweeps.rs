@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::completion::{self, Found, Ticket};
 use super::ledger::{CompletedBy, ExpiredTicket, TicketKind};
 use super::state::AppState;
-use crate::model::PortalError;
+use crate::error::PortalError;
 
 /// Entries one pass of the ticket sweep looks at (the next pass takes the rest).
 const TICKETS_PER_PASS: u32 = 500;

@@ -10,10 +10,8 @@ use super::ledger::{NewEntry, TicketKind};
 use super::settings::UploadRules;
 use super::state::AppState;
 use super::storage::Target;
-use crate::model::{
-    type_allowed, FileSpec, Limit, NamingMode, Notice, PortalError, UploadBatch, UploadTicket,
-    Viewer,
-};
+use crate::error::{Limit, Notice, PortalError};
+use crate::model::{type_allowed, FileSpec, NamingMode, UploadBatch, UploadTicket, Viewer};
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 use crate::server::protocol::callback::CallbackSpec;
 use crate::server::protocol::policy::Condition;

@@ -9,7 +9,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::Requester;
-use crate::model::{Limit, PortalError, Viewer};
+use crate::error::{Limit, PortalError};
+use crate::model::Viewer;
 use crate::server::portal::ledger::Ledger;
 
 /// How much each limit allows.

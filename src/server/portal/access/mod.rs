@@ -13,7 +13,8 @@ use sha2::{Digest, Sha256};
 
 use self::accounts::{AccessCode, UserAccount};
 use super::ledger::{Ledger, SessionRecord};
-use crate::model::{LoginKind, Notice, PortalError, Viewer};
+use crate::error::{Notice, PortalError};
+use crate::model::{LoginKind, Viewer};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "portal_session";
