@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
-use super::Bucket;
+use super::state::Bucket;
 use crate::server::protocol::signing::v1;
 use crate::server::protocol::MAX_CLOCK_SKEW;
 

@@ -9,8 +9,9 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 
+use super::auth;
 use super::errors::{BucketError, OssCode};
-use super::{auth, Bucket, RequestContext};
+use super::state::{Bucket, RequestContext};
 use crate::server::protocol::cors::{self, CorsRule};
 
 /// Largest CORS document accepted.

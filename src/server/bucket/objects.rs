@@ -12,7 +12,7 @@ use axum::Extension;
 use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
-use super::{Bucket, RequestContext};
+use super::state::{Bucket, RequestContext};
 use crate::server::protocol::signing::v1;
 
 pub async fn get_object(

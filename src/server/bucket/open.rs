@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use super::callback::CallbackSigner;
+use super::cors_config;
 use super::keys::KeyRing;
+use super::state::{Bucket, BucketSettings};
 use super::store::ObjectStore;
-use super::{cors_config, Bucket, BucketSettings};
 use crate::server::protocol::cors::CorsRule;
 use crate::server::protocol::signing;
 use crate::server::protocol::MAX_OBJECT_SIZE;

@@ -16,8 +16,8 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::errors::{BucketError, OssCode};
+use super::state::{Bucket, RequestContext};
 use super::store::{Intake, ObjectMeta, StoreError};
-use super::{Bucket, RequestContext};
 use crate::naming::basename;
 use crate::server::protocol::callback::CallbackSpec;
 use crate::server::protocol::policy::{PolicyDocument, PolicyViolation};

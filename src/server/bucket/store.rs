@@ -11,6 +11,10 @@ use tokio::fs;
 
 use crate::server::protocol::MAX_KEY_BYTES;
 
+/// CRC-64/XZ, which OSS calls crc64ecma.
+pub const CRC64: crc::Crc<u64, crc::Table<16>> =
+    crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ);
+
 /// What the bucket stores beside an object's bytes.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ObjectMeta {
@@ -156,7 +160,7 @@ impl ObjectStore {
         let (temp, out) = self.create_temp().await.map_err(Intake::Io)?;
         let mut out = Some(out.into_std().await);
         let mut md5 = Md5::new();
-        let mut crc = super::CRC64.digest();
+        let mut crc = CRC64.digest();
         let mut size: u64 = 0;
         let mut ended = false;
         while !ended {

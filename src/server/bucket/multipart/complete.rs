@@ -10,9 +10,10 @@ use time::OffsetDateTime;
 use tokio::fs;
 
 use super::{load_upload, part_file, stored_parts, xml_response, PartInfo, MAX_COMPLETE_BODY};
+use crate::server::bucket::auth;
 use crate::server::bucket::errors::{BucketError, OssCode};
+use crate::server::bucket::state::Bucket;
 use crate::server::bucket::store::{upper_hex, ObjectMeta, StoreError};
-use crate::server::bucket::{auth, Bucket};
 use crate::server::protocol::MIN_PART_SIZE;
 
 /// The parts a CompleteMultipartUpload body lists.

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::fs;
 
+use super::auth;
 use super::errors::{BucketError, OssCode};
+use super::state::{Bucket, RequestContext};
 use super::store::{Intake, ObjectStore};
-use super::{auth, Bucket, RequestContext};
 use crate::server::protocol::{MAX_OBJECT_SIZE, MAX_PARTS};
 
 use self::complete::complete;
