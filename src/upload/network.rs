@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::problem::Problem;
+use super::progress::now_ms;
 
 /// No byte sent for this long: the upload is stuck; abort it and try again.
 const STALL_MS: f64 = 60_000.0;
@@ -60,8 +61,6 @@ fn nudged() -> oneshot::Receiver<()> {
 pub fn online() -> bool {
     window().navigator().on_line()
 }
-
-pub use super::progress::now_ms;
 
 pub async fn sleep(ms: f64) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 use super::network::{self, Motion};
 use super::parts::{AbortOnCancel, Parts};
 use super::problem::{signing_problem, NextStep, Problem};
+use super::progress::now_ms;
 use super::xhr;
 use crate::api::{confirm_upload, sign_uploads};
 use crate::error::{Notice, PortalError};
@@ -52,7 +53,7 @@ struct Signed {
 impl Signed {
     fn new(ticket: UploadTicket) -> Self {
         let expires = ticket.expires_at as f64 * 1000.0;
-        let lifetime = (expires - network::now_ms()).max(0.0);
+        let lifetime = (expires - now_ms()).max(0.0);
         Signed {
             renew_at: expires - RENEW_MARGIN_MS.min(lifetime / 3.0),
             ticket,
@@ -258,7 +259,7 @@ async fn upload(job: Job) -> bool {
         let outcome = match &mut engine {
             Engine::Single { signed, md5, .. } => {
                 let current = match signed.take() {
-                    Some(current) if network::now_ms() < current.renew_at => Ok(current),
+                    Some(current) if now_ms() < current.renew_at => Ok(current),
                     // Waited too long (queue, backoff) or refused as expired: a fresh policy.
                     _ => sign_one(&row, naming, &folder).await.map(Signed::new),
                 };

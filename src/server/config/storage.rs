@@ -15,10 +15,14 @@ use crate::server::protocol::signing::SignatureVersion;
 
 /// Where the bucket is, checked before its keys.
 enum Place {
-    /// The embedded bucket's URL and callback public-key URL.
-    Local((String, String)),
-    /// An OSS bucket's URL and region.
-    Oss((String, String)),
+    Local {
+        url: String,
+        callback_public_key_url: String,
+    },
+    Oss {
+        url: String,
+        region: String,
+    },
     S3(S3Settings),
 }
 
@@ -41,8 +45,17 @@ impl Config {
             }
         };
         let place = match self.target {
-            TargetKind::Local => Place::Local(self.embedded_urls()?),
-            TargetKind::Oss => Place::Oss(self.oss_bucket(&bucket)?),
+            TargetKind::Local => {
+                let (url, callback_public_key_url) = self.embedded_urls()?;
+                Place::Local {
+                    url,
+                    callback_public_key_url,
+                }
+            }
+            TargetKind::Oss => {
+                let (url, region) = self.oss_bucket(&bucket)?;
+                Place::Oss { url, region }
+            }
             TargetKind::S3 => Place::S3(self.s3_settings()?),
         };
         check_bucket_name(&bucket)?;
@@ -54,7 +67,10 @@ impl Config {
             ));
         }
         let (url, region, store, embedded) = match place {
-            Place::Local((url, callback_public_key_url)) => {
+            Place::Local {
+                url,
+                callback_public_key_url,
+            } => {
                 let signing = self.oss_signing(rules, generated_credentials)?;
                 let embedded = BucketSettings {
                     name: bucket.clone(),
@@ -71,7 +87,7 @@ impl Config {
                 let (url, region) = (embedded.public_url.clone(), embedded.region.clone());
                 (url, region, Store::Local(signing), Some(embedded))
             }
-            Place::Oss((url, region)) => {
+            Place::Oss { url, region } => {
                 let signing = self.oss_signing(rules, generated_credentials)?;
                 (url, region, Store::Oss(signing), None)
             }

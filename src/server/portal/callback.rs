@@ -8,18 +8,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::completion::{complete_from_callback, Reported};
+use super::completion::{complete_from_callback, CallbackReport};
 use super::state::AppState;
-
-/// What a callback body reports about a stored upload.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CallbackReport {
-    pub key: String,
-    pub etag: String,
-    pub size: u64,
-    /// The ledger id pinned in the ticket (`x:ticket`), when the template carries it.
-    pub ticket: String,
-}
 
 /// Largest callback body read.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -64,13 +54,7 @@ pub async fn receive(
         )
             .into_response();
     };
-    let reported = Reported {
-        ticket: &record.ticket,
-        key: &record.key,
-        etag: &record.etag,
-        size: record.size,
-    };
-    match complete_from_callback(&state, &reported).await {
+    match complete_from_callback(&state, &record).await {
         Ok(Some(new)) => {
             tracing::info!(key = %record.key, etag = %record.etag, size = record.size, new, "upload recorded");
             Json(json!({

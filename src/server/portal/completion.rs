@@ -92,14 +92,15 @@ pub async fn complete_from_storage(
     Ok(Found::Completed(object))
 }
 
-/// What a verified upload callback says was stored.
+/// What a verified upload callback says was stored (its body, form or JSON, as the
+/// portal's template made it).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reported<'a> {
-    /// The ticket id the portal pinned (`x:ticket`).
-    pub ticket: &'a str,
-    pub key: &'a str,
-    pub etag: &'a str,
+pub struct CallbackReport {
+    pub key: String,
+    pub etag: String,
     pub size: u64,
+    /// The ledger id pinned in the ticket (`x:ticket`), when the template carries it.
+    pub ticket: String,
 }
 
 /// Completes the entry a callback names by its ticket, when the object is the one that ticket
@@ -107,14 +108,14 @@ pub struct Reported<'a> {
 /// `None`: no such entry; `Some(new)`: completed now (`true`) or before (`false`).
 pub async fn complete_from_callback(
     state: &AppState,
-    reported: &Reported<'_>,
+    reported: &CallbackReport,
 ) -> Result<Option<bool>, sqlx::Error> {
     if reported.ticket.is_empty() {
         return Ok(None);
     }
     let Some(entry) = state
         .ledger
-        .entry(reported.ticket)
+        .entry(&reported.ticket)
         .await?
         .filter(|e| e.key == reported.key && e.declared_size == reported.size)
     else {
@@ -124,7 +125,7 @@ pub async fn complete_from_callback(
         state,
         &entry.id,
         &entry.key,
-        reported.etag,
+        &reported.etag,
         reported.size,
         CompletedBy::Callback,
     )
