@@ -3,12 +3,14 @@
 # local STS endpoint); the ledger tests again against a real PostgreSQL; the release build end
 # to end in Debian's Chromium with Playwright (V4 + STS + callback, ledger in PostgreSQL); then
 # the s3 target against a real Garage node (integration tests and the same browser tests).
+# Between them, Alibaba's own SDKs (oss2, ali-oss) drive the embedded bucket.
 # Every log of the run is searched for the configured secrets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh --browser
 source scripts/garage.sh
 source scripts/postgres.sh
+source scripts/sdk.sh
 
 # However the run ends, whatever it started is stopped and its scratch folder removed (each
 # step is harmless when that part was never started).
@@ -96,6 +98,21 @@ echo "== unit and integration tests"
 cargo test --features ssr -- --test-threads=1
 
 work=$(mktemp -d)
+echo "== Alibaba's SDKs (oss2, ali-oss) against the embedded bucket: path-style and bucket-as-host, V1 and V4"
+sdk_install
+cargo build --features ssr --bin upload-portal
+sdk_secret="sdk-$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+env LEPTOS_SITE_ADDR=127.0.0.1:3220 PORTAL_BUCKET_ADDR=127.0.0.1:9320 PORTAL_DATA_DIR="$work/sdk" \
+  OSS_ACCESS_KEY_ID=LTAIsdkrun OSS_ACCESS_KEY_SECRET="$sdk_secret" OSS_REGION=local RUST_LOG=info \
+  LEPTOS_SITE_ROOT=target/site ./target/debug/upload-portal > "$work/sdk-portal.log" 2>&1 &
+portal_pid=$!
+for _ in $(seq 50); do curl -sf -o /dev/null http://127.0.0.1:3220/healthz && break; sleep 0.2; done
+run_logged --tail "$work/sdk-portal.log" "the SDK clients" "$work/sdk.log" \
+  sdk_run http://127.0.0.1:9320 portal-dev LTAIsdkrun "$sdk_secret" local
+kill "$portal_pid"; wait "$portal_pid" 2>/dev/null || true
+portal_pid=
+secret_absent "the SDK run's secret" "SDK run" "$sdk_secret" "$work/sdk-portal.log" "$work/sdk.log"
+
 echo "== the ledger tests and the security probes against PostgreSQL"
 pg_start
 LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access --test security -- --test-threads=1

@@ -2,7 +2,6 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 /// The OSS error codes the embedded bucket answers with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +31,10 @@ pub enum OssCode {
     SecurityTokenExpired,
     SignatureDoesNotMatch,
     InternalError,
+    InvalidDigest,
+    InvalidRange,
+    PreconditionFailed,
+    NoSuchBucket,
 }
 
 impl OssCode {
@@ -62,6 +65,10 @@ impl OssCode {
             OssCode::RequestTimeTooSkewed => "RequestTimeTooSkewed",
             OssCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             OssCode::InternalError => "InternalError",
+            OssCode::InvalidDigest => "InvalidDigest",
+            OssCode::InvalidRange => "InvalidRange",
+            OssCode::PreconditionFailed => "PreconditionFailed",
+            OssCode::NoSuchBucket => "NoSuchBucket",
         }
     }
 
@@ -77,20 +84,25 @@ impl OssCode {
             OssCode::FileAlreadyExists => StatusCode::CONFLICT,
             OssCode::CallbackFailed => StatusCode::NON_AUTHORITATIVE_INFORMATION,
             OssCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            OssCode::NoSuchKey | OssCode::NoSuchUpload | OssCode::NoSuchCorsConfiguration => {
-                StatusCode::NOT_FOUND
-            }
+            OssCode::InvalidRange => StatusCode::RANGE_NOT_SATISFIABLE,
+            OssCode::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            OssCode::NoSuchKey
+            | OssCode::NoSuchUpload
+            | OssCode::NoSuchCorsConfiguration
+            | OssCode::NoSuchBucket => StatusCode::NOT_FOUND,
             OssCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
     }
 }
 
-/// A failed bucket request: a code and a message that is safe to send.
+/// A failed bucket request: a code, a message that is safe to send, and the extra fields OSS
+/// adds for some codes (what was signed, for `SignatureDoesNotMatch`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BucketError {
     pub code: OssCode,
     pub message: String,
+    pub details: Vec<(&'static str, String)>,
 }
 
 impl BucketError {
@@ -98,7 +110,14 @@ impl BucketError {
         BucketError {
             code,
             message: message.into(),
+            details: Vec::new(),
         }
+    }
+
+    /// Adds an element to the error document, after the standard ones.
+    pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.details.push((name, value.into()));
+        self
     }
 
     /// An I/O or other internal failure: logged in full, answered without detail.
@@ -112,28 +131,40 @@ impl BucketError {
 
     /// The OSS `<Error>` document, with the request's id and host.
     pub fn into_response(self, request_id: &str, host_id: &str, with_body: bool) -> Response {
-        #[derive(Serialize)]
-        #[serde(rename = "Error", rename_all = "PascalCase")]
-        struct ErrorXml<'a> {
-            code: &'a str,
-            message: &'a str,
-            request_id: &'a str,
-            host_id: &'a str,
+        let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+        let fields = [
+            ("Code", self.code.as_str()),
+            ("Message", self.message.as_str()),
+            ("RequestId", request_id),
+            ("HostId", host_id),
+        ];
+        let details = self.details.iter().map(|(n, v)| (*n, v.as_str()));
+        for (name, value) in fields.into_iter().chain(details) {
+            body.push_str(&format!(
+                "<{name}>{}</{name}>",
+                quick_xml::escape::escape(value)
+            ));
         }
-        let xml = ErrorXml {
-            code: self.code.as_str(),
-            message: &self.message,
-            request_id,
-            host_id,
-        };
-        let body = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-            quick_xml::se::to_string(&xml).unwrap_or_default()
-        );
+        body.push_str("</Error>\n");
+        // oss2 reads at most 4 KB of an error: a long echo of what was signed goes first.
+        if body.len() > 4000 {
+            let short = BucketError {
+                details: Vec::new(),
+                ..self
+            };
+            return short.into_response(request_id, host_id, with_body);
+        }
         let mut response = if with_body {
             body.into_response()
         } else {
-            ().into_response()
+            // A HEAD has no body: OSS puts the document, base64, in `x-oss-err` (oss2 reads it).
+            let mut empty = ().into_response();
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(&body);
+            if let Ok(value) = HeaderValue::from_str(&encoded) {
+                empty.headers_mut().insert("x-oss-err", value);
+            }
+            empty
         };
         *response.status_mut() = self.code.status();
         response.headers_mut().insert(

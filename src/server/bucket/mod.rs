@@ -2,18 +2,24 @@
 //! OSS XML errors, objects on disk, and a local STS. It runs in the portal's process on its own
 //! port and knows nothing of the portal: it speaks `protocol/`, like OSS itself.
 
+pub mod addressing;
 pub mod auth;
 pub mod callback;
 pub mod cors_config;
+pub mod deletion;
 pub mod errors;
 pub mod keys;
+pub mod listing;
 pub mod multipart;
 pub mod objects;
 mod open;
 pub mod post_object;
+pub mod put_object;
+pub mod ranges;
 mod state;
 pub mod store;
 pub mod sts;
+pub(crate) mod xml;
 
 pub use self::open::open;
 
@@ -31,12 +37,13 @@ use crate::server::protocol::cors;
 
 pub use self::state::{Bucket, BucketSettings, RequestContext};
 
-/// The bucket's HTTP routes, with the request-id and CORS layer around them.
+/// The bucket's HTTP routes, with the request-id and CORS layer around them, behind the
+/// rewrite of path-style URLs (which must run before routing).
 pub fn router(bucket: Arc<Bucket>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route(
             "/",
-            post(post_object::post_object)
+            post(bucket_post)
                 .get(bucket_get)
                 .put(cors_config::put)
                 .delete(cors_config::delete)
@@ -57,7 +64,10 @@ pub fn router(bucket: Arc<Bucket>) -> Router {
             bucket.clone(),
             request_context,
         ))
-        .with_state(bucket)
+        .with_state(bucket.clone());
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn_with_state(bucket, addressing::rewrite))
 }
 
 /// Gives each request an id (`x-oss-request-id`) and adds CORS headers to actual requests
@@ -162,8 +172,25 @@ async fn preflight(
     response
 }
 
+/// `POST /?delete` deletes many objects; any other `POST /` is a form upload (PostObject).
+async fn bucket_post(
+    State(bucket): State<Arc<Bucket>>,
+    Extension(ctx): Extension<RequestContext>,
+    axum::extract::Query(pairs): axum::extract::Query<Vec<(String, String)>>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    if pairs.iter().any(|(name, _)| name == "delete") {
+        return deletion::delete_many(&bucket, &pairs, &headers, body)
+            .await
+            .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true));
+    }
+    post_object::post_object(State(bucket), Extension(ctx), headers, body).await
+}
+
 /// `GET /?callback-public-key` serves the key that verifies this bucket's callbacks;
-/// `GET /?uploads` lists the multipart uploads in progress; `GET /?list-type=2` the objects.
+/// `GET /?uploads` lists the multipart uploads in progress, `GET /?cors` the CORS rules;
+/// any other `GET /` lists the objects (V1, or V2 with `list-type=2`).
 async fn bucket_get(
     State(bucket): State<Arc<Bucket>>,
     Extension(ctx): Extension<RequestContext>,
@@ -177,19 +204,13 @@ async fn bucket_get(
     if pairs.iter().any(|(name, _)| name == "cors") {
         return cors_config::get(&bucket, &ctx, &pairs, &headers);
     }
-    if pairs
-        .iter()
-        .any(|(name, value)| name == "list-type" && value == "2")
-    {
-        return objects::list_objects(&bucket, &ctx, &pairs, &headers).await;
-    }
     match (&bucket.callback, query.as_deref()) {
         (Some(signer), Some("callback-public-key")) => (
             [(header::CONTENT_TYPE, "application/x-pem-file")],
             signer.public_key_pem.clone(),
         )
             .into_response(),
-        _ => method_not_allowed(State(bucket), Extension(ctx)).await,
+        _ => listing::list(&bucket, &ctx, &pairs, &headers).await,
     }
 }
 

@@ -11,7 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use time::OffsetDateTime;
 
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
 use super::errors::{BucketError, OssCode};
+use super::ranges::{self, Wanted};
 use super::state::{Bucket, RequestContext};
 use crate::server::protocol::signing::v1;
 
@@ -27,7 +30,7 @@ pub async fn get_object(
     if query.iter().any(|(name, _)| name == "uploadId") {
         return super::multipart::list_parts(&bucket, &ctx, &key, &query, &headers).await;
     }
-    match read(&bucket, &method, &key, &query, &headers, with_body).await {
+    match read(&bucket, &ctx, &method, &key, &query, &headers, with_body).await {
         Ok(response) => response,
         Err(error) => error.into_response(&ctx.request_id, &bucket.host_id, with_body),
     }
@@ -35,36 +38,74 @@ pub async fn get_object(
 
 async fn read(
     bucket: &Bucket,
+    ctx: &RequestContext,
     method: &Method,
     key: &str,
     query: &[(String, String)],
     headers: &HeaderMap,
     with_body: bool,
 ) -> Result<Response, BucketError> {
-    if super::auth::is_signed(headers, query) {
+    let signed = super::auth::is_signed(headers, query);
+    if signed {
         super::auth::verify(bucket, method, key, headers, query)?;
     }
     let no_such_key = || BucketError::new(OssCode::NoSuchKey, "The specified key does not exist.");
-    let (file, meta) = match bucket.store.open_object(key).await {
+    let (mut file, meta) = match bucket.store.open_object(key).await {
         Ok(Some(found)) => found,
         Ok(None) | Err(super::store::StoreError::InvalidKey(_)) => return Err(no_such_key()),
         Err(e) => return Err(BucketError::internal(e)),
     };
-    let body = if with_body {
+    let etag = format!("\"{}\"", meta.etag.as_deref().unwrap_or(&meta.md5_hex));
+    let status = match preconditions(headers, &etag, meta.last_modified) {
+        Precondition::Failed => {
+            return Err(BucketError::new(
+                OssCode::PreconditionFailed,
+                "At least one of the pre-conditions you specified did not hold.",
+            ))
+        }
+        Precondition::NotModified => StatusCode::NOT_MODIFIED,
+        Precondition::Met => StatusCode::OK,
+    };
+    let range = match status {
+        StatusCode::OK => ranges::wanted(
+            headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+            meta.size,
+            headers
+                .get("x-oss-range-behavior")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"standard")),
+        ),
+        _ => Wanted::Whole,
+    };
+    let (status, first, length) = match range {
+        Wanted::Whole => (status, 0, meta.size),
+        Wanted::Part { first, last } => (StatusCode::PARTIAL_CONTENT, first, last - first + 1),
+        Wanted::Unsatisfiable => {
+            let mut refused = BucketError::new(
+                OssCode::InvalidRange,
+                "The requested range cannot be satisfied.",
+            )
+            .into_response(&ctx.request_id, &bucket.host_id, with_body);
+            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{}", meta.size)) {
+                refused.headers_mut().insert(header::CONTENT_RANGE, value);
+            }
+            return Ok(refused);
+        }
+    };
+    let body = if with_body && status != StatusCode::NOT_MODIFIED {
+        if first > 0 {
+            file.seek(std::io::SeekFrom::Start(first))
+                .await
+                .map_err(BucketError::internal)?;
+        }
         Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-            file,
+            file.take(length),
             256 * 1024,
         ))
     } else {
         Body::empty()
     };
-    let mut response = (StatusCode::OK, body).into_response();
+    let mut response = (status, body).into_response();
     let out = response.headers_mut();
-    let content_type = if meta.content_type.is_empty() {
-        "application/octet-stream"
-    } else {
-        &meta.content_type
-    };
     let mut set = |name: &str, value: &str| {
         if let (Ok(name), Ok(value)) = (
             header::HeaderName::from_bytes(name.as_bytes()),
@@ -73,33 +114,116 @@ async fn read(
             out.insert(name, value);
         }
     };
-    set("content-type", content_type);
-    set("content-length", &meta.size.to_string());
-    if let Some(etag) = &meta.etag {
-        set("etag", &format!("\"{etag}\""));
-    } else if !meta.md5_hex.is_empty() {
-        set("etag", &format!("\"{}\"", meta.md5_hex));
-        set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
-    }
+    set("etag", &etag);
     if let Ok(modified) = OffsetDateTime::from_unix_timestamp(meta.last_modified) {
         set("last-modified", &v1::http_date(modified));
     }
+    set("accept-ranges", "bytes");
+    if status == StatusCode::NOT_MODIFIED {
+        return Ok(response);
+    }
+    let mut content_type = if meta.content_type.is_empty() {
+        "application/octet-stream".to_owned()
+    } else {
+        meta.content_type.clone()
+    };
+    set("content-length", &length.to_string());
+    if status == StatusCode::PARTIAL_CONTENT {
+        set(
+            "content-range",
+            &format!("bytes {first}-{}/{}", first + length - 1, meta.size),
+        );
+    }
+    if meta.etag.is_none() && !meta.md5_hex.is_empty() {
+        set("x-oss-hash-crc64ecma", &meta.crc64.to_string());
+    }
+    let mut stored = meta
+        .headers
+        .iter()
+        .find(|(name, _)| name == "content-disposition")
+        .map(|(_, value)| value.clone());
     for (name, value) in &meta.headers {
         set(name, value);
     }
+    // A signed request may override what the response says (`response-content-type`...),
+    // as OSS lets a presigned link name the file it downloads.
+    if signed {
+        for (name, value) in query {
+            let Some(header) = name.strip_prefix("response-") else {
+                continue;
+            };
+            if !RESPONSE_OVERRIDES.contains(&header) {
+                continue;
+            }
+            match header {
+                "content-type" => content_type = value.clone(),
+                "content-disposition" => stored = Some(value.clone()),
+                _ => set(header, value),
+            }
+        }
+    }
+    set("content-type", &content_type);
     // Whatever its type, a stored object never runs as a page here: no sniffing, no script,
     // and anything but plain media is a download (uploads are other people's content).
     set("x-content-type-options", "nosniff");
     set("content-security-policy", OBJECT_POLICY);
-    let stored = meta
-        .headers
-        .iter()
-        .find(|(name, _)| name == "content-disposition")
-        .map(|(_, value)| value.as_str());
-    if let Some(disposition) = disposition(content_type, stored) {
+    if let Some(disposition) = disposition(&content_type, stored.as_deref()) {
         set("content-disposition", &disposition);
     }
     Ok(response)
+}
+
+/// The headers a signed GET may override with `response-<header>=<value>`.
+const RESPONSE_OVERRIDES: [&str; 6] = [
+    "content-type",
+    "content-language",
+    "expires",
+    "cache-control",
+    "content-disposition",
+    "content-encoding",
+];
+
+/// What the conditional headers of a GET say about the stored object.
+#[derive(Debug, PartialEq, Eq)]
+enum Precondition {
+    Met,
+    NotModified,
+    Failed,
+}
+
+/// `If-Match` / `If-Unmodified-Since` (412 when they fail), then `If-None-Match` /
+/// `If-Modified-Since` (304 when the client's copy is current), as RFC 9110 orders them.
+fn preconditions(headers: &HeaderMap, etag: &str, modified: i64) -> Precondition {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let matches = |list: &str| {
+        list.split(',').any(|tag| {
+            let tag = tag.trim().trim_start_matches("W/");
+            tag == "*"
+                || tag
+                    .trim_matches('"')
+                    .eq_ignore_ascii_case(etag.trim_matches('"'))
+        })
+    };
+    let date = |name| {
+        text(name)
+            .and_then(v1::parse_http_date)
+            .map(|d| d.unix_timestamp())
+    };
+    if let Some(list) = text(header::IF_MATCH) {
+        if !matches(list) {
+            return Precondition::Failed;
+        }
+    } else if date(header::IF_UNMODIFIED_SINCE).is_some_and(|since| modified > since) {
+        return Precondition::Failed;
+    }
+    if let Some(list) = text(header::IF_NONE_MATCH) {
+        if matches(list) {
+            return Precondition::NotModified;
+        }
+    } else if date(header::IF_MODIFIED_SINCE).is_some_and(|since| modified <= since) {
+        return Precondition::NotModified;
+    }
+    Precondition::Met
 }
 
 /// `DELETE /<key>` deletes the object; `DELETE /<key>?uploadId=…` aborts a multipart upload.
@@ -143,104 +267,6 @@ fn access_denied() -> BucketError {
     )
 }
 
-/// `GET /?list-type=2` (ListObjectsV2, signed: objects are public to read, their names are
-/// not): keys under `prefix`, 1000 a page, continued by `continuation-token`.
-pub async fn list_objects(
-    bucket: &Bucket,
-    ctx: &RequestContext,
-    query: &[(String, String)],
-    headers: &HeaderMap,
-) -> Response {
-    let result = async {
-        if !super::auth::is_signed(headers, query) {
-            return Err(access_denied());
-        }
-        super::auth::verify(bucket, &Method::GET, "", headers, query)?;
-        let param = |name: &str| {
-            query
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
-        let prefix = param("prefix").unwrap_or("");
-        let token = param("continuation-token").unwrap_or("");
-        let after = match token {
-            "" => param("start-after").unwrap_or("").to_owned(),
-            token => {
-                use base64::Engine;
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .decode(token)
-                    .ok()
-                    .and_then(|bytes| String::from_utf8(bytes).ok())
-                    .ok_or_else(|| {
-                        BucketError::new(
-                            OssCode::InvalidArgument,
-                            "The continuation token is not valid.",
-                        )
-                    })?
-            }
-        };
-        let max: usize = param("max-keys")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1000)
-            .clamp(1, 1000);
-        let (objects, truncated) = bucket
-            .store
-            .list(prefix, &after, max)
-            .await
-            .map_err(BucketError::internal)?;
-        #[derive(serde::Serialize)]
-        #[serde(rename_all = "PascalCase")]
-        struct Contents {
-            key: String,
-            last_modified: String,
-            #[serde(rename = "ETag")]
-            etag: String,
-            size: u64,
-            storage_class: &'static str,
-        }
-        #[derive(serde::Serialize)]
-        #[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
-        struct Listing<'a> {
-            name: &'a str,
-            prefix: &'a str,
-            max_keys: usize,
-            key_count: usize,
-            is_truncated: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            next_continuation_token: Option<String>,
-            contents: Vec<Contents>,
-        }
-        let next = truncated.then(|| {
-            use base64::Engine;
-            let last = objects.last().map_or("", |(key, _)| key.as_str());
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(last)
-        });
-        let xml = quick_xml::se::to_string(&Listing {
-            name: &bucket.name,
-            prefix,
-            max_keys: max,
-            key_count: objects.len(),
-            is_truncated: truncated,
-            next_continuation_token: next,
-            contents: objects
-                .into_iter()
-                .map(|(key, meta)| Contents {
-                    etag: format!("\"{}\"", meta.etag.as_deref().unwrap_or(&meta.md5_hex)),
-                    last_modified: super::multipart::iso8601(meta.last_modified),
-                    size: meta.size,
-                    storage_class: "Standard",
-                    key,
-                })
-                .collect(),
-        })
-        .map_err(BucketError::internal)?;
-        Ok(super::multipart::xml_response(StatusCode::OK, xml))
-    }
-    .await;
-    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
-}
-
 /// Every object is served in a sandbox (GitHub's policy for raw user content).
 pub const OBJECT_POLICY: &str =
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
@@ -279,22 +305,20 @@ fn shown_inline(content_type: &str) -> bool {
     )
 }
 
-/// The `Content-Disposition` to serve, when it is not the stored one: a type that is not
-/// plain media is an attachment whatever the uploader asked for.
+/// The `Content-Disposition` to serve: the stored (or overridden) one for plain media; any
+/// other type is an attachment whatever the uploader asked for (keeping the file name).
 fn disposition(content_type: &str, stored: Option<&str>) -> Option<String> {
     if shown_inline(content_type) {
-        return None;
+        return stored.map(str::to_owned);
     }
-    match stored {
-        Some(value)
-            if value
-                .trim_start()
-                .to_ascii_lowercase()
-                .starts_with("attachment") =>
-        {
-            None
-        }
-        _ => Some("attachment".to_owned()),
+    let stored = stored.unwrap_or("").trim_start();
+    if stored.to_ascii_lowercase().starts_with("attachment") {
+        return Some(stored.to_owned());
+    }
+    // `inline; filename="a.pdf"` keeps its name as a download.
+    match stored.split_once(';') {
+        Some((_, parameters)) => Some(format!("attachment;{parameters}")),
+        None => Some("attachment".to_owned()),
     }
 }
 
@@ -311,6 +335,10 @@ mod tests {
             "text/plain; charset=utf-8",
         ] {
             assert_eq!(disposition(shown, None), None, "{shown}");
+            assert_eq!(
+                disposition(shown, Some("inline; filename=\"p.jpg\"")).as_deref(),
+                Some("inline; filename=\"p.jpg\"")
+            );
         }
         for download in [
             "text/html",
@@ -329,8 +357,13 @@ mod tests {
                 Some("attachment")
             );
             assert_eq!(
-                disposition(download, Some("attachment; filename=\"a.html\"")),
-                None
+                disposition(download, Some("attachment; filename=\"a.html\"")).as_deref(),
+                Some("attachment; filename=\"a.html\"")
+            );
+            // The file name survives the change to a download.
+            assert_eq!(
+                disposition(download, Some("inline; filename=\"a.pdf\"")).as_deref(),
+                Some("attachment; filename=\"a.pdf\"")
             );
         }
     }

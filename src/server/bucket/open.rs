@@ -23,7 +23,9 @@ pub async fn open(settings: &BucketSettings) -> std::io::Result<Arc<Bucket>> {
         .split("://")
         .nth(1)
         .unwrap_or_default()
-        .trim_end_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
         .to_owned();
     Ok(Arc::new(Bucket {
         name: settings.name.clone(),

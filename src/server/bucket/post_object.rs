@@ -34,14 +34,6 @@ const MAX_FIELDS_TOTAL: usize = 8 * 1024 * 1024;
 /// Field bytes held before the policy is verified: the policy, its signature, a security
 /// token and the pinned fields take a few KiB; a stranger gets no more than this.
 const MAX_UNVERIFIED_FIELDS: usize = 16 * 1024;
-/// Stored object headers that a form field may set (only when the policy tests it).
-const STORED_HEADERS: [&str; 4] = [
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "expires",
-];
-
 /// Fields that send the bucket's requests or the browser elsewhere, or decide what the object
 /// is, and (V4) the signature's fields: the policy must test each one the form carries. OSS
 /// lets other fields through untested, as its official V1 samples rely on; stored headers the
@@ -276,7 +268,9 @@ async fn receive(
     let mut stored_headers: Vec<(String, String)> = form
         .fields
         .iter()
-        .filter(|(k, _)| STORED_HEADERS.contains(&k.as_str()) || k.starts_with("x-oss-meta-"))
+        .filter(|(k, _)| {
+            super::put_object::STORED_HEADERS.contains(&k.as_str()) || k.starts_with("x-oss-meta-")
+        })
         // A header the signer did not vouch for is not stored with the object.
         .filter(|(k, _)| policy.constrains(k))
         .cloned()

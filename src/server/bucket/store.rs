@@ -309,14 +309,8 @@ impl ObjectStore {
         Ok(true)
     }
 
-    /// Keys that start with `prefix` and sort after `after`, in byte order, at most `max` of
-    /// them, with their metadata; and whether more follow.
-    pub async fn list(
-        &self,
-        prefix: &str,
-        after: &str,
-        max: usize,
-    ) -> Result<(Vec<(String, ObjectMeta)>, bool), StoreError> {
+    /// Every key that starts with `prefix` and sorts after `after`, in byte order.
+    pub async fn keys(&self, prefix: &str, after: &str) -> Result<Vec<String>, StoreError> {
         // Only the folder the prefix names can hold matching keys.
         let folder = prefix.rfind('/').map_or("", |i| &prefix[..i]);
         let start = if folder.is_empty() {
@@ -324,12 +318,12 @@ impl ObjectStore {
         } else {
             match self.object_path(folder) {
                 Ok(path) => path,
-                Err(_) => return Ok((Vec::new(), false)),
+                Err(_) => return Ok(Vec::new()),
             }
         };
         let objects = self.objects.clone();
         let (prefix, after) = (prefix.to_owned(), after.to_owned());
-        let mut keys = tokio::task::spawn_blocking(move || {
+        let keys = tokio::task::spawn_blocking(move || {
             let mut keys = Vec::new();
             walk_keys(&objects, &start, &mut keys);
             keys.retain(|k: &String| k.starts_with(&prefix) && k.as_str() > after.as_str());
@@ -338,15 +332,7 @@ impl ObjectStore {
         })
         .await
         .map_err(io::Error::other)?;
-        let more = keys.len() > max;
-        keys.truncate(max);
-        let mut listed = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some((_, meta)) = self.open_object(&key).await? {
-                listed.push((key, meta));
-            }
-        }
-        Ok((listed, more))
+        Ok(keys)
     }
 
     /// The stored object's file and metadata, if it exists.

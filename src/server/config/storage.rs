@@ -46,7 +46,7 @@ impl Config {
         };
         let place = match self.target {
             TargetKind::Local => {
-                let (url, callback_public_key_url) = self.embedded_urls()?;
+                let (url, callback_public_key_url) = self.embedded_urls(&bucket)?;
                 Place::Local {
                     url,
                     callback_public_key_url,
@@ -113,14 +113,28 @@ impl Config {
         Ok((target, embedded))
     }
 
-    /// The embedded bucket's URL and callback public-key URL, checked with its address.
-    fn embedded_urls(&self) -> Result<(String, String), ConfigError> {
-        let url = with_slash(
+    /// The embedded bucket's URL and callback public-key URL, checked with its address. On an
+    /// IP or `localhost` the bucket is addressed path-style (`http://127.0.0.1:9300/<bucket>/`),
+    /// as the SDKs address it there, so a folder named like the bucket stays a folder.
+    fn embedded_urls(&self, bucket: &str) -> Result<(String, String), ConfigError> {
+        let mut url = with_slash(
             self.bucket_url
                 .clone()
                 .unwrap_or_else(|| format!("http://{}/", self.bucket_addr)),
         );
         check_url("PORTAL_BUCKET_URL", &url)?;
+        let authority = url
+            .split("://")
+            .nth(1)
+            .unwrap_or("")
+            .split('/')
+            .next()
+            .unwrap_or("");
+        if crate::server::bucket::addressing::is_bare_host(authority)
+            && url.ends_with(&format!("{authority}/"))
+        {
+            url = format!("{url}{bucket}/");
+        }
         if self.bucket_addr.port() == self.site_addr.port() {
             return Err(config_error(
                 "PORTAL_BUCKET_ADDR",

@@ -21,6 +21,35 @@ fn sizes_parse_with_units() {
 }
 
 #[test]
+fn a_named_bucket_host_is_the_bucket() {
+    let url = |given: &str| {
+        let settings = config(&[
+            "--access-key-id",
+            "id",
+            "--access-key-secret",
+            "s",
+            "--bucket-url",
+            given,
+        ])
+        .validate()
+        .unwrap();
+        settings.portal.target.url
+    };
+    assert_eq!(
+        url("https://files.example.com"),
+        "https://files.example.com/"
+    );
+    assert_eq!(
+        url("http://localhost:9300/"),
+        "http://localhost:9300/portal-dev/"
+    );
+    assert_eq!(
+        url("http://127.0.0.1:8080/bucket/"),
+        "http://127.0.0.1:8080/bucket/"
+    );
+}
+
+#[test]
 fn defaults_run_on_the_embedded_bucket() {
     // Flags only, so the test does not depend on the environment it runs in.
     let settings = config(&["--access-key-id", "id", "--access-key-secret", "s"])
@@ -29,7 +58,8 @@ fn defaults_run_on_the_embedded_bucket() {
     let target = &settings.portal.target;
     assert!(matches!(target.store, Store::Local(_)));
     assert_eq!(target.bucket, "portal-dev");
-    assert_eq!(target.url, "http://127.0.0.1:9300/");
+    // On an IP the bucket is addressed path-style, like the SDKs address it there.
+    assert_eq!(target.url, "http://127.0.0.1:9300/portal-dev/");
     let local = settings.bucket.unwrap();
     assert_eq!(local.name, "portal-dev");
     assert_eq!(

@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::fs;
 
-use super::{load_upload, part_file, stored_parts, xml_response, PartInfo, MAX_COMPLETE_BODY};
+use super::{load_upload, part_file, stored_parts, PartInfo, MAX_COMPLETE_BODY};
 use crate::server::bucket::auth;
 use crate::server::bucket::errors::{BucketError, OssCode};
 use crate::server::bucket::state::Bucket;
 use crate::server::bucket::store::{upper_hex, ObjectMeta, StoreError};
+use crate::server::bucket::xml;
 use crate::server::protocol::MIN_PART_SIZE;
 
 /// The parts a CompleteMultipartUpload body lists.
@@ -153,7 +154,7 @@ pub(super) async fn complete(
         md5_hex: String::new(),
         crc64: 0,
         content_type: info.content_type.clone(),
-        headers: Vec::new(),
+        headers: info.headers.clone(),
         last_modified: OffsetDateTime::now_utc().unix_timestamp(),
         etag: Some(etag.clone()),
     };
@@ -200,7 +201,7 @@ pub(super) async fn complete(
         etag: format!("\"{etag}\""),
     })
     .map_err(BucketError::internal)?;
-    let mut response = xml_response(StatusCode::OK, xml);
+    let mut response = xml::reply(StatusCode::OK, xml);
     response.headers_mut().insert(
         header::ETAG,
         HeaderValue::from_str(&format!("\"{etag}\"")).expect("hex is a valid header"),

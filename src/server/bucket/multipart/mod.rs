@@ -21,6 +21,7 @@ use super::auth;
 use super::errors::{BucketError, OssCode};
 use super::state::{Bucket, RequestContext};
 use super::store::{Intake, ObjectStore};
+use super::xml;
 use crate::server::protocol::{MAX_OBJECT_SIZE, MAX_PARTS};
 
 use self::complete::complete;
@@ -36,6 +37,9 @@ struct UploadInfo {
     content_type: String,
     forbid_overwrite: bool,
     initiated: i64,
+    /// Content-Disposition, Cache-Control... and `x-oss-meta-*` sent with the initiate.
+    #[serde(default)]
+    headers: Vec<(String, String)>,
 }
 
 /// One stored part.
@@ -59,26 +63,6 @@ pub(super) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.as_str())
-}
-
-pub(super) fn xml_response(status: StatusCode, body: String) -> Response {
-    let mut response = (
-        status,
-        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}\n"),
-    )
-        .into_response();
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/xml"),
-    );
-    response
-}
-
-pub(super) fn iso8601(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 async fn load_upload(
@@ -202,6 +186,7 @@ async fn initiate(
         forbid_overwrite: text("x-oss-forbid-overwrite")
             .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         initiated: OffsetDateTime::now_utc().unix_timestamp(),
+        headers: super::put_object::stored_headers(headers)?,
     };
     fs::write(
         dir.join("upload.json"),
@@ -223,7 +208,7 @@ async fn initiate(
         upload_id: &id,
     })
     .map_err(BucketError::internal)?;
-    Ok(xml_response(StatusCode::OK, xml))
+    Ok(xml::reply(StatusCode::OK, xml))
 }
 
 async fn upload_part(
@@ -234,10 +219,7 @@ async fn upload_part(
     body: Body,
 ) -> Result<Response, BucketError> {
     let (Some(id), Some(number)) = (param(query, "uploadId"), param(query, "partNumber")) else {
-        return Err(BucketError::new(
-            OssCode::MethodNotAllowed,
-            "The embedded bucket takes objects by PostObject or multipart upload only.",
-        ));
+        return super::put_object::put(bucket, key, query, headers, body).await;
     };
     auth::verify(bucket, &Method::PUT, key, headers, query)?;
     let number: u32 = match number.parse() {
@@ -278,6 +260,7 @@ async fn upload_part(
         }
     }
     let md5_hex = received.md5_hex();
+    let crc64 = received.crc64;
     // Aborted meanwhile: nothing to add the part to.
     if fs::metadata(dir.join("upload.json")).await.is_err() {
         return Err(no_such_upload());
@@ -305,6 +288,9 @@ async fn upload_part(
         header::ETAG,
         HeaderValue::from_str(&format!("\"{md5_hex}\"")).expect("hex is a valid header"),
     );
+    response
+        .headers_mut()
+        .insert("x-oss-hash-crc64ecma", HeaderValue::from(crc64));
     Ok(response)
 }
 
@@ -368,14 +354,14 @@ pub async fn list_parts(
                 .iter()
                 .map(|p| Part {
                     part_number: p.number,
-                    last_modified: iso8601(p.last_modified),
+                    last_modified: xml::date(p.last_modified),
                     etag: format!("\"{}\"", p.md5_hex),
                     size: p.size,
                 })
                 .collect(),
         })
         .map_err(BucketError::internal)?;
-        Ok::<_, BucketError>(xml_response(StatusCode::OK, xml))
+        Ok::<_, BucketError>(xml::reply(StatusCode::OK, xml))
     }
     .await;
     result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
@@ -429,12 +415,12 @@ pub async fn list_uploads(
                 .map(|(initiated, key, upload_id)| Upload {
                     key,
                     upload_id,
-                    initiated: iso8601(initiated),
+                    initiated: xml::date(initiated),
                 })
                 .collect(),
         })
         .map_err(BucketError::internal)?;
-        Ok::<_, BucketError>(xml_response(StatusCode::OK, xml))
+        Ok::<_, BucketError>(xml::reply(StatusCode::OK, xml))
     }
     .await;
     result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))

@@ -1,5 +1,6 @@
 //! Signed requests to the bucket: multipart calls, HEAD, DELETE, listings, `GET ?cors`, and the
-//! XML replies they bring back. V1 header signatures for OSS and the embedded bucket, SigV4 for S3.
+//! XML replies they bring back. OSS and the embedded bucket get V1 or V4 signatures (as
+//! OSS_SIGNATURE_VERSION says), S3 gets SigV4.
 
 use secrecy::ExposeSecret;
 use time::OffsetDateTime;
@@ -8,16 +9,16 @@ use super::{
     ListedObject, ListedPart, RequestError, S3Settings, Scheme, StoredObject, Target, TargetError,
 };
 use crate::server::protocol::credentials::Credentials;
-use crate::server::protocol::signing::{self, s3, v1, v4};
+use crate::server::protocol::signing::{self, s3, v1, v4, SignatureVersion};
 
 /// Multipart uploads: the portal initiates, lists, completes and aborts with signed requests
-/// (V1 headers for OSS and the embedded bucket, SigV4 for S3); the browser PUTs the parts to
-/// presigned URLs (V1 or SigV4 query signatures).
+/// (V1 or V4 headers for OSS and the embedded bucket, SigV4 for S3); the browser PUTs the parts
+/// to presigned URLs (V1, V4 or SigV4 query signatures).
 impl Target {
     /// Sends a signed request for `key` (the bucket itself when empty) with `sub_resources`
-    /// (the query: V1 signs the OSS sub-resources among them, SigV4 all):
-    /// a V1 header signature for OSS and the embedded bucket, SigV4 for S3 (which ignores
-    /// the `x-oss-*` `extra_headers`). A refusal comes back as its status and error code.
+    /// (the query: V1 signs the OSS sub-resources among them, V4 and SigV4 all): a V1 or V4
+    /// header signature for OSS and the embedded bucket, SigV4 for S3 (which ignores the
+    /// `x-oss-*` `extra_headers`). A refusal comes back as its status and error code.
     async fn signed_request(
         &self,
         method: reqwest::Method,
@@ -27,38 +28,70 @@ impl Target {
         extra_headers: &[(&str, &str)],
         body: Option<String>,
     ) -> Result<reqwest::Response, RequestError> {
-        let keys = match &self.scheme {
+        let (version, keys) = match &self.scheme {
             Scheme::S3 { s3, keys } => {
                 return self
                     .s3_request(s3, keys, method, key, sub_resources, content_type, body)
                     .await
             }
-            Scheme::Oss { keys, .. } => keys,
+            Scheme::Oss { version, keys } => (*version, keys),
         };
         let now = OffsetDateTime::now_utc();
         let signing = keys.current(now).await?;
         let token = signing.security_token.as_ref().map(|t| t.expose_secret());
-        let date = v1::http_date(now);
-        let mut oss_headers = vec![("x-oss-date", date.as_str())];
+        let (access_key_id, secret) = (
+            signing.credentials.access_key_id.as_str(),
+            signing.credentials.secret.expose_secret(),
+        );
+        let v1_date = v1::http_date(now);
+        let v4_date = v4::format_date_time(now);
+        let mut oss_headers = match version {
+            SignatureVersion::V1 => vec![("x-oss-date", v1_date.as_str())],
+            SignatureVersion::V4 => vec![
+                ("x-oss-date", v4_date.as_str()),
+                ("x-oss-content-sha256", v4::UNSIGNED_PAYLOAD),
+            ],
+        };
         oss_headers.extend_from_slice(extra_headers);
         if let Some(token) = token {
             oss_headers.push(("x-oss-security-token", token));
         }
-        let request = v1::HeaderRequest {
-            method: method.as_str(),
-            content_type,
-            date: &date,
-            oss_headers: oss_headers.clone(),
-            bucket: &self.bucket,
-            key,
-            sub_resources: sub_resources.to_vec(),
-            ..Default::default()
+        let authorization = match version {
+            SignatureVersion::V1 => v1::authorization(
+                access_key_id,
+                secret,
+                &v1::HeaderRequest {
+                    method: method.as_str(),
+                    content_type,
+                    date: &v1_date,
+                    oss_headers: oss_headers.clone(),
+                    bucket: &self.bucket,
+                    key,
+                    sub_resources: sub_resources.to_vec(),
+                    ..Default::default()
+                },
+            ),
+            SignatureVersion::V4 => {
+                let mut headers = oss_headers.clone();
+                if !content_type.is_empty() {
+                    headers.push(("content-type", content_type));
+                }
+                v4::authorization(
+                    access_key_id,
+                    secret,
+                    &v4_date,
+                    &self.region,
+                    &v4::SignedRequest {
+                        method: method.as_str(),
+                        bucket: &self.bucket,
+                        key,
+                        query: sub_resources.to_vec(),
+                        headers,
+                        additional_headers: Vec::new(),
+                    },
+                )
+            }
         };
-        let authorization = v1::authorization(
-            &signing.credentials.access_key_id,
-            signing.credentials.secret.expose_secret(),
-            &request,
-        );
         let query: Vec<String> = sub_resources
             .iter()
             .map(|(name, value)| match value {
@@ -262,7 +295,7 @@ impl Target {
     ) -> Result<String, RequestError> {
         let now = OffsetDateTime::now_utc();
         let number = number.to_string();
-        let keys = match &self.scheme {
+        let (version, keys) = match &self.scheme {
             Scheme::S3 { s3, keys } => {
                 return Ok(self.s3_presigned_url(
                     s3,
@@ -273,33 +306,57 @@ impl Target {
                     (expires - now).whole_seconds().max(1) as u64,
                 ))
             }
-            Scheme::Oss { keys, .. } => keys,
+            Scheme::Oss { version, keys } => (*version, keys),
         };
         let signing = keys.current(now).await?;
-        let expires = expires.unix_timestamp().to_string();
-        let mut sub_resources = vec![
-            ("partNumber", Some(number.as_str())),
-            ("uploadId", Some(upload_id)),
-        ];
         let token = signing
             .security_token
             .as_ref()
             .map(|t| t.expose_secret().to_owned());
-        if let Some(token) = &token {
-            sub_resources.push(("security-token", Some(token)));
+        let (access_key_id, secret) = (
+            signing.credentials.access_key_id.as_str(),
+            signing.credentials.secret.expose_secret(),
+        );
+        let mut query = vec![
+            ("partNumber", Some(number.as_str())),
+            ("uploadId", Some(upload_id)),
+        ];
+        if version == SignatureVersion::V4 {
+            if let Some(token) = &token {
+                query.push(("x-oss-security-token", Some(token)));
+            }
+            let signed = v4::presign_query(
+                access_key_id,
+                secret,
+                &v4::format_date_time(now),
+                &self.region,
+                (expires - now).whole_seconds().clamp(1, 7 * 24 * 3600) as u64,
+                &v4::SignedRequest {
+                    method: "PUT",
+                    bucket: &self.bucket,
+                    key,
+                    query,
+                    ..Default::default()
+                },
+            );
+            return Ok(format!("{}?{signed}", self.object_url(key)));
         }
+        if let Some(token) = &token {
+            query.push(("security-token", Some(token)));
+        }
+        let expires = expires.unix_timestamp().to_string();
         let request = v1::HeaderRequest {
             method: "PUT",
             date: &expires,
             bucket: &self.bucket,
             key,
-            sub_resources,
+            sub_resources: query,
             ..Default::default()
         };
         Ok(v1::presigned_url(
             &self.object_url(key),
-            &signing.credentials.access_key_id,
-            signing.credentials.secret.expose_secret(),
+            access_key_id,
+            secret,
             &request,
         ))
     }

@@ -1,8 +1,9 @@
-//! OSS signature version 4 (OSS4-HMAC-SHA256) for POST policies: the signing-key chain, the
-//! credential scope and the `x-oss-date` format. The bucket verifies with the same functions.
+//! OSS signature version 4 (OSS4-HMAC-SHA256): POST policies, `Authorization` headers and
+//! presigned URLs, with the signing-key chain, the credential scope and the `x-oss-date`
+//! format they share. The bucket verifies with the same functions the portal signs with.
 
 use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -91,6 +92,239 @@ pub fn parse_credential(text: &str) -> Result<Credential<'_>, CredentialError> {
     } else {
         Err(CredentialError::Shape)
     }
+}
+
+/// The payload hash OSS V4 signs when the body is not hashed (always, for OSS).
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+
+/// A request as OSS V4 signs it (header or presigned). Values are raw (decoded).
+#[derive(Clone, Debug, Default)]
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// Empty for requests to the service itself.
+    pub bucket: &'a str,
+    /// The raw object key; empty for bucket-level requests.
+    pub key: &'a str,
+    /// Every query parameter but `x-oss-signature`; a `None` value is a bare key.
+    pub query: Vec<(&'a str, Option<&'a str>)>,
+    /// The request's headers, any case: `content-type`, `content-md5`, every `x-oss-*` and
+    /// the additional headers are signed, the rest ignored.
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// Other headers the signer chose to sign (`AdditionalHeaders`), lower-case.
+    pub additional_headers: Vec<&'a str>,
+}
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, super::UNRESERVED).to_string()
+}
+
+impl SignedRequest<'_> {
+    /// `/bucket/key` with the key URI-encoded (`/` kept); `/bucket/` for the bucket itself.
+    fn canonical_uri(&self) -> String {
+        match (self.bucket, self.key) {
+            ("", _) => "/".to_owned(),
+            (bucket, key) => format!(
+                "/{bucket}/{}",
+                percent_encoding::utf8_percent_encode(key, super::UNRESERVED_AND_SLASH)
+            ),
+        }
+    }
+
+    fn canonical_query(&self) -> String {
+        let mut pairs: Vec<(String, Option<String>)> = self
+            .query
+            .iter()
+            .map(|(name, value)| (encode(name), value.filter(|v| !v.is_empty()).map(encode)))
+            .collect();
+        pairs.sort();
+        pairs
+            .iter()
+            .map(|(name, value)| match value {
+                Some(value) => format!("{name}={value}"),
+                None => name.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    fn signs_header(&self, name: &str) -> bool {
+        name == "content-type"
+            || name == "content-md5"
+            || name.starts_with("x-oss-")
+            || self.additional_headers.contains(&name)
+    }
+
+    /// `VERB\nURI\nQuery\nHeaders\n\nAdditionalHeaders\nHashedPayload`.
+    pub fn canonical(&self) -> String {
+        let mut headers: Vec<(String, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.to_ascii_lowercase(), value.trim()))
+            .filter(|(name, _)| self.signs_header(name))
+            .collect();
+        headers.sort();
+        let payload = headers
+            .iter()
+            .find(|(name, _)| name == "x-oss-content-sha256")
+            .map_or(UNSIGNED_PAYLOAD, |(_, value)| value);
+        let mut additional: Vec<&str> = self.additional_headers.clone();
+        additional.sort_unstable();
+        additional.dedup();
+        let mut out = format!(
+            "{}\n{}\n{}\n",
+            self.method,
+            self.canonical_uri(),
+            self.canonical_query()
+        );
+        for (name, value) in &headers {
+            out.push_str(name);
+            out.push(':');
+            out.push_str(value);
+            out.push('\n');
+        }
+        out.push('\n');
+        out.push_str(&additional.join(";"));
+        out.push('\n');
+        out.push_str(payload);
+        out
+    }
+}
+
+/// `OSS4-HMAC-SHA256\n<date-time>\n<scope>\nhex(sha256(canonical request))`.
+pub fn string_to_sign(date_time: &str, region: &str, canonical: &str) -> String {
+    let date = date_time.get(..8).unwrap_or(date_time);
+    format!(
+        "{ALGORITHM}\n{date_time}\n{date}/{region}/oss/{TERMINATOR}\n{}",
+        super::hex(&Sha256::digest(canonical.as_bytes()))
+    )
+}
+
+/// The hex signature of a string to sign, under the key of its date and region.
+pub fn signature(secret: &str, date_time: &str, region: &str, string_to_sign: &str) -> String {
+    let date = date_time.get(..8).unwrap_or(date_time);
+    super::hex(&super::hmac_sha256(
+        &signing_key(secret, date, region),
+        string_to_sign,
+    ))
+}
+
+/// Checks a provided hex signature in constant time.
+pub fn verify(
+    secret: &str,
+    date_time: &str,
+    region: &str,
+    string_to_sign: &str,
+    provided: &str,
+) -> bool {
+    let date = date_time.get(..8).unwrap_or(date_time);
+    match super::unhex(provided) {
+        Some(bytes) => hmac(&signing_key(secret, date, region), string_to_sign)
+            .verify_slice(&bytes)
+            .is_ok(),
+        None => false,
+    }
+}
+
+/// The `Authorization` header of `request`, whose headers carry `x-oss-date` = `date_time`.
+pub fn authorization(
+    access_key_id: &str,
+    secret: &str,
+    date_time: &str,
+    region: &str,
+    request: &SignedRequest<'_>,
+) -> String {
+    let to_sign = string_to_sign(date_time, region, &request.canonical());
+    let signature = signature(secret, date_time, region, &to_sign);
+    let credential = credential(access_key_id, date_time.get(..8).unwrap_or(""), region);
+    let mut additional: Vec<&str> = request.additional_headers.clone();
+    additional.sort_unstable();
+    additional.dedup();
+    if additional.is_empty() {
+        format!("{ALGORITHM} Credential={credential},Signature={signature}")
+    } else {
+        format!(
+            "{ALGORITHM} Credential={credential},AdditionalHeaders={},Signature={signature}",
+            additional.join(";")
+        )
+    }
+}
+
+/// The parts of an `Authorization: OSS4-HMAC-SHA256 ...` header.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Authorization<'a> {
+    pub credential: &'a str,
+    pub additional_headers: Vec<&'a str>,
+    pub signature: &'a str,
+}
+
+/// Splits `OSS4-HMAC-SHA256 Credential=…[,AdditionalHeaders=a;b],Signature=…`; `None` if it is
+/// not a V4 header, or lacks the credential or the signature.
+pub fn parse_authorization(value: &str) -> Option<Authorization<'_>> {
+    let rest = value.strip_prefix(ALGORITHM)?;
+    if !rest.starts_with(' ') {
+        return None;
+    }
+    let (mut credential, mut additional, mut signature) = (None, None, None);
+    for field in rest.split(',') {
+        let (name, value) = field.trim().split_once('=')?;
+        let slot = match name {
+            "Credential" => &mut credential,
+            "AdditionalHeaders" => &mut additional,
+            "Signature" => &mut signature,
+            _ => return None,
+        };
+        if slot.replace(value.trim()).is_some() {
+            return None;
+        }
+    }
+    Some(Authorization {
+        credential: credential.filter(|c| !c.is_empty())?,
+        additional_headers: additional
+            .map(|a: &str| a.split(';').filter(|h| !h.is_empty()).collect())
+            .unwrap_or_default(),
+        signature: signature.filter(|s| !s.is_empty())?,
+    })
+}
+
+/// A presigned URL's query for `request` (its `query` holds the caller's own parameters, a
+/// `x-oss-security-token` among them for STS keys): the caller's parameters, then
+/// `x-oss-signature-version`, `-credential`, `-date`, `-expires` (seconds from `date_time`),
+/// `-additional-headers` when any, and `-signature`, all URL-encoded.
+pub fn presign_query(
+    access_key_id: &str,
+    secret: &str,
+    date_time: &str,
+    region: &str,
+    expires_seconds: u64,
+    request: &SignedRequest<'_>,
+) -> String {
+    let credential = credential(access_key_id, date_time.get(..8).unwrap_or(""), region);
+    let expires = expires_seconds.to_string();
+    let additional = request.additional_headers.join(";");
+    let mut signed = request.clone();
+    signed.query.extend([
+        ("x-oss-signature-version", Some(ALGORITHM)),
+        ("x-oss-credential", Some(credential.as_str())),
+        ("x-oss-date", Some(date_time)),
+        ("x-oss-expires", Some(expires.as_str())),
+    ]);
+    if !additional.is_empty() {
+        signed
+            .query
+            .push(("x-oss-additional-headers", Some(additional.as_str())));
+    }
+    let to_sign = string_to_sign(date_time, region, &signed.canonical());
+    let signature = signature(secret, date_time, region, &to_sign);
+    signed.query.push(("x-oss-signature", Some(&signature)));
+    signed
+        .query
+        .iter()
+        .map(|(name, value)| match value {
+            Some(value) => format!("{}={}", encode(name), encode(value)),
+            None => encode(name),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 const DATE_TIME: &[time::format_description::FormatItem<'static>] =

@@ -1,0 +1,315 @@
+//! ListObjects (V1, `GET /`) and ListObjectsV2 (`GET /?list-type=2`): keys under a prefix,
+//! folded into common prefixes at a delimiter, a page at a time, names URL-encoded on request.
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Serialize;
+
+use super::errors::{BucketError, OssCode};
+use super::state::{Bucket, RequestContext};
+use super::xml;
+use crate::server::protocol::signing::UNRESERVED_AND_SLASH;
+
+/// One page of a listing: keys, common prefixes (in one sorted order), and where the next
+/// page starts when there is one.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Page {
+    pub keys: Vec<String>,
+    pub common_prefixes: Vec<String>,
+    /// The last key or common prefix of this page, when more follow.
+    pub next_marker: Option<String>,
+}
+
+/// Pages `keys` (sorted, all starting with `prefix` and after `marker`): a key whose rest
+/// after `prefix` holds `delimiter` counts once, as the common prefix up to and including it.
+/// Keys inside the common prefix `marker` names were listed on the page before.
+pub fn page(keys: &[String], prefix: &str, delimiter: &str, marker: &str, max: usize) -> Page {
+    let mut out = Page::default();
+    let mut count = 0;
+    let mut last: Option<String> = None;
+    for key in keys {
+        if !delimiter.is_empty() && marker.ends_with(delimiter) && key.starts_with(marker) {
+            continue;
+        }
+        let folded = match delimiter {
+            "" => None,
+            d => key
+                .get(prefix.len()..)
+                .and_then(|rest| rest.find(d))
+                .map(|at| key[..prefix.len() + at + d.len()].to_owned()),
+        };
+        if folded.is_some() && folded == last {
+            continue;
+        }
+        if count == max {
+            out.next_marker = last;
+            return out;
+        }
+        count += 1;
+        match folded {
+            Some(common) => {
+                out.common_prefixes.push(common.clone());
+                last = Some(common);
+            }
+            None => {
+                out.keys.push(key.clone());
+                last = Some(key.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The query of a listing, checked.
+struct Query<'a> {
+    prefix: &'a str,
+    delimiter: &'a str,
+    max: usize,
+    url_encoded: bool,
+}
+
+fn read_query<'a>(query: &'a [(String, String)]) -> Result<Query<'a>, BucketError> {
+    let param = |name: &str| super::multipart::param(query, name);
+    let max = match param("max-keys") {
+        None | Some("") => 100,
+        Some(n) => n
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| {
+                BucketError::new(
+                    OssCode::InvalidArgument,
+                    "max-keys must be a number from 1 to 1000.",
+                )
+            })?,
+    };
+    let url_encoded = match param("encoding-type") {
+        None | Some("") => false,
+        Some("url") => true,
+        Some(_) => {
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "encoding-type can only be url.",
+            ))
+        }
+    };
+    let prefix = param("prefix").unwrap_or("");
+    let delimiter = param("delimiter").unwrap_or("");
+    if prefix.len() > 1024 || delimiter.len() > 1024 {
+        return Err(BucketError::new(
+            OssCode::InvalidArgument,
+            "prefix and delimiter are at most 1024 bytes.",
+        ));
+    }
+    Ok(Query {
+        prefix,
+        delimiter,
+        max,
+        url_encoded,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Owner {
+    #[serde(rename = "ID")]
+    id: String,
+    display_name: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Contents {
+    key: String,
+    last_modified: String,
+    #[serde(rename = "ETag")]
+    etag: String,
+    #[serde(rename = "Type")]
+    kind: &'static str,
+    size: u64,
+    storage_class: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<Owner>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CommonPrefix {
+    prefix: String,
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename = "ListBucketResult", rename_all = "PascalCase")]
+struct Listing {
+    name: String,
+    prefix: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    continuation_token: Option<String>,
+    max_keys: usize,
+    delimiter: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encoding_type: Option<&'static str>,
+    is_truncated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_marker: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_continuation_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_count: Option<usize>,
+    contents: Vec<Contents>,
+    common_prefixes: Vec<CommonPrefix>,
+}
+
+/// `GET /` (V1, `marker`) or `GET /?list-type=2` (V2, `continuation-token`/`start-after`).
+/// Signed: objects are public to read, their names are not.
+pub async fn list(
+    bucket: &Bucket,
+    ctx: &RequestContext,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Response {
+    list_checked(bucket, query, headers)
+        .await
+        .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+}
+
+async fn list_checked(
+    bucket: &Bucket,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+) -> Result<Response, BucketError> {
+    if !super::auth::is_signed(headers, query) {
+        return Err(BucketError::new(
+            OssCode::AccessDenied,
+            "You have no right to access this object because of bucket acl.",
+        ));
+    }
+    super::auth::verify(bucket, &Method::GET, "", headers, query)?;
+    let param = |name: &str| super::multipart::param(query, name);
+    let v2 = param("list-type") == Some("2");
+    let asked = read_query(query)?;
+    let token = param("continuation-token").filter(|t| !t.is_empty());
+    let marker = match (v2, token) {
+        (false, _) => param("marker").unwrap_or("").to_owned(),
+        (true, None) => param("start-after").unwrap_or("").to_owned(),
+        (true, Some(token)) => URL_SAFE_NO_PAD
+            .decode(token)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                BucketError::new(
+                    OssCode::InvalidArgument,
+                    "The continuation token is not valid.",
+                )
+            })?,
+    };
+    let keys = bucket
+        .store
+        .keys(asked.prefix, &marker)
+        .await
+        .map_err(BucketError::internal)?;
+    let found = page(&keys, asked.prefix, asked.delimiter, &marker, asked.max);
+    let name = |text: &str| match asked.url_encoded {
+        true => percent_encoding::utf8_percent_encode(text, UNRESERVED_AND_SLASH).to_string(),
+        false => text.to_owned(),
+    };
+    let with_owner = !v2 || param("fetch-owner") == Some("true");
+    let mut contents = Vec::with_capacity(found.keys.len());
+    for key in &found.keys {
+        let Ok(Some((_, meta))) = bucket.store.open_object(key).await else {
+            continue;
+        };
+        let multipart = meta.etag.is_some();
+        contents.push(Contents {
+            key: name(key),
+            last_modified: xml::date(meta.last_modified),
+            etag: format!("\"{}\"", meta.etag.as_deref().unwrap_or(&meta.md5_hex)),
+            kind: if multipart { "Multipart" } else { "Normal" },
+            size: meta.size,
+            storage_class: "Standard",
+            owner: with_owner.then(|| Owner {
+                id: bucket.name.clone(),
+                display_name: bucket.name.clone(),
+            }),
+        });
+    }
+    let truncated = found.next_marker.is_some();
+    let listing = Listing {
+        name: bucket.name.clone(),
+        prefix: name(asked.prefix),
+        marker: (!v2).then(|| name(&marker)),
+        start_after: param("start-after").filter(|_| v2).map(name),
+        continuation_token: token.filter(|_| v2).map(str::to_owned),
+        max_keys: asked.max,
+        delimiter: name(asked.delimiter),
+        encoding_type: asked.url_encoded.then_some("url"),
+        is_truncated: truncated,
+        next_marker: found.next_marker.as_deref().filter(|_| !v2).map(name),
+        next_continuation_token: found
+            .next_marker
+            .as_deref()
+            .filter(|_| v2)
+            .map(|last| URL_SAFE_NO_PAD.encode(last)),
+        key_count: v2.then_some(contents.len() + found.common_prefixes.len()),
+        contents,
+        common_prefixes: found
+            .common_prefixes
+            .iter()
+            .map(|p| CommonPrefix { prefix: name(p) })
+            .collect(),
+    };
+    let body = quick_xml::se::to_string(&listing).map_err(BucketError::internal)?;
+    Ok(xml::reply(StatusCode::OK, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &[&str]) -> Vec<String> {
+        list.iter().map(|k| k.to_string()).collect()
+    }
+
+    #[test]
+    fn folds_at_the_delimiter_and_pages() {
+        let all = keys(&["a.txt", "b/1", "b/2", "c/x/1", "d.txt"]);
+        let whole = page(&all, "", "/", "", 100);
+        assert_eq!(whole.keys, keys(&["a.txt", "d.txt"]));
+        assert_eq!(whole.common_prefixes, keys(&["b/", "c/"]));
+        assert_eq!(whole.next_marker, None);
+        // Two a page: a common prefix counts once, and the next page skips what it holds.
+        let first = page(&all, "", "/", "", 2);
+        assert_eq!(
+            (first.keys.clone(), first.common_prefixes.clone()),
+            (keys(&["a.txt"]), keys(&["b/"]))
+        );
+        assert_eq!(first.next_marker.as_deref(), Some("b/"));
+        let rest: Vec<String> = all.iter().filter(|k| k.as_str() > "b/").cloned().collect();
+        let second = page(&rest, "", "/", "b/", 2);
+        assert_eq!(
+            (second.keys, second.common_prefixes),
+            (keys(&["d.txt"]), keys(&["c/"]))
+        );
+        assert_eq!(second.next_marker, None);
+    }
+
+    #[test]
+    fn without_a_delimiter_every_key_counts() {
+        let all = keys(&["p/a", "p/b/c", "p/d"]);
+        let first = page(&all, "p/", "", "", 2);
+        assert_eq!(first.keys, keys(&["p/a", "p/b/c"]));
+        assert_eq!(first.next_marker.as_deref(), Some("p/b/c"));
+        // Exactly max keys: no next page.
+        assert_eq!(page(&all, "p/", "", "", 3).next_marker, None);
+        // Under a prefix, folding starts after it.
+        let folded = page(&all, "p/", "/", "", 10);
+        assert_eq!(folded.keys, keys(&["p/a", "p/d"]));
+        assert_eq!(folded.common_prefixes, keys(&["p/b/"]));
+    }
+}
