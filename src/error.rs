@@ -147,6 +147,7 @@ pub enum FormRefusal {
     BadLogin,
     BadLoginInput,
     Unavailable,
+    NotAnUpload,
     Other,
 }
 
@@ -161,6 +162,7 @@ impl FormRefusal {
             PortalError::Invalid(Notice::BadLogin) => FormRefusal::BadLogin,
             PortalError::Invalid(Notice::BadLoginInput) => FormRefusal::BadLoginInput,
             PortalError::Unavailable => FormRefusal::Unavailable,
+            PortalError::Invalid(Notice::NotAnUpload) => FormRefusal::NotAnUpload,
             _ => FormRefusal::Other,
         }
     }
@@ -176,6 +178,7 @@ impl FormRefusal {
             FormRefusal::BadLogin => Some(PortalError::Invalid(Notice::BadLogin)),
             FormRefusal::BadLoginInput => Some(PortalError::Invalid(Notice::BadLoginInput)),
             FormRefusal::Unavailable => Some(PortalError::Unavailable),
+            FormRefusal::NotAnUpload => Some(PortalError::Invalid(Notice::NotAnUpload)),
             FormRefusal::Other => Some(PortalError::Internal),
         }
     }

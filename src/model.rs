@@ -217,6 +217,14 @@ pub struct LedgerEntry {
     pub completed_by: Option<String>,
     pub client_ip: String,
     pub user_agent: String,
+    /// The file's name as picked (the key may be random); empty when the key carries it.
+    #[serde(default)]
+    pub file_name: String,
+    /// When its object was deleted, and by whom; the entry stays for the record.
+    #[serde(default)]
+    pub deleted_at: Option<i64>,
+    #[serde(default)]
+    pub deleted_by: Option<String>,
 }
 
 /// Which ledger entries to list.

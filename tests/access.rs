@@ -195,10 +195,14 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
     };
     let found = link(&alice_key).await.unwrap();
     assert_eq!(found.status(), 303);
-    assert_eq!(
-        found.headers()["location"],
-        format!("{}{alice_key}", h.bucket_url).as_str()
+    // A signed GET of the object (it names the download), which the bucket serves.
+    let location = found.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&format!("{}{alice_key}?", h.bucket_url)),
+        "{location}"
     );
+    let object = h.http.get(&location).send().await.unwrap();
+    assert_eq!(object.bytes().await.unwrap().as_ref(), b"abc");
     assert_eq!(link("uploads/team/bob/x.txt").await.unwrap().status(), 404);
     assert_eq!(link("uploads/alice/never.txt").await.unwrap().status(), 404);
 
@@ -809,4 +813,172 @@ async fn every_response_carries_the_security_headers() {
         .to_str()
         .unwrap()
         .contains(&nonce));
+}
+
+/// The ledger entries of `cookie`'s "My uploads", first page.
+async fn my_entries(h: &Harness, cookie: &str) -> Vec<Value> {
+    let page: Value = h
+        .http
+        .post(format!("{}/api/my_uploads", h.portal_url))
+        .header("cookie", cookie)
+        .form(&[("page", "1")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    page["entries"].as_array().unwrap().clone()
+}
+
+async fn delete_as(h: &Harness, cookie: &str, id: &str) -> reqwest::Response {
+    h.http
+        .post(format!("{}/api/delete_upload", h.portal_url))
+        .header("cookie", cookie)
+        .form(&[("id", id)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Delete: the owner's own uploads, an admin's any; the object leaves the storage, the entry
+/// stays marked (and exported); nobody else's, nothing twice, nothing from another site.
+#[tokio::test]
+async fn owners_delete_their_uploads_and_the_ledger_keeps_the_record() {
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let bob = session(&h, "bob", "bob-password-1").await;
+    let root = session(&h, "root", ROOT_PASSWORD).await;
+    let (key, _) = upload_confirmed(&h, &alice, "uploads/alice/", "gone.txt", b"bye").await;
+    let (his, _) = upload_confirmed(&h, &bob, "uploads/team/bob/", "his.txt", b"his").await;
+    let id = my_entries(&h, &alice).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let his_id = my_entries(&h, &bob).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Bob cannot delete Alice's upload (nor learn that it exists), nor can a stranger.
+    let refused = delete_as(&h, &bob, &id).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let anonymous = h
+        .http
+        .post(format!("{}/api/delete_upload", h.portal_url))
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // A page on another site cannot make Alice's browser delete it.
+    let forged = h
+        .http
+        .post(format!("{}/api/delete_upload", h.portal_url))
+        .header("cookie", &alice)
+        .header("origin", "https://evil.example")
+        .form(&[("id", id.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
+    assert!(forged.text().await.unwrap().contains("CrossSite"));
+    assert!(h.object_path(&key).exists());
+
+    // Alice deletes it: the object is gone, the entry is kept and says so, the link is gone.
+    assert_eq!(delete_as(&h, &alice, &id).await.status(), StatusCode::OK);
+    assert!(!h.object_path(&key).exists());
+    let entry = &my_entries(&h, &alice).await[0];
+    assert_eq!(entry["id"], id.as_str());
+    assert!(entry["deleted_at"].as_i64().is_some(), "{entry}");
+    assert_eq!(entry["deleted_by"], "alice");
+    assert_eq!(entry["url"], "");
+    let link = h
+        .http
+        .get(format!("{}/object?key={key}", h.portal_url))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(link.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        delete_as(&h, &alice, &id).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    // An administrator may delete anyone's; the CSV keeps both, with who deleted them.
+    assert_eq!(delete_as(&h, &root, &his_id).await.status(), StatusCode::OK);
+    assert!(!h.object_path(&his).exists());
+    let csv = h
+        .http
+        .get(format!("{}/admin/uploads.csv", h.portal_url))
+        .header("cookie", &root)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .next()
+            .unwrap()
+            .ends_with(",file_name,deleted_at,deleted_by"),
+        "{csv}"
+    );
+    let line = |k: &str| csv.lines().find(|l| l.contains(k)).unwrap().to_owned();
+    assert!(line(&key).ends_with(",alice"), "{csv}");
+    assert!(line(&his).ends_with(",root"), "{csv}");
+}
+
+/// A random name downloads under the name it was picked with: the portal's link signs a GET
+/// whose `response-content-disposition` carries it.
+#[tokio::test]
+async fn links_download_under_the_picked_name() {
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let name = "季度 report.pdf";
+    let ticket = h
+        .ticket(
+            Some(&alice),
+            file(name, 3, "application/pdf"),
+            "random",
+            "uploads/alice/",
+        )
+        .await;
+    let key = ticket["key"].as_str().unwrap().to_owned();
+    assert!(!key.contains("report"), "{key}");
+    assert_eq!(h.upload(&ticket, name, b"pdf").await.status(), 200);
+    let etag = md5_hex(b"pdf");
+    let confirmed = call_as(
+        &h,
+        Some(&alice),
+        "confirm_upload",
+        json!({"key": key, "etag": etag}),
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let link = my_entries(&h, &alice).await[0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let redirect = no_redirects
+        .get(format!("{}{link}", h.portal_url))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), StatusCode::SEE_OTHER);
+    let location = redirect.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with(&h.bucket_url), "{location}");
+    let object = h.http.get(&location).send().await.unwrap();
+    assert_eq!(object.status(), StatusCode::OK);
+    assert_eq!(
+        object.headers()["content-disposition"],
+        "attachment; filename=\"__ report.pdf\"; filename*=UTF-8''%E5%AD%A3%E5%BA%A6%20report.pdf"
+    );
+    assert_eq!(object.bytes().await.unwrap().as_ref(), b"pdf");
 }

@@ -1,4 +1,5 @@
-//! The upload ledger as the pages read it: one's own uploads, and everyone's for admins.
+//! The upload ledger as the pages read and change it: one's own uploads, everyone's for
+//! admins, and deleting an upload.
 
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -18,6 +19,20 @@ pub async fn my_uploads(page: u32) -> Result<LedgerPage, PortalError> {
         ..LedgerQuery::default()
     })?;
     crate::server::portal::ledger_pages::page(&state, &query, Some(&viewer.name)).await
+}
+
+/// Deletes a stored upload (the viewer's own, or any for an administrator): its object leaves
+/// the storage, its entry stays marked deleted. A plain form post: back to the page it was on.
+#[server(endpoint = "delete_upload")]
+pub async fn delete_upload(id: String) -> Result<(), PortalError> {
+    use crate::server::portal::state::{back_to_form, signed_in};
+    let result = async {
+        let (state, _, viewer) = signed_in().await?;
+        crate::server::portal::deletion::delete(&state, &viewer, &id).await
+    }
+    .await;
+    back_to_form(&result, "/uploads");
+    result
 }
 
 /// Every user's uploads, filtered; for administrators.

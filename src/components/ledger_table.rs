@@ -1,4 +1,5 @@
-//! The ledger as a table (My uploads, admin): a card per entry on a phone.
+//! The ledger as a table (My uploads, admin): a card per entry on a phone, and a Delete for
+//! each stored upload (two clicks, no script: a disclosure holds the form that deletes).
 
 use leptos::prelude::*;
 
@@ -7,7 +8,7 @@ use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{LedgerEntry, LedgerPage};
 
 /// Ledger entries as a table, newest first: the object (linked once stored), its size, ETag
-/// and time; with `everyone`, also who signed it, from where, and its state.
+/// and time, and Delete; with `everyone`, also who signed it, from where, and its state.
 #[component]
 pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
     let i18n = use_i18n();
@@ -33,6 +34,7 @@ pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
                             <th scope="col">{t!(i18n, col_state)}</th>
                             <th scope="col">{t!(i18n, col_client)}</th>
                         })}
+                        <th scope="col">{t!(i18n, col_actions)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -49,6 +51,7 @@ pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
 fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
     let i18n = use_i18n();
     let stored = entry.completed_at.is_some();
+    let deleted = entry.deleted_at.is_some();
     let size = format_size(entry.stored_size.unwrap_or(entry.declared_size));
     let time = format_time(entry.completed_at.unwrap_or(entry.signed_at));
     let object = if entry.url.is_empty() {
@@ -60,7 +63,7 @@ fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
     let etag = entry.etag.clone().unwrap_or_default();
     // Column names beside each value (`data-label`), for the card layout on a phone.
     view! {
-        <tr data-state=if stored { "stored" } else { "pending" }>
+        <tr data-state=if deleted { "deleted" } else if stored { "stored" } else { "pending" }>
             <td class="object">{object}</td>
             <td class="num" data-label=t_string!(i18n, col_size).to_string()>{size}</td>
             <td data-label=t_string!(i18n, etag).to_string()><code title=etag.clone()>{etag.clone()}</code></td>
@@ -68,10 +71,33 @@ fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
             {everyone.then(|| view! {
                 <td data-label=t_string!(i18n, col_user).to_string()>{entry.user.clone()}</td>
                 <td data-label=t_string!(i18n, col_state).to_string()>
-                    {if stored { t!(i18n, entry_completed).into_any() } else { t!(i18n, entry_pending).into_any() }}
+                    {if deleted {
+                        t!(i18n, entry_deleted).into_any()
+                    } else if stored {
+                        t!(i18n, entry_completed).into_any()
+                    } else {
+                        t!(i18n, entry_pending).into_any()
+                    }}
                 </td>
                 <td class="client" data-label=t_string!(i18n, col_client).to_string() title=entry.user_agent.clone()>{entry.client_ip.clone()}</td>
             })}
+            <td class="delete-cell" data-label=t_string!(i18n, col_actions).to_string()>
+                {if deleted {
+                    Some(view! { <span class="deleted">{t!(i18n, entry_deleted)}</span> }.into_any())
+                } else if stored {
+                    Some(view! {
+                        <details class="delete">
+                            <summary>{t!(i18n, delete)}</summary>
+                            <form method="post" action="/api/delete_upload" class="inline">
+                                <input type="hidden" name="id" value=entry.id.clone() />
+                                <button type="submit" class="danger">{t!(i18n, delete_for_good)}</button>
+                            </form>
+                        </details>
+                    }.into_any())
+                } else {
+                    None
+                }}
+            </td>
         </tr>
     }
 }

@@ -7,6 +7,7 @@ use crate::api::my_uploads;
 use crate::components::account::or_sign_in;
 use crate::components::ledger_table::{page_links, LedgerTable};
 use crate::components::query::{use_query_text, value};
+use crate::error::FormRefusal;
 use crate::i18n::{t, use_i18n};
 
 /// `/uploads?page=N`: the signed-in user's stored uploads, newest first.
@@ -20,11 +21,21 @@ pub fn MyUploadsPage() -> impl IntoView {
     };
     let entries = Resource::new_blocking(page, my_uploads);
     let i18n = use_i18n();
+    // Why the last Delete was refused, when the portal sent the browser back with it.
+    let refusal = move || {
+        value(&query.read(), "refused")
+            .and_then(|json| FormRefusal::from_query(&json))
+            .and_then(|refusal| refusal.to_error())
+            .map(|error| error.describe(i18n.get_locale()))
+    };
     view! {
         <header class="intro">
             <h1>{t!(i18n, my_uploads_title)}</h1>
         </header>
         <section class="uploader">
+            {move || refusal().map(|why| view! {
+                <p role="alert" class="error">{t!(i18n, delete_refused)} " " {why}</p>
+            })}
             <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
                 {move || Suspend::new(async move {
                     match entries.await {

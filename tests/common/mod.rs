@@ -217,6 +217,7 @@ pub fn signed_entry(
         client_ip: "127.0.0.1".into(),
         user_agent: "test".into(),
         kind: upload_portal::server::portal::ledger::TicketKind::File,
+        file_name: "photo.png".into(),
     }
 }
 

@@ -16,6 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use super::errors::{BucketError, OssCode};
 use super::ranges::{self, Wanted};
 use super::state::{Bucket, RequestContext};
+use crate::server::protocol::content;
 use crate::server::protocol::signing::v1;
 
 pub async fn get_object(
@@ -271,44 +272,10 @@ fn access_denied() -> BucketError {
 pub const OBJECT_POLICY: &str =
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
 
-/// Types a browser shows as media or text, never as a document that could run script
-/// (SVG and XML can, and so can HTML: those are downloads).
-fn shown_inline(content_type: &str) -> bool {
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    matches!(
-        essence.as_str(),
-        "image/png"
-            | "image/jpeg"
-            | "image/gif"
-            | "image/webp"
-            | "image/avif"
-            | "image/bmp"
-            | "image/x-icon"
-            | "image/vnd.microsoft.icon"
-            | "video/mp4"
-            | "video/webm"
-            | "video/ogg"
-            | "video/quicktime"
-            | "audio/mpeg"
-            | "audio/mp4"
-            | "audio/ogg"
-            | "audio/wav"
-            | "audio/webm"
-            | "audio/aac"
-            | "audio/flac"
-            | "text/plain"
-    )
-}
-
 /// The `Content-Disposition` to serve: the stored (or overridden) one for plain media; any
 /// other type is an attachment whatever the uploader asked for (keeping the file name).
 fn disposition(content_type: &str, stored: Option<&str>) -> Option<String> {
-    if shown_inline(content_type) {
+    if content::shown_inline(content_type) {
         return stored.map(str::to_owned);
     }
     let stored = stored.unwrap_or("").trim_start();

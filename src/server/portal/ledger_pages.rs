@@ -24,7 +24,7 @@ pub async fn page(
         .await
         .map_err(limits::ledger_failed)?;
     for entry in &mut page.entries {
-        if entry.completed_at.is_some() {
+        if entry.completed_at.is_some() && entry.deleted_at.is_none() {
             entry.url = object_link(&entry.key);
         }
     }
@@ -40,7 +40,8 @@ pub fn object_link(key: &str) -> String {
     )
 }
 
-/// `GET /object?key=…`: to the stored object, for its uploader (inside their root) or an
+/// `GET /object?key=…`: to the stored object (a presigned GET that downloads it under its
+/// picked name), for its uploader (inside their root) or an
 /// administrator, when the ledger holds it as stored; 404 otherwise (nothing tells whether
 /// someone else's key exists).
 pub async fn object(State(state): State<AppState>, parts: Parts) -> Response {
@@ -63,17 +64,28 @@ pub async fn object(State(state): State<AppState>, parts: Parts) -> Response {
             None
         } else {
             match state.ledger.latest_for_key(&key, owner).await {
-                Ok(entry) => entry.filter(|e| e.completed_at.is_some()),
+                Ok(entry) => entry.filter(|e| e.completed_at.is_some() && e.deleted_at.is_none()),
                 Err(error) => return refused(limits::ledger_failed(error)),
             }
         };
-    match stored {
-        Some(entry) => (
-            StatusCode::SEE_OTHER,
-            [(header::LOCATION, state.target.object_url(&entry.key))],
-        )
-            .into_response(),
-        None => (StatusCode::NOT_FOUND, "No such upload.").into_response(),
+    let Some(entry) = stored else {
+        return (StatusCode::NOT_FOUND, "No such upload.").into_response();
+    };
+    // Under the name it was picked with (a random key's last part otherwise).
+    let name = match entry.file_name.as_str() {
+        "" => entry.key.rsplit('/').next().unwrap_or(&entry.key),
+        name => name,
+    };
+    match state
+        .target
+        .download_url(&entry.key, name, &entry.content_type)
+        .await
+    {
+        Ok(url) => (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "no download link could be signed");
+            refused(PortalError::Unavailable)
+        }
     }
 }
 
@@ -152,7 +164,7 @@ pub fn to_csv(entries: &[LedgerEntry]) -> String {
         }
     }
     let mut out = String::from(
-        "id,user,key,declared_size,content_type,signed_at,expires_at,completed_at,etag,stored_size,completed_by,client_ip,user_agent\r\n",
+        "id,user,key,declared_size,content_type,signed_at,expires_at,completed_at,etag,stored_size,completed_by,client_ip,user_agent,file_name,deleted_at,deleted_by\r\n",
     );
     for e in entries {
         let time = |t: i64| {
@@ -178,6 +190,9 @@ pub fn to_csv(entries: &[LedgerEntry]) -> String {
             e.completed_by.clone().unwrap_or_default(),
             e.client_ip.clone(),
             e.user_agent.clone(),
+            e.file_name.clone(),
+            e.deleted_at.map(time).unwrap_or_default(),
+            e.deleted_by.clone().unwrap_or_default(),
         ];
         for (i, cell) in cells.iter().enumerate() {
             if i > 0 {
@@ -210,6 +225,9 @@ mod tests {
             completed_by: Some("head".into()),
             client_ip: "127.0.0.1".into(),
             user_agent: "Mozilla/5.0 (X11, Linux) \"quoted\"".into(),
+            file_name: "a,b.txt".into(),
+            deleted_at: None,
+            deleted_by: None,
         }
     }
 
@@ -221,7 +239,7 @@ mod tests {
         assert!(
             lines[1].starts_with("1,alice,\"uploads/a,b.txt\",3,text/plain,1970-01-01T00:00:00Z,")
         );
-        assert!(lines[1].ends_with(",\"Mozilla/5.0 (X11, Linux) \"\"quoted\"\"\""));
+        assert!(lines[1].ends_with(",\"Mozilla/5.0 (X11, Linux) \"\"quoted\"\"\",\"a,b.txt\",,"));
         assert!(lines[2].starts_with("2,alice,'=cmd|x,"));
         assert_eq!(lines.len(), 4);
     }

@@ -5,6 +5,7 @@ pub mod access;
 pub mod callback;
 pub mod callback_verifier;
 pub mod completion;
+pub mod deletion;
 pub mod diagnosis;
 pub mod health;
 pub mod layers;

@@ -160,6 +160,7 @@ pub fn new_entry(
         expires_at,
         client_ip: from.ip.clone(),
         user_agent: from.user_agent.clone(),
+        file_name: decision.file_name.clone(),
     }
 }
 
@@ -225,6 +226,7 @@ pub async fn decide(
             key,
             size: file.size,
             content_type,
+            file_name: original_name(&file.name),
         });
     }
     Ok(decisions)
@@ -269,6 +271,7 @@ pub async fn issue_plain_form(
         ),
         size: room,
         content_type: String::new(),
+        file_name: String::new(),
     };
     let expires_at = (now + state.rules.policy_ttl).unix_timestamp();
     record_one(
@@ -470,6 +473,8 @@ pub struct Decision {
     pub key: String,
     pub size: u64,
     pub content_type: String,
+    /// The name the file was picked with, cleaned (downloads are given it).
+    pub file_name: String,
 }
 
 async fn ticket(
@@ -484,6 +489,7 @@ async fn ticket(
         key,
         size,
         content_type,
+        ..
     } = decision.clone();
     let conditions = vec![
         Condition::exact("bucket", &target.bucket),

@@ -2,6 +2,7 @@
 //! that checks: limits, credentials, the POST policy, signing schemes, callbacks, CORS. Pure: no I/O.
 
 pub mod callback;
+pub mod content;
 pub mod cors;
 pub mod credentials;
 pub mod policy;

@@ -49,6 +49,8 @@ pub struct NewEntry {
     pub client_ip: String,
     pub user_agent: String,
     pub kind: TicketKind,
+    /// The file's name as picked (cleaned); empty for a plain form, whose key carries it.
+    pub file_name: String,
 }
 
 /// What a ticket lets its holder store.
@@ -115,7 +117,8 @@ pub struct ExpiredTicket {
 }
 
 const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_type, signed_at, \
-     expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by";
+     expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by, file_name, \
+     deleted_at, deleted_by";
 
 impl Ledger {
     /// Connects (creating the SQLite file when missing) and brings the schema up to date.
@@ -270,6 +273,20 @@ impl Ledger {
         .bind(etag)
         .bind(size_i64(stored_size))
         .bind(by.as_str())
+        .bind(id)
+        .execute(&self.writes)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a stored entry's object deleted (by `by`, at `at`); true when this call did.
+    pub async fn mark_deleted(&self, id: &str, by: &str, at: i64) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "UPDATE uploads SET deleted_at = $1, deleted_by = $2 \
+             WHERE id = $3 AND completed_at IS NOT NULL AND deleted_at IS NULL",
+        )
+        .bind(at)
+        .bind(by)
         .bind(id)
         .execute(&self.writes)
         .await?;
@@ -493,6 +510,9 @@ fn entry(row: &AnyRow) -> Result<LedgerEntry, sqlx::Error> {
         completed_by: row.try_get("completed_by")?,
         client_ip: row.try_get("client_ip")?,
         user_agent: row.try_get("user_agent")?,
+        file_name: row.try_get("file_name")?,
+        deleted_at: row.try_get("deleted_at")?,
+        deleted_by: row.try_get("deleted_by")?,
     })
 }
 

@@ -13,7 +13,7 @@ pub(super) struct Pending {
 
 /// Requests whose tickets one commit records at most.
 pub(super) const MAX_GROUP: usize = 256;
-/// Rows per INSERT statement (10 values each, well under SQLite's variable limit).
+/// Rows per INSERT statement (11 values each, well under SQLite's variable limit).
 const ROWS_PER_INSERT: usize = 100;
 
 /// The ledger's writer: takes the requests waiting (up to [`MAX_GROUP`]), inserts all their
@@ -60,13 +60,13 @@ where
 {
     let values: Vec<String> = (0..rows.len())
         .map(|r| {
-            let placeholders: Vec<String> = (1..=10).map(|c| format!("${}", r * 10 + c)).collect();
+            let placeholders: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
             format!("({})", placeholders.join(", "))
         })
         .collect();
     let sql = format!(
         "INSERT INTO uploads (id, user_name, object_key, declared_size, content_type, signed_at, \
-         expires_at, client_ip, user_agent, kind) VALUES {}",
+         expires_at, client_ip, user_agent, kind, file_name) VALUES {}",
         values.join(", ")
     );
     let mut query = sqlx::query(&sql);
@@ -81,7 +81,8 @@ where
             .bind(e.expires_at)
             .bind(e.client_ip.clone())
             .bind(e.user_agent.clone())
-            .bind(e.kind.as_str());
+            .bind(e.kind.as_str())
+            .bind(e.file_name.clone());
     }
     query.execute(executor).await.map(|_| ())
 }

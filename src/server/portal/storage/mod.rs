@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use time::OffsetDateTime;
 
 use self::sts::{StsClient, StsError, StsSettings};
+use crate::server::protocol::content;
 use crate::server::protocol::credentials::Credentials;
 use crate::server::protocol::policy::{Condition, PolicyDocument};
 use crate::server::protocol::signing::{s3, v1, v4, SignatureVersion};
@@ -157,6 +158,10 @@ impl CredentialSource {
     }
 }
 
+/// How long a download link made for OSS or the embedded bucket stays valid (it is made when
+/// the portal's `/object` link is followed, so minutes are plenty).
+pub const OSS_LINK_TTL: u64 = 3600;
+
 /// S3 wants parts of at least 5 MiB (all but the last).
 const S3_MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
@@ -205,6 +210,77 @@ impl Target {
                 self.s3_presigned_url(s3, keys, key, "GET", &[], s3.link_ttl)
             }
         }
+    }
+
+    /// A link that downloads `key` under `file_name`: a presigned GET (V1 or V4 for OSS and
+    /// the embedded bucket, SigV4 for S3) whose `response-content-disposition` names it, valid
+    /// for PORTAL_LINK_TTL on S3 and [`OSS_LINK_TTL`] otherwise.
+    pub async fn download_url(
+        &self,
+        key: &str,
+        file_name: &str,
+        content_type: &str,
+    ) -> Result<String, TargetError> {
+        let disposition = content::disposition_for(file_name, content_type);
+        let (version, keys) = match &self.scheme {
+            Scheme::S3 { s3, keys } => {
+                return Ok(self.s3_presigned_url(
+                    s3,
+                    keys,
+                    key,
+                    "GET",
+                    &[("response-content-disposition", &disposition)],
+                    s3.link_ttl,
+                ))
+            }
+            Scheme::Oss { version, keys } => (*version, keys),
+        };
+        let now = OffsetDateTime::now_utc();
+        let signing = keys.current(now).await?;
+        let token = signing.security_token.as_ref().map(|t| t.expose_secret());
+        let (access_key_id, secret) = (
+            signing.credentials.access_key_id.as_str(),
+            signing.credentials.secret.expose_secret(),
+        );
+        let mut query = vec![("response-content-disposition", Some(disposition.as_str()))];
+        if version == SignatureVersion::V4 {
+            if let Some(token) = token {
+                query.push(("x-oss-security-token", Some(token)));
+            }
+            let signed = v4::presign_query(
+                access_key_id,
+                secret,
+                &v4::format_date_time(now),
+                &self.region,
+                OSS_LINK_TTL,
+                &v4::SignedRequest {
+                    method: "GET",
+                    bucket: &self.bucket,
+                    key,
+                    query,
+                    ..Default::default()
+                },
+            );
+            return Ok(format!("{}?{signed}", self.object_url(key)));
+        }
+        if let Some(token) = token {
+            query.push(("security-token", Some(token)));
+        }
+        let expires = (now.unix_timestamp() + OSS_LINK_TTL as i64).to_string();
+        let request = v1::HeaderRequest {
+            method: "GET",
+            date: &expires,
+            bucket: &self.bucket,
+            key,
+            sub_resources: query,
+            ..Default::default()
+        };
+        Ok(v1::presigned_url(
+            &self.object_url(key),
+            access_key_id,
+            secret,
+            &request,
+        ))
     }
 
     /// A SigV4 presigned URL for `method` on `key` with `params`, valid `expires_seconds`.

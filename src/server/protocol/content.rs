@@ -1,0 +1,73 @@
+//! How stored objects meet browsers: which types may show inline (media and plain text, never
+//! a document that could run script), and the `Content-Disposition` that names a download.
+
+/// Types a browser shows as media or text, never as a document that could run script
+/// (SVG and XML can, and so can HTML: those are downloads).
+pub fn shown_inline(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    matches!(
+        essence.as_str(),
+        "image/png"
+            | "image/jpeg"
+            | "image/gif"
+            | "image/webp"
+            | "image/avif"
+            | "image/bmp"
+            | "image/x-icon"
+            | "image/vnd.microsoft.icon"
+            | "video/mp4"
+            | "video/webm"
+            | "video/ogg"
+            | "video/quicktime"
+            | "audio/mpeg"
+            | "audio/mp4"
+            | "audio/ogg"
+            | "audio/wav"
+            | "audio/webm"
+            | "audio/aac"
+            | "audio/flac"
+            | "text/plain"
+    )
+}
+
+/// `inline` (for types shown inline) or `attachment`, with the file's name: an ASCII fallback
+/// and the exact name in UTF-8 (RFC 6266), so a random key downloads under its picked name.
+pub fn disposition_for(file_name: &str, content_type: &str) -> String {
+    let kind = if shown_inline(content_type) {
+        "inline"
+    } else {
+        "attachment"
+    };
+    let ascii: String = file_name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' && c != '%' => c,
+            _ => '_',
+        })
+        .collect();
+    let exact = percent_encoding::utf8_percent_encode(file_name, super::signing::UNRESERVED);
+    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{exact}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downloads_carry_the_picked_name() {
+        assert_eq!(
+            disposition_for("photo.jpg", "image/jpeg"),
+            "inline; filename=\"photo.jpg\"; filename*=UTF-8''photo.jpg"
+        );
+        assert_eq!(
+            disposition_for("报告 \"final\".pdf", "application/pdf"),
+            "attachment; filename=\"__ _final_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"
+        );
+        assert!(disposition_for("x.svg", "image/svg+xml").starts_with("attachment;"));
+    }
+}
