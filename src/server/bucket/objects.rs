@@ -167,7 +167,12 @@ async fn read(
     // Whatever its type, a stored object never runs as a page here: no sniffing, no script,
     // and anything but plain media is a download (uploads are other people's content).
     set("x-content-type-options", "nosniff");
-    set("content-security-policy", OBJECT_POLICY);
+    let policy = if content::shown_inline(&content_type) {
+        MEDIA_POLICY
+    } else {
+        OBJECT_POLICY
+    };
+    set("content-security-policy", policy);
     if let Some(disposition) = disposition(&content_type, stored.as_deref()) {
         set("content-disposition", &disposition);
     }
@@ -271,6 +276,10 @@ fn access_denied() -> BucketError {
 /// Every object is served in a sandbox (GitHub's policy for raw user content).
 pub const OBJECT_POLICY: &str =
     "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox";
+/// Media and plain text keep their origin inside the sandbox (still no script, no form, no
+/// popup): a video opened by its link fetches its own ranges, which an opaque origin may not.
+pub const MEDIA_POLICY: &str = "default-src 'none'; img-src 'self'; media-src 'self'; \
+     style-src 'unsafe-inline'; sandbox allow-same-origin";
 
 /// The `Content-Disposition` to serve: the stored (or overridden) one for plain media; any
 /// other type is an attachment whatever the uploader asked for (keeping the file name).
