@@ -509,3 +509,71 @@ async fn v4_signatures_are_verified_with_their_scope_and_clock() {
         "NoSuchKey"
     );
 }
+
+#[tokio::test]
+async fn copies_stay_in_the_bucket_and_keep_or_replace_headers() {
+    let h = Harness::start(&[]).await;
+    assert_eq!(
+        put(
+            &h,
+            "uploads/src.txt",
+            b"source",
+            &[("x-oss-meta-owner", "alice")]
+        )
+        .await
+        .status(),
+        200
+    );
+    let copy = |to: &str, source: &str, extra: &[(&str, &str)]| {
+        let mut headers = vec![("x-oss-copy-source", source)];
+        headers.extend_from_slice(extra);
+        signed(&h, Method::PUT, to, &[], "", &headers).send()
+    };
+    let kept = copy("uploads/copy.txt", "/portal-dev/uploads%2Fsrc.txt", &[])
+        .await
+        .unwrap();
+    assert_eq!(kept.status(), 200);
+    assert!(kept
+        .text()
+        .await
+        .unwrap()
+        .contains("<CopyObjectResult><ETag>"));
+    let read = h
+        .http
+        .get(format!("{}uploads/copy.txt", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.headers()["x-oss-meta-owner"], "alice");
+    assert_eq!(read.bytes().await.unwrap().as_ref(), b"source");
+    let replaced = copy(
+        "uploads/bare.txt",
+        "/portal-dev/uploads/src.txt",
+        &[("x-oss-metadata-directive", "REPLACE")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(replaced.status(), 200);
+    let read = h
+        .http
+        .get(format!("{}uploads/bare.txt", h.bucket_url))
+        .send()
+        .await
+        .unwrap();
+    assert!(!read.headers().contains_key("x-oss-meta-owner"));
+    // Another bucket, a missing key, a path out of the store: refused, nothing written.
+    let other = copy("uploads/x.txt", "/other-bucket/uploads/src.txt", &[])
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    assert_eq!(error_code(&other.text().await.unwrap()), "NoSuchBucket");
+    let missing = copy("uploads/x.txt", "/portal-dev/uploads/none.txt", &[])
+        .await
+        .unwrap();
+    assert_eq!(error_code(&missing.text().await.unwrap()), "NoSuchKey");
+    let escape = copy("uploads/x.txt", "/portal-dev/..%2F..%2Fetc%2Fpasswd", &[])
+        .await
+        .unwrap();
+    assert_eq!(error_code(&escape.text().await.unwrap()), "NoSuchKey");
+    assert!(!h.object_path("uploads/x.txt").exists());
+}

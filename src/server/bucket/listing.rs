@@ -26,20 +26,29 @@ pub struct Page {
 /// after `prefix` holds `delimiter` counts once, as the common prefix up to and including it.
 /// Keys inside the common prefix `marker` names were listed on the page before.
 pub fn page(keys: &[String], prefix: &str, delimiter: &str, marker: &str, max: usize) -> Page {
+    // The common prefix of `key` under `prefix`: up to and including the first delimiter.
+    let fold = |key: &str| match delimiter {
+        "" => None,
+        d => key
+            .get(prefix.len()..)
+            .filter(|_| key.starts_with(prefix))
+            .and_then(|rest| rest.find(d))
+            .map(|at| key[..prefix.len() + at + d.len()].to_owned()),
+    };
+    // A marker that is itself a common prefix (not a key ending in the delimiter) was listed
+    // whole on the page before.
+    let listed_before = fold(marker).filter(|common| common == marker);
     let mut out = Page::default();
     let mut count = 0;
     let mut last: Option<String> = None;
     for key in keys {
-        if !delimiter.is_empty() && marker.ends_with(delimiter) && key.starts_with(marker) {
+        if listed_before
+            .as_deref()
+            .is_some_and(|common| key.starts_with(common))
+        {
             continue;
         }
-        let folded = match delimiter {
-            "" => None,
-            d => key
-                .get(prefix.len()..)
-                .and_then(|rest| rest.find(d))
-                .map(|at| key[..prefix.len() + at + d.len()].to_owned()),
-        };
+        let folded = fold(key);
         if folded.is_some() && folded == last {
             continue;
         }
@@ -297,6 +306,20 @@ mod tests {
             (keys(&["d.txt"]), keys(&["c/"]))
         );
         assert_eq!(second.next_marker, None);
+    }
+
+    /// Found by fuzzing: a key that ends in the delimiter (an OSS "folder" object) is a key,
+    /// and the page after it still lists what lies under it.
+    #[test]
+    fn a_key_ending_in_the_delimiter_is_no_common_prefix() {
+        let all = keys(&["p/", "p/a", "p/b/1"]);
+        let first = page(&all, "p/", "/", "", 1);
+        assert_eq!(first.keys, keys(&["p/"]));
+        assert_eq!(first.next_marker.as_deref(), Some("p/"));
+        let rest: Vec<String> = all.iter().filter(|k| k.as_str() > "p/").cloned().collect();
+        let second = page(&rest, "p/", "/", "p/", 5);
+        assert_eq!(second.keys, keys(&["p/a"]));
+        assert_eq!(second.common_prefixes, keys(&["p/b/"]));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use secrecy::ExposeSecret;
 use serde::Serialize;
 
 use super::errors::{BucketError, OssCode};
+use super::put_object::{check_user_metadata, is_stored_header};
 use super::state::{Bucket, RequestContext};
 use super::store::{Intake, ObjectMeta, StoreError};
 use crate::naming::basename;
@@ -268,24 +269,12 @@ async fn receive(
     let mut stored_headers: Vec<(String, String)> = form
         .fields
         .iter()
-        .filter(|(k, _)| {
-            super::put_object::STORED_HEADERS.contains(&k.as_str()) || k.starts_with("x-oss-meta-")
-        })
+        .filter(|(k, _)| is_stored_header(k))
         // A header the signer did not vouch for is not stored with the object.
         .filter(|(k, _)| policy.constrains(k))
         .cloned()
         .collect();
-    let meta_bytes: usize = stored_headers
-        .iter()
-        .filter(|(k, _)| k.starts_with("x-oss-meta-"))
-        .map(|(k, v)| k.len() + v.len())
-        .sum();
-    if meta_bytes > 8 * 1024 {
-        return Err(BucketError::new(
-            OssCode::InvalidArgument,
-            "User metadata is larger than 8 KB.",
-        ));
-    }
+    check_user_metadata(&stored_headers)?;
     for (_, value) in &stored_headers {
         if HeaderValue::from_str(value).is_err() {
             return Err(BucketError::new(

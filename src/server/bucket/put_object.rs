@@ -15,39 +15,57 @@ use super::state::Bucket;
 use super::store::{Intake, ObjectMeta, Received, StoreError};
 use super::{auth, xml};
 
-/// Request headers kept with the object and served back with it.
-pub const STORED_HEADERS: [&str; 4] = [
-    "cache-control",
-    "content-disposition",
-    "content-encoding",
-    "expires",
-];
+/// Whether a request header (or form field), lower-case, is kept with the object and served
+/// back with it: Cache-Control, Content-Disposition, Content-Encoding, Expires, `x-oss-meta-*`.
+pub fn is_stored_header(name: &str) -> bool {
+    matches!(
+        name,
+        "cache-control" | "content-disposition" | "content-encoding" | "expires"
+    ) || name.starts_with("x-oss-meta-")
+}
 
-/// The headers of `headers` an object keeps: the stored ones and `x-oss-meta-*`, checked
-/// (user metadata at most 8 KB, as OSS).
-pub fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)>, BucketError> {
-    let mut kept: Vec<(String, String)> = headers
-        .iter()
-        .filter(|(name, _)| {
-            STORED_HEADERS.contains(&name.as_str()) || name.as_str().starts_with("x-oss-meta-")
-        })
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
-        .collect();
-    let meta_bytes: usize = kept
+/// User metadata (`x-oss-meta-*`, names and values) is at most 8 KB, as OSS has it.
+pub fn check_user_metadata(headers: &[(String, String)]) -> Result<(), BucketError> {
+    let bytes: usize = headers
         .iter()
         .filter(|(k, _)| k.starts_with("x-oss-meta-"))
         .map(|(k, v)| k.len() + v.len())
         .sum();
-    if meta_bytes > 8 * 1024 {
+    if bytes > 8 * 1024 {
         return Err(BucketError::new(
             OssCode::InvalidArgument,
             "User metadata is larger than 8 KB.",
         ));
     }
+    Ok(())
+}
+
+/// The headers of `headers` an object keeps, checked.
+pub fn stored_headers(headers: &HeaderMap) -> Result<Vec<(String, String)>, BucketError> {
+    let mut kept: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(name, _)| is_stored_header(name.as_str()))
+        .filter_map(|(name, value)| {
+            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+        })
+        .collect();
+    check_user_metadata(&kept)?;
     kept.sort();
     Ok(kept)
+}
+
+/// Why a request body was not taken: too large, cut short, or the disk failed.
+pub fn body_refused<E>(intake: Intake<E>) -> BucketError {
+    match intake {
+        Intake::TooLarge => BucketError::new(
+            OssCode::EntityTooLarge,
+            "Your proposed upload exceeds the maximum allowed size.",
+        ),
+        Intake::Source(_) => {
+            BucketError::new(OssCode::InvalidArgument, "The request body ended early.")
+        }
+        Intake::Io(e) => BucketError::internal(e),
+    }
 }
 
 fn store_error(error: StoreError) -> BucketError {
@@ -108,16 +126,7 @@ pub async fn put(
         .store
         .receive(body.into_data_stream(), bucket.max_object_size)
         .await
-        .map_err(|e| match e {
-            Intake::TooLarge => BucketError::new(
-                OssCode::EntityTooLarge,
-                "Your proposed upload exceeds the maximum allowed size.",
-            ),
-            Intake::Source(_) => {
-                BucketError::new(OssCode::InvalidArgument, "The request body ended early.")
-            }
-            Intake::Io(e) => BucketError::internal(e),
-        })?;
+        .map_err(body_refused)?;
     if let Some(declared) = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())

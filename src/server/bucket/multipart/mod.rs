@@ -20,7 +20,7 @@ use tokio::fs;
 use super::auth;
 use super::errors::{BucketError, OssCode};
 use super::state::{Bucket, RequestContext};
-use super::store::{Intake, ObjectStore};
+use super::store::ObjectStore;
 use super::xml;
 use crate::server::protocol::{MAX_OBJECT_SIZE, MAX_PARTS};
 
@@ -237,16 +237,7 @@ async fn upload_part(
         .store
         .receive(body.into_data_stream(), MAX_OBJECT_SIZE)
         .await
-        .map_err(|e| match e {
-            Intake::TooLarge => BucketError::new(
-                OssCode::EntityTooLarge,
-                "Your proposed upload exceeds the maximum allowed size.",
-            ),
-            Intake::Source(_) => {
-                BucketError::new(OssCode::InvalidArgument, "The part's body ended early.")
-            }
-            Intake::Io(e) => BucketError::internal(e),
-        })?;
+        .map_err(super::put_object::body_refused)?;
     let size = received.size;
     if let Some(declared) = headers
         .get(header::CONTENT_LENGTH)

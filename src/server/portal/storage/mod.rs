@@ -212,9 +212,9 @@ impl Target {
         }
     }
 
-    /// A link that downloads `key` under `file_name`: a presigned GET (V1 or V4 for OSS and
-    /// the embedded bucket, SigV4 for S3) whose `response-content-disposition` names it, valid
-    /// for PORTAL_LINK_TTL on S3 and [`OSS_LINK_TTL`] otherwise.
+    /// A link that downloads `key` under `file_name`: a presigned GET whose
+    /// `response-content-disposition` names it, valid for PORTAL_LINK_TTL on S3 and
+    /// [`OSS_LINK_TTL`] otherwise.
     pub async fn download_url(
         &self,
         key: &str,
@@ -222,39 +222,58 @@ impl Target {
         content_type: &str,
     ) -> Result<String, TargetError> {
         let disposition = content::disposition_for(file_name, content_type);
+        let ttl = match &self.scheme {
+            Scheme::S3 { s3, .. } => s3.link_ttl,
+            Scheme::Oss { .. } => OSS_LINK_TTL,
+        };
+        let expires = OffsetDateTime::now_utc() + Duration::from_secs(ttl);
+        Ok(self
+            .presigned(
+                "GET",
+                key,
+                &[("response-content-disposition", &disposition)],
+                expires,
+            )
+            .await?)
+    }
+
+    /// A presigned URL for `method` on `key` with the query `params` (signed too), valid until
+    /// `expires` (at most 7 days): V1 or V4 for OSS and the embedded bucket, SigV4 for S3.
+    pub(super) async fn presigned(
+        &self,
+        method: &str,
+        key: &str,
+        params: &[(&str, &str)],
+        expires: OffsetDateTime,
+    ) -> Result<String, StsError> {
+        let now = OffsetDateTime::now_utc();
+        let seconds = (expires - now).whole_seconds().clamp(1, 7 * 24 * 3600) as u64;
         let (version, keys) = match &self.scheme {
             Scheme::S3 { s3, keys } => {
-                return Ok(self.s3_presigned_url(
-                    s3,
-                    keys,
-                    key,
-                    "GET",
-                    &[("response-content-disposition", &disposition)],
-                    s3.link_ttl,
-                ))
+                return Ok(self.s3_presigned_url(s3, keys, key, method, params, seconds))
             }
             Scheme::Oss { version, keys } => (*version, keys),
         };
-        let now = OffsetDateTime::now_utc();
         let signing = keys.current(now).await?;
         let token = signing.security_token.as_ref().map(|t| t.expose_secret());
         let (access_key_id, secret) = (
             signing.credentials.access_key_id.as_str(),
             signing.credentials.secret.expose_secret(),
         );
-        let mut query = vec![("response-content-disposition", Some(disposition.as_str()))];
+        let mut query: Vec<(&str, Option<&str>)> = params
+            .iter()
+            .map(|(name, value)| (*name, Some(*value)))
+            .collect();
         if version == SignatureVersion::V4 {
-            if let Some(token) = token {
-                query.push(("x-oss-security-token", Some(token)));
-            }
+            query.extend(token.map(|token| ("x-oss-security-token", Some(token))));
             let signed = v4::presign_query(
                 access_key_id,
                 secret,
                 &v4::format_date_time(now),
                 &self.region,
-                OSS_LINK_TTL,
+                seconds,
                 &v4::SignedRequest {
-                    method: "GET",
+                    method,
                     bucket: &self.bucket,
                     key,
                     query,
@@ -263,12 +282,10 @@ impl Target {
             );
             return Ok(format!("{}?{signed}", self.object_url(key)));
         }
-        if let Some(token) = token {
-            query.push(("security-token", Some(token)));
-        }
-        let expires = (now.unix_timestamp() + OSS_LINK_TTL as i64).to_string();
+        query.extend(token.map(|token| ("security-token", Some(token))));
+        let expires = (now.unix_timestamp() + seconds as i64).to_string();
         let request = v1::HeaderRequest {
-            method: "GET",
+            method,
             date: &expires,
             bucket: &self.bucket,
             key,

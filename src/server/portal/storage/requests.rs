@@ -293,72 +293,9 @@ impl Target {
         number: u32,
         expires: OffsetDateTime,
     ) -> Result<String, RequestError> {
-        let now = OffsetDateTime::now_utc();
         let number = number.to_string();
-        let (version, keys) = match &self.scheme {
-            Scheme::S3 { s3, keys } => {
-                return Ok(self.s3_presigned_url(
-                    s3,
-                    keys,
-                    key,
-                    "PUT",
-                    &[("partNumber", &number), ("uploadId", upload_id)],
-                    (expires - now).whole_seconds().max(1) as u64,
-                ))
-            }
-            Scheme::Oss { version, keys } => (*version, keys),
-        };
-        let signing = keys.current(now).await?;
-        let token = signing
-            .security_token
-            .as_ref()
-            .map(|t| t.expose_secret().to_owned());
-        let (access_key_id, secret) = (
-            signing.credentials.access_key_id.as_str(),
-            signing.credentials.secret.expose_secret(),
-        );
-        let mut query = vec![
-            ("partNumber", Some(number.as_str())),
-            ("uploadId", Some(upload_id)),
-        ];
-        if version == SignatureVersion::V4 {
-            if let Some(token) = &token {
-                query.push(("x-oss-security-token", Some(token)));
-            }
-            let signed = v4::presign_query(
-                access_key_id,
-                secret,
-                &v4::format_date_time(now),
-                &self.region,
-                (expires - now).whole_seconds().clamp(1, 7 * 24 * 3600) as u64,
-                &v4::SignedRequest {
-                    method: "PUT",
-                    bucket: &self.bucket,
-                    key,
-                    query,
-                    ..Default::default()
-                },
-            );
-            return Ok(format!("{}?{signed}", self.object_url(key)));
-        }
-        if let Some(token) = &token {
-            query.push(("security-token", Some(token)));
-        }
-        let expires = expires.unix_timestamp().to_string();
-        let request = v1::HeaderRequest {
-            method: "PUT",
-            date: &expires,
-            bucket: &self.bucket,
-            key,
-            sub_resources: query,
-            ..Default::default()
-        };
-        Ok(v1::presigned_url(
-            &self.object_url(key),
-            access_key_id,
-            secret,
-            &request,
-        ))
+        let params = [("partNumber", number.as_str()), ("uploadId", upload_id)];
+        Ok(self.presigned("PUT", key, &params, expires).await?)
     }
 
     /// Assembles the parts (`number`, ETag without quotes) into the object; returns its ETag.
