@@ -258,6 +258,9 @@ pub struct LedgerPage {
     pub page: u32,
     pub pages: u32,
     pub total: u64,
+    /// Whether the viewer may delete what the page lists (see `portal::deletion::may_delete`).
+    #[serde(default)]
+    pub deletable: bool,
 }
 
 /// One finding of the storage self-diagnosis.

@@ -982,3 +982,57 @@ async fn links_download_under_the_picked_name() {
     );
     assert_eq!(object.bytes().await.unwrap().as_ref(), b"pdf");
 }
+
+/// Open to anyone (PORTAL_FORCE_OPEN): every visitor is the same user, so nobody deletes; on a
+/// loopback portal its one visitor is its administrator and may.
+#[tokio::test]
+async fn nobody_deletes_on_a_portal_open_to_anyone() {
+    for (args, deletes) in [
+        (
+            &["--behind-proxy", "true", "--force-open", "true"][..],
+            false,
+        ),
+        (&[][..], true),
+    ] {
+        let h = Harness::start(args).await;
+        let ticket = h
+            .ticket(None, file("a.txt", 1, "text/plain"), "random", "uploads/")
+            .await;
+        assert_eq!(h.upload(&ticket, "a.txt", b"a").await.status(), 200);
+        let key = ticket["key"].as_str().unwrap().to_owned();
+        let confirmed = call_as(
+            &h,
+            None,
+            "confirm_upload",
+            json!({"key": key, "etag": md5_hex(b"a")}),
+        )
+        .await;
+        assert_eq!(confirmed.status(), StatusCode::OK);
+        let page: Value = h
+            .http
+            .post(format!("{}/api/my_uploads", h.portal_url))
+            .form(&[("page", "1")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["deletable"], deletes, "{args:?}");
+        let id = page["entries"][0]["id"].as_str().unwrap().to_owned();
+        let deleted = h
+            .http
+            .post(format!("{}/api/delete_upload", h.portal_url))
+            .form(&[("id", id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        let expected = if deletes {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        assert_eq!(deleted.status(), expected, "{args:?}");
+        assert_eq!(h.object_path(&key).exists(), !deletes, "{args:?}");
+    }
+}

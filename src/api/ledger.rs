@@ -18,10 +18,13 @@ pub async fn my_uploads(page: u32) -> Result<LedgerPage, PortalError> {
         state: crate::model::EntryState::Completed,
         ..LedgerQuery::default()
     })?;
-    crate::server::portal::ledger_pages::page(&state, &query, Some(&viewer.name)).await
+    let mut page =
+        crate::server::portal::ledger_pages::page(&state, &query, Some(&viewer.name)).await?;
+    page.deletable = viewer.admin || viewer.signed_in;
+    Ok(page)
 }
 
-/// Deletes a stored upload (the viewer's own, or any for an administrator): its object leaves
+/// Deletes a stored upload (a signed-in viewer's own, or any for an administrator): its object leaves
 /// the storage, its entry stays marked deleted. A plain form post: back to the page it was on.
 #[server(endpoint = "delete_upload")]
 pub async fn delete_upload(id: String) -> Result<(), PortalError> {
@@ -44,7 +47,9 @@ pub async fn admin_uploads(query: LedgerQuery) -> Result<LedgerPage, PortalError
         return Err(PortalError::Forbidden);
     }
     let query = crate::server::portal::ledger_pages::checked_query(query)?;
-    crate::server::portal::ledger_pages::page(&state, &query, None).await
+    let mut page = crate::server::portal::ledger_pages::page(&state, &query, None).await?;
+    page.deletable = true;
+    Ok(page)
 }
 
 /// The storage self-diagnosis (CORS rules for this portal's origin, clock skew, credentials)

@@ -15,10 +15,11 @@ pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
     if page.entries.is_empty() {
         return view! { <p class="empty">{t!(i18n, no_uploads)}</p> }.into_any();
     }
+    let deletable = page.deletable;
     let rows = page
         .entries
         .into_iter()
-        .map(|entry| view! { <LedgerRow entry everyone /> })
+        .map(|entry| view! { <LedgerRow entry everyone deletable /> })
         .collect_view();
     view! {
         <div class="table-scroll">
@@ -34,7 +35,7 @@ pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
                             <th scope="col">{t!(i18n, col_state)}</th>
                             <th scope="col">{t!(i18n, col_client)}</th>
                         })}
-                        <th scope="col">{t!(i18n, col_actions)}</th>
+                        {deletable.then(|| view! { <th scope="col">{t!(i18n, col_actions)}</th> })}
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -48,7 +49,7 @@ pub fn LedgerTable(page: LedgerPage, everyone: bool) -> impl IntoView {
 }
 
 #[component]
-fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
+fn LedgerRow(entry: LedgerEntry, everyone: bool, deletable: bool) -> impl IntoView {
     let i18n = use_i18n();
     let stored = entry.completed_at.is_some();
     let deleted = entry.deleted_at.is_some();
@@ -81,6 +82,7 @@ fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
                 </td>
                 <td class="client" data-label=t_string!(i18n, col_client).to_string() title=entry.user_agent.clone()>{entry.client_ip.clone()}</td>
             })}
+            {deletable.then(|| view! {
             <td class="delete-cell" data-label=t_string!(i18n, col_actions).to_string()>
                 {if deleted {
                     Some(view! { <span class="deleted">{t!(i18n, entry_deleted)}</span> }.into_any())
@@ -98,6 +100,7 @@ fn LedgerRow(entry: LedgerEntry, everyone: bool) -> impl IntoView {
                     None
                 }}
             </td>
+            })}
         </tr>
     }
 }

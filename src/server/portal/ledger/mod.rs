@@ -422,6 +422,7 @@ impl Ledger {
             page,
             pages: total.div_ceil(u64::from(PAGE_SIZE)).max(1) as u32,
             total,
+            deletable: false,
         })
     }
 
