@@ -577,3 +577,103 @@ async fn copies_stay_in_the_bucket_and_keep_or_replace_headers() {
     assert_eq!(error_code(&escape.text().await.unwrap()), "NoSuchKey");
     assert!(!h.object_path("uploads/x.txt").exists());
 }
+
+/// A part's presigned URL (V1, as a V1 portal hands it to the browser) cannot be replayed as a
+/// PutObject: not by splitting its parameters into one value, not by moving them into the key,
+/// not by dropping one. (Found by the review of this change.)
+#[tokio::test]
+async fn a_part_url_is_never_a_put_object() {
+    let h = Harness::start(&[]).await;
+    let initiated = signed(
+        &h,
+        Method::POST,
+        "uploads/big.bin",
+        &[("uploads", None)],
+        "",
+        &[],
+    )
+    .send()
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    let id = initiated
+        .split("<UploadId>")
+        .nth(1)
+        .unwrap()
+        .split("</UploadId>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let expires = (OffsetDateTime::now_utc().unix_timestamp() + 300).to_string();
+    let signature = |sub_resources| {
+        v1::sign(
+            SK,
+            &v1::header_string_to_sign(&v1::HeaderRequest {
+                method: "PUT",
+                date: &expires,
+                bucket: "portal-dev",
+                key: "uploads/big.bin",
+                sub_resources,
+                ..Default::default()
+            }),
+        )
+    };
+    let signed_part = signature(vec![("partNumber", Some("1")), ("uploadId", Some(&id))]);
+    let encode = |t: &str| {
+        percent_encoding::utf8_percent_encode(t, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
+    let credentials = format!(
+        "OSSAccessKeyId={AK}&Expires={expires}&Signature={}",
+        encode(&signed_part)
+    );
+    let send = |url: String| h.http.put(url).body(vec![7u8; 1000]).send();
+    // The honest use works.
+    let part = send(format!(
+        "{}uploads/big.bin?partNumber=1&uploadId={id}&{credentials}",
+        h.bucket_url
+    ))
+    .await
+    .unwrap();
+    assert_eq!(part.status(), 200);
+    // One value holding both parameters.
+    let split = send(format!(
+        "{}uploads/big.bin?partNumber={}&{credentials}",
+        h.bucket_url,
+        encode(&format!("1&uploadId={id}"))
+    ))
+    .await
+    .unwrap();
+    assert_eq!(split.status(), 400);
+    // The parameters moved into the key.
+    let in_key = send(format!(
+        "{}uploads/big.bin{}?{credentials}",
+        h.bucket_url,
+        encode(&format!("?partNumber=1&uploadId={id}"))
+    ))
+    .await
+    .unwrap();
+    assert_eq!(in_key.status(), 400);
+    // One parameter dropped.
+    let dropped = send(format!(
+        "{}uploads/big.bin?partNumber=1&{credentials}",
+        h.bucket_url
+    ))
+    .await
+    .unwrap();
+    assert_eq!(dropped.status(), 400);
+    assert!(h.stored_files().is_empty(), "{:?}", h.stored_files());
+    // A header the signature cannot read is refused, not acted on unsigned.
+    let unreadable = signed(&h, Method::PUT, "uploads/c.txt", &[], "", &[])
+        .header(
+            "x-oss-copy-source",
+            reqwest::header::HeaderValue::from_bytes(b"/portal-dev/\xff").unwrap(),
+        )
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreadable.status(), 400);
+    assert!(h.stored_files().is_empty());
+}

@@ -20,6 +20,12 @@ pub fn sub_resources(query: &[(String, String)]) -> Vec<(&str, Option<&str>)> {
         .collect()
 }
 
+/// Whether `tail` (after a `?` or `&`) reads as V1 sub-resources: `partNumber=1&uploadId=U`.
+fn mimics(tail: &str) -> bool {
+    tail.split('&')
+        .any(|pair| v1::is_sub_resource(pair.split('=').next().unwrap_or("")))
+}
+
 /// The signature did not match: OSS echoes what it signed, so a client can compare (V1).
 fn mismatch_v1(string_to_sign: &str, provided: &str, access_key_id: &str) -> BucketError {
     let bytes: Vec<String> = string_to_sign.bytes().map(|b| format!("{b:02x}")).collect();
@@ -88,6 +94,18 @@ pub fn verify(
         return Err(BucketError::new(
             OssCode::InvalidArgument,
             "Authorization header and query signature cannot both be given.",
+        ));
+    }
+    // A signed header the signature cannot read (not visible ASCII) would be acted on unsigned.
+    let unreadable = headers.iter().any(|(name, value)| {
+        let name = name.as_str();
+        (name.starts_with("x-oss-") || name == "content-type" || name == "content-md5")
+            && value.to_str().is_err()
+    });
+    if unreadable {
+        return Err(BucketError::new(
+            OssCode::InvalidArgument,
+            "Content-Type, Content-MD5 and x-oss-* header values must be visible ASCII.",
         ));
     }
     let request = Signed {
@@ -189,6 +207,25 @@ impl Signed<'_> {
         date: &str,
         token: Option<&str>,
     ) -> Result<(), BucketError> {
+        // V1 writes the key and the sub-resources unescaped: the key `K?partNumber=1&uploadId=U`,
+        // or `K` with one value `1&uploadId=U`, signs like `K` with both sub-resources. A key or
+        // value whose tail reads as sub-resources is refused.
+        let subs = sub_resources(self.query);
+        let key_mimics = self
+            .key
+            .split_once('?')
+            .is_some_and(|(_, tail)| mimics(tail));
+        let value_mimics = subs.iter().any(|(_, value)| {
+            value
+                .and_then(|v| v.split_once('&'))
+                .is_some_and(|(_, tail)| mimics(tail))
+        });
+        if key_mimics || value_mimics {
+            return Err(BucketError::new(
+                OssCode::InvalidArgument,
+                "A V1 signature cannot tell this key or parameter from sub-resources of another request; sign it with V4.",
+            ));
+        }
         let secret = self.bucket.secret_for(access_key_id, token, self.now)?;
         let request = v1::HeaderRequest {
             method: self.method.as_str(),
@@ -198,7 +235,7 @@ impl Signed<'_> {
             oss_headers: self.oss_headers(),
             bucket: &self.bucket.name,
             key: self.key,
-            sub_resources: sub_resources(self.query),
+            sub_resources: subs,
         };
         let string_to_sign = v1::header_string_to_sign(&request);
         if v1::verify(secret.expose_secret(), &string_to_sign, signature) {
@@ -368,6 +405,16 @@ const V4_MAX_AGE: time::Duration = time::Duration::days(7);
 #[cfg(test)]
 mod tests {
     use super::sub_resources;
+
+    #[test]
+    fn tails_that_read_as_sub_resources_are_found() {
+        assert!(super::mimics("partNumber=1&uploadId=U"));
+        assert!(super::mimics("x&uploadId=U"));
+        assert!(super::mimics("acl"));
+        assert!(!super::mimics("/x.bin"));
+        assert!(!super::mimics("b.pdf\""));
+        assert!(!super::mimics("prefix=a"));
+    }
 
     #[test]
     fn only_sub_resources_are_signed() {

@@ -32,6 +32,7 @@ pub enum OssCode {
     SignatureDoesNotMatch,
     InternalError,
     InvalidDigest,
+    NotImplemented,
     InvalidRange,
     PreconditionFailed,
     NoSuchBucket,
@@ -66,6 +67,7 @@ impl OssCode {
             OssCode::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             OssCode::InternalError => "InternalError",
             OssCode::InvalidDigest => "InvalidDigest",
+            OssCode::NotImplemented => "NotImplemented",
             OssCode::InvalidRange => "InvalidRange",
             OssCode::PreconditionFailed => "PreconditionFailed",
             OssCode::NoSuchBucket => "NoSuchBucket",
@@ -91,6 +93,7 @@ impl OssCode {
             | OssCode::NoSuchCorsConfiguration
             | OssCode::NoSuchBucket => StatusCode::NOT_FOUND,
             OssCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+            OssCode::NotImplemented => StatusCode::NOT_IMPLEMENTED,
             _ => StatusCode::BAD_REQUEST,
         }
     }

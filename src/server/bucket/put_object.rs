@@ -14,6 +14,7 @@ use super::errors::{BucketError, OssCode};
 use super::state::Bucket;
 use super::store::{Intake, ObjectMeta, Received, StoreError};
 use super::{auth, xml};
+use crate::server::protocol::signing::v1;
 
 /// Whether a request header (or form field), lower-case, is kept with the object and served
 /// back with it: Cache-Control, Content-Disposition, Content-Encoding, Expires, `x-oss-meta-*`.
@@ -97,6 +98,17 @@ pub async fn put(
     body: Body,
 ) -> Result<Response, BucketError> {
     auth::verify(bucket, &Method::PUT, key, headers, query)?;
+    // What the embedded bucket does not do (PutObjectACL, AppendObject, symlinks, tagging...)
+    // is refused, never taken for a plain PutObject of the same key.
+    if let Some((name, _)) = query
+        .iter()
+        .find(|(name, _)| v1::is_sub_resource(name) && name != "security-token")
+    {
+        return Err(BucketError::new(
+            OssCode::NotImplemented,
+            format!("The embedded bucket does not implement PUT ?{name}."),
+        ));
+    }
     bucket.store.object_path(key).map_err(store_error)?;
     if headers.contains_key("x-oss-copy-source") {
         return copy(bucket, key, headers).await;

@@ -46,7 +46,8 @@ pub fn disposition_for(file_name: &str, content_type: &str) -> String {
     let ascii: String = file_name
         .chars()
         .map(|c| match c {
-            ' '..='~' if c != '"' && c != '\\' && c != '%' => c,
+            // Nor `&`: a V1 presigned link's parameters are signed unescaped.
+            ' '..='~' if !matches!(c, '"' | '\\' | '%' | '&') => c,
             _ => '_',
         })
         .collect();

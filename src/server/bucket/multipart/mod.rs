@@ -138,9 +138,14 @@ pub async fn put(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    upload_part(&bucket, &key, &query, &headers, body)
-        .await
-        .unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
+    // A part's URL never becomes a PutObject: naming either part parameter makes it a part.
+    let is_part = param(&query, "uploadId").is_some() || param(&query, "partNumber").is_some();
+    let result = if is_part {
+        upload_part(&bucket, &key, &query, &headers, body).await
+    } else {
+        super::put_object::put(&bucket, &key, &query, &headers, body).await
+    };
+    result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
 /// `DELETE /<key>?uploadId=…` (signed): drops the upload and its parts.
@@ -219,7 +224,10 @@ async fn upload_part(
     body: Body,
 ) -> Result<Response, BucketError> {
     let (Some(id), Some(number)) = (param(query, "uploadId"), param(query, "partNumber")) else {
-        return super::put_object::put(bucket, key, query, headers, body).await;
+        return Err(BucketError::new(
+            OssCode::InvalidArgument,
+            "UploadPart needs both partNumber and uploadId.",
+        ));
     };
     auth::verify(bucket, &Method::PUT, key, headers, query)?;
     let number: u32 = match number.parse() {
