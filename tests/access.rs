@@ -347,10 +347,13 @@ async fn the_ledger_records_uploads_completed_by_head() {
     )
     .await;
     assert_eq!(confirmed.status(), 200);
-    let entry: Value = confirmed.json().await.unwrap();
-    assert_eq!(entry["etag"], etag);
-    assert_eq!(entry["stored_size"], data.len());
-    assert_eq!(entry["completed_by"], "head");
+    let reply: Value = confirmed.json().await.unwrap();
+    assert_eq!(reply["etag"], etag);
+    assert_eq!(reply["key"], key.as_str());
+    let entries = h.completed_entries().await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].stored_size, Some(data.len() as u64));
+    assert_eq!(entries[0].completed_by.as_deref(), Some("head"));
     // Confirming again changes nothing.
     let again = call_as(
         &h,
@@ -359,9 +362,10 @@ async fn the_ledger_records_uploads_completed_by_head() {
         json!({"key": key, "etag": etag}),
     )
     .await;
+    assert_eq!(again.json::<Value>().await.unwrap()["etag"], etag);
     assert_eq!(
-        again.json::<Value>().await.unwrap()["completed_at"],
-        entry["completed_at"]
+        h.completed_entries().await[0].completed_at,
+        entries[0].completed_at
     );
 
     // An object signed but never stored cannot be confirmed.

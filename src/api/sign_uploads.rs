@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
 use crate::error::PortalError;
-use crate::model::{LedgerEntry, UploadBatch, UploadTicket};
+use crate::model::{CompletedUpload, UploadBatch, UploadTicket};
 
 /// Signs one upload ticket per file of the batch: the server picks every key (under the
 /// signed-in user's root), pins it, the exact size and the content type in a short-lived
@@ -18,10 +18,16 @@ pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, Porta
 }
 
 /// The page stored `key` and the bucket answered `etag`: the portal checks the object (HEAD:
-/// the declared size and this ETag) and completes its ledger entry.
+/// the declared size and this ETag) and completes its ledger entry. The page gets back what
+/// it shows (key, link, ETag), not the whole entry: the uploader's WASM decodes only that.
 #[server(endpoint = "confirm_upload", input = Json)]
-pub async fn confirm_upload(key: String, etag: String) -> Result<LedgerEntry, PortalError> {
+pub async fn confirm_upload(key: String, etag: String) -> Result<CompletedUpload, PortalError> {
     use crate::server::portal::state::signed_in;
     let (state, _, viewer) = signed_in().await?;
-    crate::server::portal::completion::confirm(&state, &viewer, &key, &etag).await
+    let entry = crate::server::portal::completion::confirm(&state, &viewer, &key, &etag).await?;
+    Ok(CompletedUpload {
+        key: entry.key,
+        url: entry.url,
+        etag: entry.etag.unwrap_or_default(),
+    })
 }

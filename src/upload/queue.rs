@@ -369,7 +369,7 @@ async fn attempt(
                     return Ok(RowStatus::Done {
                         key: ticket.key.clone(),
                         url: ticket.object_url.clone(),
-                        etag: entry.etag.unwrap_or_default(),
+                        etag: entry.etag,
                         note: None,
                         verified: true,
                     });
