@@ -133,7 +133,7 @@ async fn the_portal_verifies_callbacks_before_recording() {
         "bucket=portal-dev&object=uploads%2Fa.png&etag=ABC&size=3&mimeType=image%2Fpng&ticket=t1";
     h.state
         .ledger
-        .record_signed(&[common::signed_entry("t1", "uploads/a.png", 3)])
+        .record_signed(vec![common::signed_entry("t1", "uploads/a.png", 3)])
         .await
         .unwrap();
 

@@ -41,7 +41,7 @@ pub async fn sign_batch(
     let expires = now + rules.policy_ttl;
     let mut signed = Vec::with_capacity(batch.files.len());
     for decision in decide(rules, target, &batch, root).await? {
-        let id = uuid::Uuid::new_v4().simple().to_string();
+        let id = entry_id(now);
         let ticket = ticket(target, callback, &decision, &id, now, expires).await?;
         signed.push(Signed {
             id,
@@ -50,6 +50,26 @@ pub async fn sign_batch(
         });
     }
     Ok(signed)
+}
+
+/// A ledger entry's id: a UUIDv7, time-ordered, so each new entry goes at the end of the ledger's
+/// id index instead of into a random page of it (one page less to write per ticket), with 74
+/// random bits from the thread's CSPRNG.
+pub fn entry_id(now: OffsetDateTime) -> String {
+    let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random())
+        .into_uuid()
+        .simple()
+        .to_string()
+}
+
+/// 128 random bits (a UUIDv4) from the thread's CSPRNG, seeded by the OS: unguessable object
+/// names without a system call each.
+fn random_id() -> String {
+    uuid::Builder::from_random_bytes(rand::random())
+        .into_uuid()
+        .simple()
+        .to_string()
 }
 
 /// Signs a batch for `viewer`: the rate limit, the daily quota, the tickets, and their ledger
@@ -92,7 +112,7 @@ pub async fn issue(
         .collect();
     state
         .ledger
-        .record_signed(&entries)
+        .record_signed(entries)
         .await
         .map_err(limits::ledger_failed)?;
     Ok(signed.into_iter().map(|s| s.ticket).collect())
@@ -175,11 +195,11 @@ pub async fn record_one(
     expires_at: i64,
     kind: TicketKind,
 ) -> Result<String, PortalError> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = entry_id(now);
     let entry = new_entry(&id, viewer, from, decision, now, expires_at, kind);
     state
         .ledger
-        .record_signed(&[entry])
+        .record_signed(vec![entry])
         .await
         .map_err(limits::ledger_failed)?;
     Ok(id)
@@ -213,9 +233,7 @@ pub async fn decide(
     let mut decisions = Vec::with_capacity(batch.files.len());
     for (file, content_type) in batch.files.iter().zip(content_types) {
         let name = match batch.naming {
-            NamingMode::Random => {
-                random_name(&uuid::Uuid::new_v4().simple().to_string(), &file.name)
-            }
+            NamingMode::Random => random_name(&random_id(), &file.name),
             NamingMode::Original => {
                 free_name(target, &folder, &original_name(&file.name), &taken).await?
             }
@@ -265,10 +283,7 @@ pub async fn issue_plain_form(
     };
     let now = admit(state, from, viewer, room.max(1), 1).await?;
     let decision = Decision {
-        key: format!(
-            "{folder}{}-",
-            &uuid::Uuid::new_v4().simple().to_string()[..12]
-        ),
+        key: format!("{folder}{}-", &random_id()[..12]),
         size: room,
         content_type: String::new(),
         file_name: String::new(),
@@ -430,7 +445,7 @@ async fn free_name(
         }
     }
     // Twenty copies of one name: stop asking and make it unique.
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    let suffix = &random_id()[..8];
     Ok(suffixed_name(name, suffix))
 }
 
@@ -522,6 +537,30 @@ async fn ticket(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_ids_follow_time_and_object_names_do_not() {
+        let at =
+            |ms: i64| OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap();
+        let ids: Vec<String> = (0..50)
+            .map(|n| entry_id(at(1_764_800_000_000 + n)))
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_eq!(ids, sorted);
+        // Within one millisecond: still distinct (74 random bits), version 7.
+        let (a, b) = (entry_id(at(5)), entry_id(at(5)));
+        assert_ne!(a, b);
+        assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 7);
+        let names: HashSet<String> = (0..1000).map(|_| random_id()).collect();
+        assert_eq!(names.len(), 1000);
+        assert_eq!(
+            uuid::Uuid::parse_str(&random_id())
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+    }
 
     fn rules() -> UploadRules {
         UploadRules::example()

@@ -11,7 +11,7 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
-use self::writer::{group_commits, Pending, MAX_GROUP};
+use self::writer::{Param, SqliteWriter, Writes};
 use crate::model::{EntryState, LedgerEntry, LedgerPage, LedgerQuery};
 
 pub use self::sessions::SessionRecord;
@@ -27,13 +27,11 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Ledger {
     /// Reads.
     pool: AnyPool,
-    /// Writes. SQLite has one writer at a time: its writes queue here, on one connection,
-    /// instead of colliding and sleeping in SQLite's busy handler. PostgreSQL: the same pool.
-    writes: AnyPool,
+    /// Writes. SQLite has one writer at a time: its writes share one connection of their
+    /// own and are committed together. PostgreSQL: the pool, and a task grouping tickets.
+    writes: Writes,
     /// `sqlite` or `postgres`, for logs and readiness.
     pub engine: &'static str,
-    /// Signed tickets go through one writer that commits whatever is waiting together.
-    writer: tokio::sync::mpsc::Sender<Pending>,
 }
 
 /// A signed upload, as recorded when its ticket is signed.
@@ -65,7 +63,7 @@ pub enum TicketKind {
 }
 
 impl TicketKind {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             TicketKind::File => "file",
             TicketKind::Form => "form",
@@ -93,7 +91,7 @@ pub enum CompletedBy {
 }
 
 impl CompletedBy {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             CompletedBy::Callback => "callback",
             CompletedBy::Head => "head",
@@ -133,7 +131,7 @@ impl Ledger {
                 "DATABASE_URL must start with sqlite: or postgres://".into(),
             ));
         };
-        let (pool, writes) = if engine == "sqlite" {
+        if engine == "sqlite" {
             // The Any driver cannot set SQLite's options: open once natively to create the
             // file and switch it to WAL (a setting kept in the file), then pool through Any.
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
@@ -142,41 +140,40 @@ impl Ledger {
             use sqlx::ConnectOptions;
             let connection = options.connect().await?;
             sqlx::Connection::close(connection).await?;
-            let sqlite_pool = |connections: u32| {
-                AnyPoolOptions::new()
-                    .max_connections(connections)
-                    .acquire_timeout(Duration::from_secs(10))
-                    .after_connect(|conn, _| {
-                        Box::pin(async move {
-                            sqlx::query("PRAGMA busy_timeout = 5000")
-                                .execute(&mut *conn)
-                                .await?;
-                            sqlx::query("PRAGMA synchronous = NORMAL")
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        })
+            let pool = AnyPoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        Ok(())
                     })
-                    .connect(url)
-            };
-            (sqlite_pool(8).await?, sqlite_pool(1).await?)
+                })
+                .connect(url)
+                .await?;
+            MIGRATIONS.run(&pool).await?;
+            let writer =
+                SqliteWriter::open(options.get_filename()).map_err(sqlx::Error::Configuration)?;
+            Ok(Ledger {
+                pool,
+                writes: Writes::Sqlite(writer),
+                engine,
+            })
         } else {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            (pool.clone(), pool)
-        };
-        MIGRATIONS.run(&writes).await?;
-        let (writer, waiting) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
-        tokio::spawn(group_commits(writes.clone(), waiting));
-        Ok(Ledger {
-            pool,
-            writes,
-            engine,
-            writer,
-        })
+            MIGRATIONS.run(&pool).await?;
+            Ok(Ledger {
+                writes: Writes::postgres(pool.clone()),
+                pool,
+                engine,
+            })
+        }
     }
 
     /// Whether the database answers.
@@ -188,23 +185,13 @@ impl Ledger {
     }
 
     /// Records signed tickets, all or none, and returns once they are committed. Concurrent
-    /// requests share a commit (group commit): one statement and one transaction for all of
-    /// them instead of one each, which is what signing throughput was spent on.
-    pub async fn record_signed(&self, entries: &[NewEntry]) -> Result<(), sqlx::Error> {
+    /// requests share a commit (group commit): one transaction for all of them instead of one
+    /// each, which is what signing throughput was spent on.
+    pub async fn record_signed(&self, entries: Vec<NewEntry>) -> Result<(), sqlx::Error> {
         if entries.is_empty() {
             return Ok(());
         }
-        let (done, committed) = tokio::sync::oneshot::channel();
-        let pending = Pending {
-            entries: entries.to_vec(),
-            done,
-        };
-        let gone = || sqlx::Error::PoolClosed;
-        self.writer.send(pending).await.map_err(|_| gone())?;
-        committed
-            .await
-            .map_err(|_| gone())?
-            .map_err(|e| sqlx::Error::Protocol(format!("the ledger write failed: {e}")))
+        self.writes.record(entries).await
     }
 
     /// The newest signed entry for `key` (of `user`, when given).
@@ -261,36 +248,42 @@ impl Ledger {
         by: CompletedBy,
         at: i64,
     ) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE uploads SET object_key = $1, declared_size = $2, completed_at = $3, etag = $4, \
-             stored_size = $5, completed_by = $6, \
-             checked_at = CASE WHEN kind = 'form' THEN checked_at ELSE $3 END \
-             WHERE id = $7 AND completed_at IS NULL",
-        )
-        .bind(key)
-        .bind(size_i64(stored_size))
-        .bind(at)
-        .bind(etag)
-        .bind(size_i64(stored_size))
-        .bind(by.as_str())
-        .bind(id)
-        .execute(&self.writes)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .writes
+            .execute(
+                "UPDATE uploads SET object_key = $1, declared_size = $2, completed_at = $3, \
+                 etag = $4, stored_size = $5, completed_by = $6, \
+                 checked_at = CASE WHEN kind = 'form' THEN checked_at ELSE $3 END \
+                 WHERE id = $7 AND completed_at IS NULL",
+                vec![
+                    Param::Text(key.to_owned()),
+                    Param::Int(size_i64(stored_size)),
+                    Param::Int(at),
+                    Param::Text(etag.to_owned()),
+                    Param::Int(size_i64(stored_size)),
+                    Param::Text(by.as_str().to_owned()),
+                    Param::Text(id.to_owned()),
+                ],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     /// Marks a stored entry's object deleted (by `by`, at `at`); true when this call did.
     pub async fn mark_deleted(&self, id: &str, by: &str, at: i64) -> Result<bool, sqlx::Error> {
-        let done = sqlx::query(
-            "UPDATE uploads SET deleted_at = $1, deleted_by = $2 \
-             WHERE id = $3 AND completed_at IS NOT NULL AND deleted_at IS NULL",
-        )
-        .bind(at)
-        .bind(by)
-        .bind(id)
-        .execute(&self.writes)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .writes
+            .execute(
+                "UPDATE uploads SET deleted_at = $1, deleted_by = $2 \
+                 WHERE id = $3 AND completed_at IS NOT NULL AND deleted_at IS NULL",
+                vec![
+                    Param::Int(at),
+                    Param::Text(by.to_owned()),
+                    Param::Text(id.to_owned()),
+                ],
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     /// Bytes `user` stored or holds tickets for since `since`: completed uploads count their
@@ -354,21 +347,25 @@ impl Ledger {
 
     /// The sweep has looked at this entry's storage: it is not looked at again.
     pub async fn mark_checked(&self, id: &str, at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE uploads SET checked_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(id)
-            .execute(&self.writes)
+        self.writes
+            .execute(
+                "UPDATE uploads SET checked_at = $1 WHERE id = $2",
+                vec![Param::Int(at), Param::Text(id.to_owned())],
+            )
             .await?;
         Ok(())
     }
 
     /// Forgets a ticket that stored nothing (never a completed upload).
     pub async fn forget_unused(&self, id: &str) -> Result<bool, sqlx::Error> {
-        let gone = sqlx::query("DELETE FROM uploads WHERE id = $1 AND completed_at IS NULL")
-            .bind(id)
-            .execute(&self.writes)
+        let gone = self
+            .writes
+            .execute(
+                "DELETE FROM uploads WHERE id = $1 AND completed_at IS NULL",
+                vec![Param::Text(id.to_owned())],
+            )
             .await?;
-        Ok(gone.rows_affected() == 1)
+        Ok(gone == 1)
     }
 
     /// The kind of ticket an entry was signed as.

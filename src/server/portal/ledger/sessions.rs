@@ -3,6 +3,7 @@
 
 use sqlx::Row;
 
+use super::writer::Param;
 use super::Ledger;
 
 /// A signed-in session, as stored (the token itself is never stored, only its SHA-256).
@@ -22,18 +23,20 @@ impl Ledger {
         session: &SessionRecord,
         now: i64,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_name, root, is_admin, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(token_hash)
-        .bind(&session.user)
-        .bind(&session.root)
-        .bind(i64::from(session.admin))
-        .bind(now)
-        .bind(session.expires_at)
-        .execute(&self.writes)
-        .await?;
+        self.writes
+            .execute(
+                "INSERT INTO sessions (token_hash, user_name, root, is_admin, created_at, \
+                 expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                vec![
+                    Param::Text(token_hash.to_owned()),
+                    Param::Text(session.user.clone()),
+                    Param::Text(session.root.clone()),
+                    Param::Int(i64::from(session.admin)),
+                    Param::Int(now),
+                    Param::Int(session.expires_at),
+                ],
+            )
+            .await?;
         Ok(())
     }
 
@@ -63,19 +66,22 @@ impl Ledger {
     }
 
     pub async fn end_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.writes)
+        self.writes
+            .execute(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                vec![Param::Text(token_hash.to_owned())],
+            )
             .await?;
         Ok(())
     }
 
     /// Forgets sessions that ran out; returns how many.
     pub async fn sweep_sessions(&self, now: i64) -> Result<u64, sqlx::Error> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(&self.writes)
-            .await?
-            .rows_affected())
+        self.writes
+            .execute(
+                "DELETE FROM sessions WHERE expires_at <= $1",
+                vec![Param::Int(now)],
+            )
+            .await
     }
 }
