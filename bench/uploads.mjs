@@ -1,8 +1,7 @@
 // Uploads through the portal in headless Chromium and prints JSON figures:
 //   node bench/uploads.mjs <portal url> upload <file>...   time from "Upload" to every row done,
-//                                                          and the page's peak RSS (renderer)
-//   node bench/uploads.mjs <portal url> md5 <file>          the page's MD5 throughput (WASM) over a
-//                                                          file, and the longest main-thread stall
+//                                                          the page's peak RSS (renderer) and the
+//                                                          longest main-thread stall meanwhile
 //   node bench/uploads.mjs <portal url> xhr <file>          Chromium alone: one signed form POST of
 //                                                          the file by a bare XMLHttpRequest (no
 //                                                          hashing, no engine), the browser's floor
@@ -47,14 +46,25 @@ let out;
 if (mode === 'upload') {
   await page.getByLabel('Files').setInputFiles(rest);
   out = await withRendererPeak(async () => {
+    // The longest gap between ticks of a 10 ms timer: how long the page's main thread was busy.
+    await page.evaluate(() => {
+      let last = performance.now();
+      window.benchStall = 0;
+      window.benchTick = setInterval(() => {
+        const now = performance.now();
+        window.benchStall = Math.max(window.benchStall, now - last);
+        last = now;
+      }, 10);
+    });
     const started = Date.now();
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.waitForFunction((n) => document.querySelectorAll('li.upload[data-state="done"]').length === n,
       rest.length, { timeout: 1_800_000, polling: 100 });
     const seconds = (Date.now() - started) / 1000;
+    const longest_stall_ms = await page.evaluate(() => { clearInterval(window.benchTick); return window.benchStall; });
     const failed = await page.locator('li.upload[data-state="failed"]').count();
     const verified = await page.locator('li.upload .verified').count();
-    return { seconds, files: rest.length, failed, verified };
+    return { seconds, files: rest.length, failed, verified, longest_stall_ms };
   });
 } else {
   // A file input of our own (the page's picker moves what it is given into its list): the
@@ -89,25 +99,6 @@ if (mode === 'upload') {
       return { seconds: (performance.now() - started) / 1000, status };
     });
     if (out.status !== 200) throw new Error(`the bare POST answered ${out.status}`);
-  } else if (mode === 'md5') {
-    const js = await page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l) => l.href)[0]);
-    out = await page.evaluate(async ({ js }) => {
-      const mod = await import(js);
-      const file = document.querySelector('#bench-file').files[0];
-      const mib = file.size / (1 << 20);
-      let last = performance.now();
-      let stall = 0;
-      const tick = setInterval(() => {
-        const now = performance.now();
-        stall = Math.max(stall, now - last);
-        last = now;
-      }, 10);
-      const started = performance.now();
-      const md5 = await mod.md5_hex_of(file);
-      const seconds = (performance.now() - started) / 1000;
-      clearInterval(tick);
-      return { mib, seconds, mib_per_s: mib / seconds, longest_stall_ms: stall, md5 };
-    }, { js });
   }
 }
 await browser.close();

@@ -17,14 +17,6 @@ pub mod upload;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The page's MD5 of a file (upper-case hex), as the upload engine computes it: exported for
-/// `bench/` to measure its throughput in the browser.
-#[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
-pub async fn md5_hex_of(blob: web_sys::Blob) -> Result<String, wasm_bindgen::JsValue> {
-    upload::md5_hex(blob).await.map_err(Into::into)
-}
-
 /// Wakes the page's islands (the uploader); everything else is server-rendered HTML.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

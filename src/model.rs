@@ -125,6 +125,38 @@ pub struct UploaderSettings {
     /// server's HTML and the hydrated page agree).
     pub client: ClientKind,
     pub limits: Limits,
+    /// How the page checks what the bucket stored against the file it sent.
+    pub checksum: Checksum,
+}
+
+/// The digest the page computes while a file goes up, chosen by what the store answers. On the
+/// wire (the island's props) a bool, `true` for CRC-64: the page then decodes it with the bool
+/// reader it has anyway, not an enum reader of its own (~300 B of WASM).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "bool", into = "bool")]
+pub enum Checksum {
+    /// CRC-64/ECMA-182, which OSS (and the embedded bucket) answers for every object and part
+    /// as `x-oss-hash-crc64ecma`: several times cheaper to compute than MD5.
+    #[default]
+    Crc64,
+    /// MD5, which S3 stores answer as a simple upload's (or a part's) ETag.
+    Md5,
+}
+
+impl From<bool> for Checksum {
+    fn from(crc64: bool) -> Self {
+        if crc64 {
+            Checksum::Crc64
+        } else {
+            Checksum::Md5
+        }
+    }
+}
+
+impl From<Checksum> for bool {
+    fn from(checksum: Checksum) -> bool {
+        checksum == Checksum::Crc64
+    }
 }
 
 /// The browsers the page adapts to.

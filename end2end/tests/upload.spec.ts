@@ -120,22 +120,39 @@ test('three photos all named image.jpg keep distinct names', async ({ page }) =>
   expect(contents).toEqual(['photo 1', 'photo 22', 'photo 333']);
 });
 
-test('a stored ETag that differs from the file is shown as a mismatch', async ({ page }) => {
+test('what the bucket says it stored, when it differs from the file, fails the row as a mismatch', async ({ page }) => {
   test.skip(test.info().project.name !== 'desktop-chromium', 'desktop only');
-  await openPortal(page);
-  const portalOrigin = new URL(page.url()).origin;
-  // Between the bucket and the page, change the ETag the bucket answers.
-  await page.route('**/*', async (route) => {
-    const request = route.request();
-    if (request.method() !== 'POST' || request.url().startsWith(portalOrigin)) return route.continue();
-    const response = await route.fetch();
-    await route.fulfill({ response, headers: { ...response.headers(), etag: '"00000000000000000000000000000000"' } });
-  });
-  await page.getByLabel('Files').setInputFiles({ name: 'tampered.txt', mimeType: 'text/plain', buffer: Buffer.from('original bytes') });
-  await page.getByRole('button', { name: 'Upload' }).click();
-  const item = row(page, 'tampered.txt');
-  await expect(item.getByText('failed', { exact: true })).toBeVisible();
-  await expect(item.getByText(/^Mismatch: the bucket stored different bytes/)).toBeVisible();
+  // Between the bucket and the page, change what the bucket answers it stored. The page checks
+  // the CRC-64 OSS (and the embedded bucket) answers; where that header is hidden (a CORS rule
+  // not exposing it) or absent (S3 stores), the file's MD5 against the ETag.
+  type Headers = Record<string, string>;
+  const crc = 'x-oss-hash-crc64ecma';
+  const without = (headers: Headers, name: string) => Object.fromEntries(Object.entries(headers).filter(([n]) => n !== name));
+  const wrongEtag = (headers: Headers) => ({ ...headers, etag: '"00000000000000000000000000000000"' });
+  const cases: { name: string; tamper: (h: Headers) => Headers; shown: RegExp }[] = process.env.PORTAL_TARGET === 's3'
+    ? [{ name: 'tampered.txt', tamper: wrongEtag, shown: /^Mismatch: the bucket stored different bytes \(ETag "0{32}"\)/ }]
+    : [
+      { name: 'tampered-crc.txt', tamper: (h) => ({ ...h, [crc]: '1' }), shown: /^Mismatch: the bucket stored different bytes \(CRC-64 1\)/ },
+      { name: 'tampered-etag.txt', tamper: (h) => wrongEtag(without(h, crc)), shown: /^Mismatch: the bucket stored different bytes \(ETag "0{32}"\)/ },
+      // The header hidden, nothing else changed: the MD5 read afterwards verifies the file.
+      { name: 'hidden-crc.txt', tamper: (h) => without(h, crc), shown: /^verified$/ },
+    ];
+  for (const { name, tamper, shown } of cases) {
+    await openPortal(page);
+    const portalOrigin = new URL(page.url()).origin;
+    await page.unrouteAll();
+    await page.route('**/*', async (route) => {
+      const request = route.request();
+      if (request.method() !== 'POST' || request.url().startsWith(portalOrigin)) return route.continue();
+      const response = await route.fetch();
+      await route.fulfill({ response, headers: tamper(response.headers()) });
+    });
+    await page.getByLabel('Files').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(`original bytes of ${name}`) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    const item = row(page, name);
+    await expect(item.getByText(shown.source === '^verified$' ? 'done' : 'failed', { exact: true })).toBeVisible();
+    await expect(item.getByText(shown)).toBeVisible();
+  }
 });
 
 test('the same file picked twice is listed once', async ({ page }) => {

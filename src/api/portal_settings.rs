@@ -45,5 +45,6 @@ pub async fn get_portal_settings() -> Result<UploaderSettings, PortalError> {
             daily_bytes: settings.daily_bytes,
             used_bytes: used,
         },
+        checksum: state.target.checksum(),
     })
 }

@@ -59,6 +59,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     let parallel = settings.parallel_uploads as usize;
     let retries = settings.upload_retries;
     let multipart_threshold = settings.multipart_threshold;
+    let checksum = settings.checksum;
     // The rules the picker checks files against (the server checks them again).
     #[cfg(feature = "hydrate")]
     let rules = StoredValue::new(settings.clone());
@@ -178,6 +179,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 active,
                 only,
                 multipart_threshold,
+                checksum,
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -189,7 +191,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (only, parallel, retries, multipart_threshold);
+        let _ = (only, parallel, retries, multipart_threshold, checksum);
     };
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

@@ -1,5 +1,5 @@
 //! The checks on a file at the page's edges: admitting a picked file by the portal's rules (the
-//! server checks again when signing), and the bucket's ETag against the page's MD5. Pure.
+//! server checks again when signing), and what the bucket stored against the page's digest. Pure.
 
 use crate::error::Notice;
 
@@ -53,14 +53,54 @@ pub fn admit(
     Ok(())
 }
 
-/// Whether a simple-upload ETag (`"HEX"`, any case) is the MD5 the page computed. Multipart
-/// ETags (`"HEX-N"`) are not an MD5 of the bytes: `None`, nothing to compare.
-pub fn etag_matches(etag: &str, md5_hex: &str) -> Option<bool> {
-    let etag = etag.trim().trim_start_matches("W/").trim_matches('"');
-    if etag.len() != 32 || !etag.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    Some(etag.eq_ignore_ascii_case(md5_hex))
+/// CRC-64/XZ, which OSS calls crc64ecma. Its 32 KiB of tables are built on first use rather
+/// than shipped in the page's WASM.
+pub fn crc64() -> &'static crc::Crc<u64, crc::Table<16>> {
+    static CRC64: std::sync::OnceLock<crc::Crc<u64, crc::Table<16>>> = std::sync::OnceLock::new();
+    CRC64.get_or_init(|| crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_XZ))
+}
+
+/// What the page hashed of the bytes it sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Digest {
+    /// CRC-64/XZ (OSS's `x-oss-hash-crc64ecma`).
+    Crc64(u64),
+    /// Upper-case hex MD5.
+    Md5(String),
+}
+
+/// Whether the bucket's reply says it stored the bytes the page hashed: a CRC-64 against the
+/// `x-oss-hash-crc64ecma` header (a decimal number), an MD5 against a simple upload's ETag
+/// (`"HEX"`, any case). `None`: nothing to compare (no CRC header, or a multipart ETag
+/// `"HEX-N"`, which is no MD5 of the bytes). A difference names what the bucket stored.
+pub fn stored_matches(
+    etag: &str,
+    crc64: Option<&str>,
+    digest: &Digest,
+) -> Option<Result<(), String>> {
+    let same = match digest {
+        Digest::Crc64(ours) => {
+            // Compared as decimal text: no number parser in the page's WASM for this.
+            let theirs = crc64?.trim();
+            return Some(if theirs == ours.to_string() {
+                Ok(())
+            } else {
+                Err(format!("CRC-64 {theirs}"))
+            });
+        }
+        Digest::Md5(ours) => {
+            let hex = etag.trim().trim_start_matches("W/").trim_matches('"');
+            if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return None;
+            }
+            hex.eq_ignore_ascii_case(ours)
+        }
+    };
+    Some(if same {
+        Ok(())
+    } else {
+        Err(format!("ETag {}", etag.trim()))
+    })
 }
 
 #[cfg(test)]
@@ -84,6 +124,7 @@ mod tests {
                 daily_bytes: 0,
                 used_bytes: 0,
             },
+            checksum: Default::default(),
         }
     }
 
@@ -134,24 +175,52 @@ mod tests {
     }
 
     #[test]
-    fn etags_are_compared_with_the_md5() {
-        let md5 = "6F5902AC237024BDD0C176CB93063DC4";
+    fn the_page_computes_the_crc_the_bucket_answers() {
+        assert_eq!(crc64().checksum(b"123456789"), 0x995D_C9BB_DF19_39FA);
+        let bytes: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let mut digest = crc64().digest();
+        for piece in bytes.chunks(4099) {
+            digest.update(piece);
+        }
+        let in_pieces = digest.finalize();
+        assert_eq!(in_pieces, crc64().checksum(&bytes));
+        #[cfg(feature = "ssr")]
         assert_eq!(
-            etag_matches("\"6F5902AC237024BDD0C176CB93063DC4\"", md5),
-            Some(true)
+            in_pieces,
+            crate::server::bucket::store::CRC64.checksum(&bytes)
+        );
+    }
+
+    #[test]
+    fn what_the_bucket_stored_is_compared_with_the_digest() {
+        let md5 = Digest::Md5("6F5902AC237024BDD0C176CB93063DC4".into());
+        let check = |etag, crc| stored_matches(etag, crc, &md5);
+        assert_eq!(
+            check("\"6F5902AC237024BDD0C176CB93063DC4\"", None),
+            Some(Ok(()))
         );
         assert_eq!(
-            etag_matches("\"6f5902ac237024bdd0c176cb93063dc4\"", md5),
-            Some(true)
+            check("\"6f5902ac237024bdd0c176cb93063dc4\"", None),
+            Some(Ok(()))
         );
         assert_eq!(
-            etag_matches("\"00000000000000000000000000000000\"", md5),
-            Some(false)
+            check("\"00000000000000000000000000000000\"", Some("1")),
+            Some(Err("ETag \"00000000000000000000000000000000\"".into()))
         );
+        assert_eq!(check("\"6F5902AC237024BDD0C176CB93063DC4-3\"", None), None);
+        assert_eq!(check("", None), None);
+
+        // CRC-64/XZ of "123456789" is 0x995DC9BBDF1939FA (its check value).
+        let crc = Digest::Crc64(0x995D_C9BB_DF19_39FA);
+        let check = |crc64| stored_matches("\"ANY\"", crc64, &crc);
+        assert_eq!(check(Some("11051210869376104954")), Some(Ok(())));
+        assert_eq!(check(Some(" 11051210869376104954 ")), Some(Ok(())));
+        assert_eq!(check(Some("1")), Some(Err("CRC-64 1".into())));
         assert_eq!(
-            etag_matches("\"6F5902AC237024BDD0C176CB93063DC4-3\"", md5),
-            None
+            check(Some("not a number")),
+            Some(Err("CRC-64 not a number".into()))
         );
-        assert_eq!(etag_matches("", md5), None);
+        // No header (a CORS rule hides it): the caller falls back to the MD5.
+        assert_eq!(check(None), None);
     }
 }

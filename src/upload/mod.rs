@@ -21,8 +21,6 @@ mod queue;
 mod xhr;
 
 #[cfg(feature = "hydrate")]
-pub use integrity::md5_hex;
-#[cfg(feature = "hydrate")]
 pub use keep_alive::keep_alive_while;
 #[cfg(feature = "hydrate")]
 pub use queue::{start, Start};

@@ -1,6 +1,6 @@
 //! Large files go up in parts, resumably. The portal starts the upload and presigns a URL per
-//! part; the page PUTs the parts a few at a time (byte progress, each part's MD5 checked
-//! against its ETag), then asks the portal to complete. The upload's reference is kept in
+//! part; the page PUTs the parts a few at a time (byte progress, each part's digest checked
+//! against what the bucket answers for it), then asks the portal to complete. The upload's reference is kept in
 //! `localStorage` under the file's fingerprint (name, size, modification time, folder,
 //! naming, MD5 of its first and last 64 KiB): picking the same file after a reload resumes,
 //! and only the parts the bucket does not hold are sent.
@@ -12,14 +12,16 @@ use std::rc::Rc;
 use futures::future::{select, Either};
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::Set;
-use md5::{Digest, Md5};
+use md5::{Digest as _, Md5};
 
 use super::network::{self, Motion};
 use super::problem::{signing_problem as signing, Problem};
 use super::xhr;
 use crate::api::{abort_multipart, complete_multipart, resume_multipart, start_multipart};
 use crate::error::{Notice, PortalError};
-use crate::model::{part_range, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart};
+use crate::model::{
+    part_range, Checksum, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart,
+};
 use crate::upload::row::{RowStatus, UploadRow};
 
 /// Bytes hashed from each end of the file for its fingerprint.
@@ -37,6 +39,7 @@ pub struct Parts {
     naming: NamingMode,
     folder: String,
     parallel: usize,
+    checksum: Checksum,
     /// The file's storage key and the upload in progress, shared with the cancel guard.
     fingerprint: Rc<RefCell<Option<String>>>,
     current: Rc<RefCell<Option<MultipartUpload>>>,
@@ -79,6 +82,7 @@ impl Parts {
         naming: NamingMode,
         folder: String,
         parallel: usize,
+        checksum: Checksum,
     ) -> (Self, AbortOnCancel) {
         let (current, fingerprint) = (Rc::default(), Rc::default());
         let parts = Parts {
@@ -87,6 +91,7 @@ impl Parts {
             naming,
             folder,
             parallel: parallel.max(1),
+            checksum,
             fingerprint: Rc::clone(&fingerprint),
             current: Rc::clone(&current),
         };
@@ -223,6 +228,7 @@ impl Parts {
             .map(|(number, url)| {
                 let bytes = part_bytes(number);
                 let blob = self.part(number, size, part_size);
+                let checksum = self.checksum;
                 let (progress, show, motion, etags) = (
                     progress.clone(),
                     show.clone(),
@@ -240,25 +246,20 @@ impl Parts {
                             show();
                         }
                     };
-                    // The part's MD5 is computed while it is sent.
-                    let (reply, md5) = futures::join!(
+                    // The part's digest is computed while it is sent.
+                    let (reply, digest) = futures::join!(
                         xhr::put_blob(&url, &blob, on_progress),
-                        super::integrity::md5_hex(blob.clone())
+                        super::integrity::digest(blob.clone(), checksum)
                     );
                     progress.borrow_mut().1.remove(&number);
                     let reply = reply?;
                     if let Some(refused) = reply.refusal() {
                         return Err(refused);
                     }
-                    // The part's own MD5 against the ETag the bucket gave it.
-                    let md5 = md5.map_err(|_| Problem::Browser)?;
+                    // The part's own digest against what the bucket answered for it.
+                    let digest = digest.map_err(|_| Problem::Browser)?;
+                    let verified = super::integrity::verify(&blob, &reply, Ok(digest)).await?;
                     let etag = reply.etag.trim().trim_matches('"').to_owned();
-                    // Verified only when the ETag is a plain MD5 and equals ours.
-                    let verified = match super::check::etag_matches(&reply.etag, &md5) {
-                        Some(false) => return Err(Problem::Mismatch { etag: reply.etag }),
-                        Some(true) => true,
-                        None => false,
-                    };
                     progress.borrow_mut().0 += bytes;
                     show();
                     etags.borrow_mut().insert(number, (etag, verified));
@@ -279,7 +280,8 @@ impl Parts {
             Either::Left((result, _)) => result?,
             Either::Right((problem, _)) => return Err(problem),
         }
-        // Parts stored by an earlier page are checked against this file too.
+        // Parts stored by an earlier page are checked against this file too (the bucket lists
+        // their ETags, the MD5 of each).
         for stored in &plan.stored {
             let blob = self.part(stored.number, size, part_size)?;
             let md5 = super::integrity::md5_hex(blob)
@@ -287,7 +289,7 @@ impl Parts {
                 .map_err(|_| Problem::Browser)?;
             if !stored.etag.eq_ignore_ascii_case(&md5) {
                 return Err(Problem::Mismatch {
-                    etag: format!("\"{}\"", stored.etag),
+                    stored: format!("ETag \"{}\"", stored.etag),
                 });
             }
             if let Some(entry) = etags.borrow_mut().get_mut(&stored.number) {

@@ -26,8 +26,9 @@ pub enum Problem {
     Unsigned,
     /// The browser could not start the request.
     Browser,
-    /// The bucket stored different bytes than the file's (its ETag is not the file's MD5).
-    Mismatch { etag: String },
+    /// The bucket stored different bytes than the file's: what it says it stored (`ETag "…"`,
+    /// `CRC-64 …`) is not the page's digest of the file.
+    Mismatch { stored: String },
     /// Every attempt failed; `last` is why the last one did.
     GaveUp { attempts: u32, last: Box<Problem> },
 }
@@ -81,7 +82,7 @@ impl Problem {
             Problem::Signing { error, .. } => error.describe(locale),
             Problem::Unsigned => td_string!(locale, problem_unsigned).to_owned(),
             Problem::Browser => td_string!(locale, problem_browser).to_owned(),
-            Problem::Mismatch { etag } => td_string!(locale, problem_mismatch, etag = etag),
+            Problem::Mismatch { stored } => td_string!(locale, problem_mismatch, stored = stored),
             Problem::GaveUp { attempts, last } => td_string!(
                 locale,
                 problem_gave_up,
@@ -238,7 +239,7 @@ mod tests {
         );
         assert_eq!(
             Problem::Mismatch {
-                etag: "\"0\"".into()
+                stored: "ETag \"0\"".into()
             }
             .next_step(),
             NextStep::Stop

@@ -16,7 +16,8 @@ use super::progress::now_ms;
 use super::xhr;
 use crate::api::{confirm_upload, sign_uploads};
 use crate::error::{Notice, PortalError};
-use crate::model::{FileSpec, NamingMode, UploadBatch, UploadTicket};
+use crate::model::{Checksum, FileSpec, NamingMode, UploadBatch, UploadTicket};
+use crate::upload::check::Digest;
 use crate::upload::row::{Note, RowStatus, UploadRow};
 
 /// Renew a ticket whose policy expires within this many milliseconds (or within a third of
@@ -42,6 +43,8 @@ pub struct Start {
     pub only: Option<u32>,
     /// Files this large or larger go up in parts (0: never).
     pub multipart_threshold: u64,
+    /// The digest each file (or part) is checked by.
+    pub checksum: Checksum,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -70,6 +73,7 @@ struct Job {
     folder: String,
     retries: u32,
     parallel: usize,
+    checksum: Checksum,
 }
 
 fn spec(row: &UploadRow) -> FileSpec {
@@ -159,6 +163,7 @@ pub fn start(start: Start) -> Vec<u32> {
                             folder: start.folder.clone(),
                             retries: start.retries,
                             parallel: start.parallel,
+                            checksum: start.checksum,
                         };
                         (job, registration)
                     })
@@ -183,8 +188,9 @@ pub fn start(start: Start) -> Vec<u32> {
     ids
 }
 
-/// The file's MD5, computed once while the first attempt sends it and shared by every attempt.
-type Md5 = Shared<LocalBoxFuture<'static, Result<String, String>>>;
+/// The file's digest, computed once while the first attempt sends it and shared by every
+/// attempt.
+type Hashing = Shared<LocalBoxFuture<'static, Result<Digest, String>>>;
 
 /// Stops the background hashing when the upload's future ends or is dropped.
 struct StopOnDrop(AbortHandle);
@@ -195,11 +201,11 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// How a file goes up: one POST (its MD5 hashed alongside), or in parts.
+/// How a file goes up: one POST (its digest hashed alongside), or in parts.
 enum Engine {
     Single {
         signed: Option<Signed>,
-        md5: Md5,
+        digest: Hashing,
         _hashing: StopOnDrop,
     },
     Parts(Parts, AbortOnCancel),
@@ -225,23 +231,30 @@ async fn upload(job: Job) -> bool {
         folder,
         retries,
         parallel,
+        checksum,
     } = job;
     let mut engine = match signed {
         Some(signed) => {
-            let md5: Md5 = super::integrity::md5_hex(file.clone().into())
+            let digest: Hashing = super::integrity::digest(file.clone().into(), checksum)
                 .boxed_local()
                 .shared();
             let (stop, registration) = AbortHandle::new_pair();
-            leptos::task::spawn_local(Abortable::new(md5.clone(), registration).map(|_| ()));
+            leptos::task::spawn_local(Abortable::new(digest.clone(), registration).map(|_| ()));
             Engine::Single {
                 signed: Some(signed),
-                md5,
+                digest,
                 _hashing: StopOnDrop(stop),
             }
         }
         None => {
-            let (parts, guard) =
-                Parts::new(file.clone(), spec(&row), naming, folder.clone(), parallel);
+            let (parts, guard) = Parts::new(
+                file.clone(),
+                spec(&row),
+                naming,
+                folder.clone(),
+                parallel,
+                checksum,
+            );
             Engine::Parts(parts, guard)
         }
     };
@@ -257,7 +270,7 @@ async fn upload(job: Job) -> bool {
             network::until_online().await;
         }
         let outcome = match &mut engine {
-            Engine::Single { signed, md5, .. } => {
+            Engine::Single { signed, digest, .. } => {
                 let current = match signed.take() {
                     Some(current) if now_ms() < current.renew_at => Ok(current),
                     // Waited too long (queue, backoff) or refused as expired: a fresh policy.
@@ -266,7 +279,7 @@ async fn upload(job: Job) -> bool {
                 match current {
                     Err(problem) => Err(problem),
                     Ok(current) => {
-                        let outcome = attempt(&row, &current.ticket, &file, md5.clone()).await;
+                        let outcome = attempt(&row, &current.ticket, &file, digest.clone()).await;
                         *signed = Some(current);
                         outcome
                     }
@@ -342,7 +355,7 @@ async fn attempt(
     row: &UploadRow,
     ticket: &UploadTicket,
     file: &web_sys::File,
-    md5: Md5,
+    digest: Hashing,
 ) -> Result<RowStatus, Problem> {
     row.status.set(RowStatus::Uploading);
     row.progress.set(0);
@@ -360,11 +373,12 @@ async fn attempt(
     };
     if let Some(refused) = reply.refusal() {
         // The key is this file's alone: an earlier attempt stored it and its reply was lost.
-        // Stored with this file's MD5, it is done.
+        // Stored with this file's MD5 (the ETag the portal compares; the file is read once
+        // more for it), it is done.
         let exists =
             matches!(&refused, Problem::Refused { code, .. } if code == "FileAlreadyExists");
         if exists {
-            if let Ok(md5) = md5.await {
+            if let Ok(md5) = super::integrity::md5_hex(file.clone().into()).await {
                 if let Ok(entry) = confirm_upload(ticket.key.clone(), md5).await {
                     return Ok(RowStatus::Done {
                         key: ticket.key.clone(),
@@ -378,15 +392,7 @@ async fn attempt(
         }
         return Err(refused);
     }
-    let verified = match md5
-        .await
-        .map(|md5| super::check::etag_matches(&reply.etag, &md5))
-    {
-        Ok(Some(false)) => return Err(Problem::Mismatch { etag: reply.etag }),
-        Ok(Some(true)) => true,
-        // No simple ETag (multipart) or the file could not be read again.
-        Ok(None) | Err(_) => false,
-    };
+    let verified = super::integrity::verify(file, &reply, digest.await).await?;
     // The portal checks the object (HEAD: size and ETag) and completes its ledger entry.
     confirm_upload(ticket.key.clone(), reply.etag.clone())
         .await

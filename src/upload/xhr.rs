@@ -15,6 +15,9 @@ use crate::upload::row::Note;
 pub struct Reply {
     pub status: u16,
     pub etag: String,
+    /// `x-oss-hash-crc64ecma`: the CRC-64 of what OSS stored (absent from S3 stores, and
+    /// where a CORS rule does not expose it).
+    pub crc64: Option<String>,
     pub body: String,
 }
 
@@ -130,13 +133,11 @@ async fn send(
     // The closures must live until the request has ended; drop them explicitly after it.
     drop((on_load, on_error, on_abort, on_upload_progress));
     outcome?;
+    let header = |name: &str| xhr.get_response_header(name).ok().flatten();
     Ok(Reply {
         status: xhr.status().unwrap_or(0),
-        etag: xhr
-            .get_response_header("ETag")
-            .ok()
-            .flatten()
-            .unwrap_or_default(),
+        etag: header("ETag").unwrap_or_default(),
+        crc64: header("x-oss-hash-crc64ecma"),
         body: xhr.response_text().ok().flatten().unwrap_or_default(),
     })
 }

@@ -335,6 +335,15 @@ impl Target {
         matches!(self.scheme, Scheme::Oss { .. })
     }
 
+    /// The digest the page checks an upload by: OSS answers a CRC-64 for every object and
+    /// part, S3 stores an MD5 ETag.
+    pub fn checksum(&self) -> crate::model::Checksum {
+        match self.scheme {
+            Scheme::Oss { .. } => crate::model::Checksum::Crc64,
+            Scheme::S3 { .. } => crate::model::Checksum::Md5,
+        }
+    }
+
     /// The smallest part the store takes (all but the last).
     pub fn min_part_size(&self) -> u64 {
         match self.scheme {
