@@ -4,7 +4,8 @@
 //                                                          longest main-thread stall meanwhile
 //   node bench/uploads.mjs <portal url> xhr <file>          Chromium alone: one signed form POST of
 //                                                          the file by a bare XMLHttpRequest (no
-//                                                          hashing, no engine), the browser's floor
+//                                                          hashing, no engine), the browser's floor,
+//                                                          and the longest main-thread stall
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 const require = createRequire(new URL('../end2end/package.json', import.meta.url));
@@ -40,28 +41,32 @@ async function withRendererPeak(work) {
 }
 
 const page = await browser.newPage();
+
+/** Starts timing the page's main thread: the longest gap between ticks of a 10 ms timer is how
+ * long it was busy at once. */
+const watchStalls = () => page.evaluate(() => {
+  let last = performance.now();
+  window.benchStall = 0;
+  window.benchTick = setInterval(() => {
+    const now = performance.now();
+    window.benchStall = Math.max(window.benchStall, now - last);
+    last = now;
+  }, 10);
+});
+const longestStall = () => page.evaluate(() => { clearInterval(window.benchTick); return window.benchStall; });
 await page.goto(url);
 await page.locator('.uploader:not(.fallback) button[type="submit"]:not([disabled])').waitFor();
 let out;
 if (mode === 'upload') {
   await page.getByLabel('Files').setInputFiles(rest);
   out = await withRendererPeak(async () => {
-    // The longest gap between ticks of a 10 ms timer: how long the page's main thread was busy.
-    await page.evaluate(() => {
-      let last = performance.now();
-      window.benchStall = 0;
-      window.benchTick = setInterval(() => {
-        const now = performance.now();
-        window.benchStall = Math.max(window.benchStall, now - last);
-        last = now;
-      }, 10);
-    });
+    await watchStalls();
     const started = Date.now();
     await page.getByRole('button', { name: 'Upload', exact: true }).click();
     await page.waitForFunction((n) => document.querySelectorAll('li.upload[data-state="done"]').length === n,
       rest.length, { timeout: 1_800_000, polling: 100 });
     const seconds = (Date.now() - started) / 1000;
-    const longest_stall_ms = await page.evaluate(() => { clearInterval(window.benchTick); return window.benchStall; });
+    const longest_stall_ms = await longestStall();
     const failed = await page.locator('li.upload[data-state="failed"]').count();
     const verified = await page.locator('li.upload .verified').count();
     return { seconds, files: rest.length, failed, verified, longest_stall_ms };
@@ -77,6 +82,7 @@ if (mode === 'upload') {
   });
   await page.locator('#bench-file').setInputFiles(rest[0]);
   if (mode === 'xhr') {
+    await watchStalls();
     out = await page.evaluate(async () => {
       const file = document.querySelector('#bench-file').files[0];
       const signed = await fetch('/api/sign_uploads', {
@@ -98,6 +104,7 @@ if (mode === 'upload') {
       });
       return { seconds: (performance.now() - started) / 1000, status };
     });
+    out.longest_stall_ms = await longestStall();
     if (out.status !== 200) throw new Error(`the bare POST answered ${out.status}`);
   }
 }
