@@ -1,6 +1,7 @@
 //! The upload ledger and the login sessions, in SQLite (a file, by default) or PostgreSQL
-//! (`DATABASE_URL`), through sqlx. Created and migrated at start. Every instance of the
-//! portal behind a load balancer shares it; it is the portal's only state.
+//! (`DATABASE_URL`), read through sqlx and written through `writer.rs`. Created and migrated at
+//! start. Every instance of the portal behind a load balancer shares it; it is the portal's
+//! only state.
 
 mod sessions;
 mod writer;
