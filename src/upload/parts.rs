@@ -1,9 +1,9 @@
 //! Large files go up in parts, resumably. The portal starts the upload and presigns a URL per
 //! part; the page PUTs the parts a few at a time (byte progress, each part's digest checked
-//! against what the bucket answers for it), then asks the portal to complete. The upload's reference is kept in
-//! `localStorage` under the file's fingerprint (name, size, modification time, folder,
-//! naming, MD5 of its first and last 64 KiB): picking the same file after a reload resumes,
-//! and only the parts the bucket does not hold are sent.
+//! against what the bucket answers for it), then asks the portal to complete. The upload's
+//! reference is kept in `localStorage` under the file's fingerprint (name, size, modification
+//! time, folder, naming, MD5 of its first and last 64 KiB): picking the same file after a
+//! reload resumes, and only the parts the bucket does not hold are sent.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -132,7 +132,8 @@ impl Ledger {
                 "DATABASE_URL must start with sqlite: or postgres://".into(),
             ));
         };
-        if engine == "sqlite" {
+        // SQLite: the file its writer opens beside the read pool.
+        let (pool, sqlite_file) = if engine == "sqlite" {
             // The Any driver cannot set SQLite's options: open once natively to create the
             // file and switch it to WAL (a setting kept in the file), then pool through Any.
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
@@ -154,27 +155,27 @@ impl Ledger {
                 })
                 .connect(url)
                 .await?;
-            MIGRATIONS.run(&pool).await?;
-            let writer =
-                SqliteWriter::open(options.get_filename()).map_err(sqlx::Error::Configuration)?;
-            Ok(Ledger {
-                pool,
-                writes: Writes::Sqlite(writer),
-                engine,
-            })
+            (pool, Some(options.get_filename().to_owned()))
         } else {
             let pool = AnyPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await?;
-            MIGRATIONS.run(&pool).await?;
-            Ok(Ledger {
-                writes: Writes::postgres(pool.clone()),
-                pool,
-                engine,
-            })
-        }
+            (pool, None)
+        };
+        MIGRATIONS.run(&pool).await?;
+        let writes = match sqlite_file {
+            Some(file) => {
+                Writes::Sqlite(SqliteWriter::open(&file).map_err(sqlx::Error::Configuration)?)
+            }
+            None => Writes::postgres(pool.clone()),
+        };
+        Ok(Ledger {
+            pool,
+            writes,
+            engine,
+        })
     }
 
     /// Whether the database answers.

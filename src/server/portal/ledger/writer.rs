@@ -257,9 +257,19 @@ fn run(connection: &rusqlite::Connection, write: &Write) -> rusqlite::Result<u64
     }
 }
 
-const INSERT_TICKET: &str = "INSERT INTO uploads (id, user_name, object_key, declared_size, \
-     content_type, signed_at, expires_at, client_ip, user_agent, kind, file_name) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+/// The columns a signed ticket fills, in the order both engines' INSERTs bind them.
+macro_rules! ticket_columns {
+    () => {
+        "id, user_name, object_key, declared_size, content_type, signed_at, expires_at, \
+         client_ip, user_agent, kind, file_name"
+    };
+}
+
+const INSERT_TICKET: &str = concat!(
+    "INSERT INTO uploads (",
+    ticket_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+);
 
 /// Tickets waiting to be recorded in PostgreSQL, and who waits for the commit.
 pub(super) struct Pending {
@@ -318,8 +328,8 @@ where
         })
         .collect();
     let sql = format!(
-        "INSERT INTO uploads (id, user_name, object_key, declared_size, content_type, signed_at, \
-         expires_at, client_ip, user_agent, kind, file_name) VALUES {}",
+        "INSERT INTO uploads ({}) VALUES {}",
+        ticket_columns!(),
         values.join(", ")
     );
     let mut query = sqlx::query(&sql);
