@@ -113,9 +113,9 @@ kill "$portal_pid"; wait "$portal_pid" 2>/dev/null || true
 portal_pid=
 secret_absent "the SDK run's secret" "SDK run" "$sdk_secret" "$work/sdk-portal.log" "$work/sdk.log"
 
-echo "== the ledger tests and the security probes against PostgreSQL"
+echo "== the ledger, the security probes and upload requests (live arrivals: LISTEN/NOTIFY) against PostgreSQL"
 pg_start
-LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access --test security -- --test-threads=1
+LEDGER_DATABASE_URL="$PG_URL" cargo test --features ssr --test access --test security --test requests -- --test-threads=1
 
 echo "== end-to-end tests (release build, Chromium)"
 # Ports of their own, so a portal already running on 3000/9300 does not get in the way.

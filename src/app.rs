@@ -4,13 +4,16 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Html, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{SsrMode, StaticSegment};
+use leptos_router::{ParamSegment, SsrMode, StaticSegment};
 
 use crate::components::account::AccountBar;
 use crate::components::admin_page::AdminPage;
 use crate::components::language_switch::LanguageSwitch;
 use crate::components::my_uploads_page::MyUploadsPage;
 use crate::components::plain_upload_page::PlainUploadPage;
+use crate::components::request_page::RequestPage;
+use crate::components::requests_page::RequestsPage;
+use crate::components::send_page::SendPage;
 use crate::components::upload_page::UploadPage;
 use crate::components::uploaded_page::UploadedPage;
 use crate::i18n::Locale;
@@ -106,6 +109,17 @@ fn Page() -> impl IntoView {
                     />
                     <Route path=StaticSegment("uploads") view=MyUploadsPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("requests") view=RequestsPage ssr=SsrMode::Async />
+                    <Route
+                        path=(StaticSegment("requests"), ParamSegment("id"))
+                        view=RequestPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=(StaticSegment("r"), ParamSegment("token"))
+                        view=SendPage
+                        ssr=SsrMode::Async
+                    />
                 </Routes>
             </main>
         </Router>

@@ -55,6 +55,65 @@ pub enum Notice {
     CrossSite,
     /// The plain form's ticket expired, was used, or is not the reader's.
     FormExpired,
+    /// The upload request is closed or has expired: it takes no more files.
+    RequestClosed,
+    /// More files than the upload request has left, across all its senders.
+    RequestFullFiles {
+        left: u64,
+    },
+    /// More bytes than the upload request has left, across all its senders.
+    RequestFullBytes {
+        left: u64,
+    },
+    /// A refusal only the server-rendered request pages show. The browser's build leaves it
+    /// out: the island never receives it, and every visitor of '/' would pay for its words.
+    #[cfg(feature = "ssr")]
+    Request(RequestNotice),
+}
+
+/// Why a request page refused what was typed into it (creating a request, or joining one as a
+/// sender): kinds and figures only, so a crafted link cannot put words on the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestNotice {
+    /// Creating requests is off for this portal or this account.
+    NotAllowed,
+    TitleRequired,
+    TooLong {
+        max: u32,
+    },
+    ControlCharacters,
+    /// A limit is not a whole number in range.
+    BadNumber,
+    /// The expiry is not a date and time, is past, or lies more than a year ahead.
+    BadExpiry,
+    /// An allowed type is neither `type/subtype`, `type/*` nor `.ext`.
+    BadTypes,
+    NameRequired,
+    NoteRequired,
+    WrongPassword,
+    /// The link is not (or no longer) one of this portal's requests.
+    BadLink,
+    /// No such request of the reader's.
+    NotFound,
+}
+
+impl RequestNotice {
+    pub fn describe(&self, locale: Locale) -> String {
+        match self {
+            RequestNotice::NotAllowed => td_string!(locale, request_not_allowed).to_owned(),
+            RequestNotice::TitleRequired => td_string!(locale, request_title_required).to_owned(),
+            RequestNotice::TooLong { max } => td_string!(locale, request_too_long, max = max),
+            RequestNotice::ControlCharacters => td_string!(locale, request_control).to_owned(),
+            RequestNotice::BadNumber => td_string!(locale, request_bad_number).to_owned(),
+            RequestNotice::BadExpiry => td_string!(locale, request_bad_expiry).to_owned(),
+            RequestNotice::BadTypes => td_string!(locale, request_bad_types).to_owned(),
+            RequestNotice::NameRequired => td_string!(locale, request_name_required).to_owned(),
+            RequestNotice::NoteRequired => td_string!(locale, request_note_required).to_owned(),
+            RequestNotice::WrongPassword => td_string!(locale, request_wrong_password).to_owned(),
+            RequestNotice::BadLink => td_string!(locale, request_bad_link).to_owned(),
+            RequestNotice::NotFound => td_string!(locale, request_not_found).to_owned(),
+        }
+    }
 }
 
 impl Notice {
@@ -97,6 +156,15 @@ impl Notice {
             Notice::BrokeTicket { key } => td_string!(locale, broke_ticket, key = key),
             Notice::CrossSite => td_string!(locale, cross_site).to_owned(),
             Notice::FormExpired => td_string!(locale, fallback_expired).to_owned(),
+            Notice::RequestClosed => td_string!(locale, request_closed).to_owned(),
+            Notice::RequestFullFiles { left } => {
+                td_string!(locale, request_full_files, count = left)
+            }
+            Notice::RequestFullBytes { left } => {
+                td_string!(locale, request_full_bytes, size = format_size(*left))
+            }
+            #[cfg(feature = "ssr")]
+            Notice::Request(notice) => notice.describe(locale),
         }
     }
 }
@@ -148,6 +216,8 @@ pub enum FormRefusal {
     BadLoginInput,
     Unavailable,
     NotAnUpload,
+    Request(RequestNotice),
+    RequestClosed,
     Other,
 }
 
@@ -163,6 +233,9 @@ impl FormRefusal {
             PortalError::Invalid(Notice::BadLoginInput) => FormRefusal::BadLoginInput,
             PortalError::Unavailable => FormRefusal::Unavailable,
             PortalError::Invalid(Notice::NotAnUpload) => FormRefusal::NotAnUpload,
+            #[cfg(feature = "ssr")]
+            PortalError::Invalid(Notice::Request(notice)) => FormRefusal::Request(*notice),
+            PortalError::Invalid(Notice::RequestClosed) => FormRefusal::RequestClosed,
             _ => FormRefusal::Other,
         }
     }
@@ -179,6 +252,11 @@ impl FormRefusal {
             FormRefusal::BadLoginInput => Some(PortalError::Invalid(Notice::BadLoginInput)),
             FormRefusal::Unavailable => Some(PortalError::Unavailable),
             FormRefusal::NotAnUpload => Some(PortalError::Invalid(Notice::NotAnUpload)),
+            #[cfg(feature = "ssr")]
+            FormRefusal::Request(notice) => Some(PortalError::Invalid(Notice::Request(*notice))),
+            #[cfg(not(feature = "ssr"))]
+            FormRefusal::Request(_) => Some(PortalError::Internal),
+            FormRefusal::RequestClosed => Some(PortalError::Invalid(Notice::RequestClosed)),
             FormRefusal::Other => Some(PortalError::Internal),
         }
     }

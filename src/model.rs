@@ -127,6 +127,10 @@ pub struct UploaderSettings {
     pub limits: Limits,
     /// How the page checks what the bucket stored against the file it sent.
     pub checksum: Checksum,
+    /// A sender's pass when the uploader sends through an upload request: its calls then go
+    /// to `/r/<pass>/api/...`, and the request's rules apply.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 /// The digest the page computes while a file goes up, chosen by what the store answers. On the
@@ -257,6 +261,14 @@ pub struct LedgerEntry {
     pub deleted_at: Option<i64>,
     #[serde(default)]
     pub deleted_by: Option<String>,
+    /// The upload request it came through (empty for the portal's own users), and what its
+    /// sender said of themselves.
+    #[serde(default)]
+    pub request_id: String,
+    #[serde(default)]
+    pub sender_name: String,
+    #[serde(default)]
+    pub sender_note: String,
 }
 
 /// Which ledger entries to list.
@@ -303,6 +315,74 @@ pub struct Finding {
     pub ok: bool,
     /// What was found, or exactly what is missing, in plain words (English: for operators).
     pub detail: String,
+}
+
+/// Where an upload request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestState {
+    Open,
+    Expired,
+    Closed,
+}
+
+/// An upload request as its pages show it (to its creator, or the rules to a sender).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: String,
+    pub title: String,
+    pub instructions: String,
+    /// The link's path, `/r/<token>` (the creator's pages only; empty for senders).
+    pub link: String,
+    pub folder: String,
+    pub naming: NamingMode,
+    pub state: RequestState,
+    pub created_at: i64,
+    pub expires_at: i64,
+    /// 0: no limit of the request's own.
+    pub max_files: u64,
+    pub max_file_size: u64,
+    pub max_total_bytes: u64,
+    pub allowed_types: Vec<String>,
+    pub has_password: bool,
+    pub ask_name: bool,
+    pub ask_note: bool,
+    pub sender_folders: bool,
+    /// Files stored and bytes received so far.
+    pub files: u64,
+    pub bytes: u64,
+    pub creator: String,
+}
+
+/// The creator's page of one request: the request, its link's QR code (SVG), and what arrived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    pub request: RequestSummary,
+    /// The link in full, as shared.
+    pub url: String,
+    pub qr_svg: String,
+    /// Stored uploads, in the order they arrived.
+    pub arrivals: Vec<LedgerEntry>,
+    /// When they were read (Unix seconds): the page asks for what completed since.
+    pub drawn_at: i64,
+}
+
+/// What the page behind a request's link shows a sender.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Invitation {
+    /// Ask for the password, name and note first (what the request asks for).
+    Join {
+        request: RequestSummary,
+        needs_password: bool,
+    },
+    /// Ready to send, as `name` (with `note`).
+    Send {
+        request: RequestSummary,
+        name: String,
+        note: String,
+        uploader: UploaderSettings,
+    },
+    /// Closed or expired: nothing can be sent.
+    Ended { title: String, state: RequestState },
 }
 
 /// Whether `content_type` is allowed by `patterns` (`image/png`, `image/*`); none allows all.

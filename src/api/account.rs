@@ -81,7 +81,7 @@ pub async fn set_language(locale: String, back: String) -> Result<(), PortalErro
 const LANGUAGE_COOKIE: &str = "i18n_pref_locale";
 
 #[cfg(feature = "ssr")]
-fn set_cookie(cookie: &str) {
+pub(crate) fn set_cookie(cookie: &str) {
     if let (Some(options), Ok(value)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         axum::http::HeaderValue::from_str(cookie),

@@ -7,6 +7,7 @@ mod ledger;
 mod multipart_uploads;
 mod plain_upload;
 mod portal_settings;
+mod requests;
 mod sign_uploads;
 
 pub use account::*;
@@ -14,4 +15,5 @@ pub use ledger::*;
 pub use multipart_uploads::*;
 pub use plain_upload::*;
 pub use portal_settings::*;
+pub use requests::*;
 pub use sign_uploads::*;

@@ -17,17 +17,26 @@ pub async fn start_multipart(
     naming: NamingMode,
     folder: String,
 ) -> Result<MultipartPlan, PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, from, viewer) = signed_in().await?;
-    crate::server::portal::multipart::start(&state, &from, &viewer, file, naming, folder).await
+    use crate::server::portal::state::uploader;
+    let (state, from, viewer, sender) = uploader().await?;
+    crate::server::portal::multipart::start(
+        &state,
+        &from,
+        &viewer,
+        sender.as_ref(),
+        file,
+        naming,
+        folder,
+    )
+    .await
 }
 
 /// Continues an upload (after a reload, or when its URLs expired): the parts already stored
 /// and fresh URLs for the others.
 #[server(endpoint = "resume_multipart", input = Json)]
 pub async fn resume_multipart(upload: MultipartUpload) -> Result<MultipartPlan, PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, from, viewer) = signed_in().await?;
+    use crate::server::portal::state::uploader;
+    let (state, from, viewer, _) = uploader().await?;
     crate::server::portal::multipart::resume(&state, &from, &viewer, upload).await
 }
 
@@ -37,15 +46,15 @@ pub async fn complete_multipart(
     upload: MultipartUpload,
     parts: Vec<StoredPart>,
 ) -> Result<CompletedUpload, PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, _, viewer) = signed_in().await?;
+    use crate::server::portal::state::uploader;
+    let (state, _, viewer, _) = uploader().await?;
     crate::server::portal::multipart::complete(&state, &viewer, upload, parts).await
 }
 
 /// Drops a cancelled upload and its parts.
 #[server(endpoint = "abort_multipart", input = Json)]
 pub async fn abort_multipart(upload: MultipartUpload) -> Result<(), PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, _, viewer) = signed_in().await?;
+    use crate::server::portal::state::uploader;
+    let (state, _, viewer, _) = uploader().await?;
     crate::server::portal::multipart::abort(&state, &viewer, upload).await
 }

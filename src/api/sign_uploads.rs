@@ -12,9 +12,9 @@ use crate::model::{CompletedUpload, UploadBatch, UploadTicket};
 /// policy, records it in the ledger, and signs it. The secret stays here.
 #[server(endpoint = "sign_uploads", input = Json)]
 pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, from, viewer) = signed_in().await?;
-    crate::server::portal::tickets::issue(&state, &from, &viewer, batch).await
+    use crate::server::portal::state::uploader;
+    let (state, from, viewer, sender) = uploader().await?;
+    crate::server::portal::tickets::issue(&state, &from, &viewer, sender.as_ref(), batch).await
 }
 
 /// The page stored `key` and the bucket answered `etag`: the portal checks the object (HEAD:
@@ -22,8 +22,8 @@ pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, Porta
 /// it shows (key, link, ETag), not the whole entry: the uploader's WASM decodes only that.
 #[server(endpoint = "confirm_upload", input = Json)]
 pub async fn confirm_upload(key: String, etag: String) -> Result<CompletedUpload, PortalError> {
-    use crate::server::portal::state::signed_in;
-    let (state, _, viewer) = signed_in().await?;
+    use crate::server::portal::state::uploader;
+    let (state, _, viewer, _) = uploader().await?;
     let entry = crate::server::portal::completion::confirm(&state, &viewer, &key, &etag).await?;
     Ok(CompletedUpload {
         key: entry.key,

@@ -23,6 +23,7 @@ pub fn AccountBar() -> impl IntoView {
                         <nav class="account" aria-label=t_string!(i18n, nav_label)>
                             <a href="/">{t!(i18n, nav_upload)}</a>
                             <a href="/uploads">{t!(i18n, nav_my_uploads)}</a>
+                            <a href="/requests">{t!(i18n, nav_requests)}</a>
                             {viewer.admin.then(|| view! { <a href="/admin">{t!(i18n, nav_admin)}</a> })}
                             {viewer.signed_in.then(move || {
                                 let name = name.clone();

@@ -37,6 +37,7 @@ pub fn AdminPage() -> impl IntoView {
     view! {
         <header class="intro">
             <h1>{t!(i18n, admin_title)}</h1>
+            <p><a href="/requests?all=1">{t!(i18n, all_requests)}</a></p>
         </header>
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

@@ -49,7 +49,7 @@ pub fn UploadPage() -> impl IntoView {
 /// The script that wakes the islands, for a page that shows one: pages without an island
 /// never download the WASM.
 #[component]
-fn IslandScripts() -> impl IntoView {
+pub fn IslandScripts() -> impl IntoView {
     use_context::<LeptosOptions>()
         .map(|options| view! { <HydrationScripts options islands=true /> })
 }

@@ -18,6 +18,12 @@ use crate::upload::row::{RowStatus, UploadRow};
 pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     // The island's parts find the language here (no i18n context reaches the browser).
     provide_context(locale);
+    // Sending through an upload request: every upload call goes under the sender's pass.
+    #[cfg(feature = "hydrate")]
+    if let Some(pass) = &settings.sender {
+        let root: &'static str = Box::leak(format!("/r/{pass}").into_boxed_str());
+        let _ = leptos::server_fn::client::try_set_server_url(root);
+    }
     let naming = RwSignal::new(NamingMode::Random);
     let folder = RwSignal::new(settings.default_folder.clone());
     let rows = RwSignal::new(Vec::<UploadRow>::new());
@@ -31,8 +37,10 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     crate::upload::keep_alive_while(busy, locale);
 
+    // The picked files by row id: a Vec, not a HashMap (ids are unique and the list is short),
+    // so the page's WASM carries no hash-table code for it.
     #[cfg(feature = "hydrate")]
-    let shelf = StoredValue::new_local(std::collections::HashMap::<u32, web_sys::File>::new());
+    let shelf = StoredValue::new_local(Vec::<(u32, web_sys::File)>::new());
     let next_id = StoredValue::new(0u32);
     // When the running batch started (ms since the epoch) and which rows it holds.
     let batch = StoredValue::new((0.0f64, Vec::<u32>::new()));
@@ -99,7 +107,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             next_id.set_value(id + 1);
             picked.push(UploadRow::new(id, name, size, content_type, modified));
             shelf.update_value(|s| {
-                s.insert(id, file);
+                s.push((id, file));
             });
         }
         rows.update(|r| r.extend(picked));

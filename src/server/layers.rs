@@ -36,7 +36,8 @@ pub fn with_security_headers(router: Router) -> Router {
 }
 
 /// Every request gets an id (`x-request-id`, kept when a proxy in front set one), which
-/// its log lines carry and its response returns. Paths are logged without their query.
+/// its log lines carry and its response returns. Paths are logged without their query, and
+/// without an upload request's token or a sender's pass (see [`logged_path`]).
 pub fn with_request_ids(router: Router) -> Router {
     router
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -51,11 +52,23 @@ pub fn with_request_ids(router: Router) -> Router {
                     "request",
                     id = %id.escape_debug(),
                     method = %request.method(),
-                    path = %request.uri().path().escape_debug(),
+                    path = %logged_path(request.uri().path()).escape_debug(),
                 )
             }),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// A path as the log shows it: `/r/<token>` (an upload request's link: whoever holds it may
+/// send) and `/r/<pass>/...` (a sender's pass: their name and note) become `/r/…`.
+pub fn logged_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/r/") {
+        Some(rest) => {
+            let after = rest.find('/').map_or("", |slash| &rest[slash..]);
+            format!("/r/…{after}").into()
+        }
+        None => path.into(),
+    }
 }
 
 /// The bucket streams uploads of any length: no timeout and no body limit here (the
@@ -86,4 +99,23 @@ pub fn sts(router: Router) -> Router {
 pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::logged_path;
+
+    #[test]
+    fn logs_never_hold_request_links_or_passes() {
+        assert_eq!(logged_path("/r/AbCdEfGhIjKlMnOpQrStUv"), "/r/…");
+        assert_eq!(
+            logged_path("/r/0193.TGk.Tm90ZQ.stamp/api/sign_uploads"),
+            "/r/…/api/sign_uploads"
+        );
+        assert_eq!(
+            logged_path("/requests/0193/events"),
+            "/requests/0193/events"
+        );
+        assert_eq!(logged_path("/api/sign_uploads"), "/api/sign_uploads");
+    }
 }

@@ -6,7 +6,6 @@
 //! reload resumes, and only the parts the bucket does not hold are sent.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use futures::future::{select, Either};
@@ -31,6 +30,18 @@ const STORAGE_PREFIX: &str = "upload-portal.multipart.";
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
+
+/// Sets part `number`'s entry in a list kept sorted by part number: a sorted Vec, not a
+/// BTreeMap, so the page's WASM carries no B-tree code for these maps.
+fn put<T>(list: &mut Vec<(u32, T)>, number: u32, value: T) {
+    match list.binary_search_by_key(&number, |(n, _)| *n) {
+        Ok(i) => list[i].1 = value,
+        Err(i) => list.insert(i, (number, value)),
+    }
+}
+
+/// Each part's ETag and whether its digest was checked, in part order.
+type PartEtags = Vec<(u32, (String, bool))>;
 
 /// One file's multipart upload across attempts (and page loads).
 pub struct Parts {
@@ -206,24 +217,24 @@ impl Parts {
         };
         // Bytes stored (whole parts) and in flight (per part), for the row's bar.
         let stored_bytes: u64 = plan.stored.iter().map(|p| part_bytes(p.number)).sum();
-        let progress = Rc::new(RefCell::new((stored_bytes, BTreeMap::<u32, f64>::new())));
+        let progress = Rc::new(RefCell::new((stored_bytes, Vec::<(u32, f64)>::new())));
         let show = {
             let bar = row.progress.clone();
             let progress = progress.clone();
             move || {
                 let (done, flying) = &*progress.borrow();
-                let sent = *done as f64 + flying.values().sum::<f64>();
+                let sent = *done as f64 + flying.iter().map(|(_, v)| v).sum::<f64>();
                 bar.set(super::progress::percent_sent(sent, size.max(1) as f64));
             }
         };
         show();
         let motion = Motion::new();
-        let etags: Rc<RefCell<BTreeMap<u32, (String, bool)>>> = Rc::new(RefCell::new(
-            plan.stored
-                .iter()
-                .map(|p| (p.number, (p.etag.clone(), false)))
-                .collect(),
-        ));
+        // In part order, as the completion lists them; a later duplicate replaces an earlier one.
+        let mut known = Vec::new();
+        for p in &plan.stored {
+            put(&mut known, p.number, (p.etag.clone(), false));
+        }
+        let etags: Rc<RefCell<PartEtags>> = Rc::new(RefCell::new(known));
         let sends = futures::stream::iter(plan.urls.clone())
             .map(|(number, url)| {
                 let bytes = part_bytes(number);
@@ -242,7 +253,7 @@ impl Parts {
                             (progress.clone(), show.clone(), motion.clone());
                         move |loaded: f64, total: f64| {
                             motion.moved(loaded, total);
-                            progress.borrow_mut().1.insert(number, loaded);
+                            put(&mut progress.borrow_mut().1, number, loaded);
                             show();
                         }
                     };
@@ -251,7 +262,7 @@ impl Parts {
                         xhr::put_blob(&url, &blob, on_progress),
                         super::integrity::digest(blob.clone(), checksum)
                     );
-                    progress.borrow_mut().1.remove(&number);
+                    progress.borrow_mut().1.retain(|(n, _)| *n != number);
                     let reply = reply?;
                     if let Some(refused) = reply.refusal() {
                         return Err(refused);
@@ -262,7 +273,7 @@ impl Parts {
                     let etag = reply.etag.trim().trim_matches('"').to_owned();
                     progress.borrow_mut().0 += bytes;
                     show();
-                    etags.borrow_mut().insert(number, (etag, verified));
+                    put(&mut *etags.borrow_mut(), number, (etag, verified));
                     Ok(())
                 }
             })
@@ -292,7 +303,9 @@ impl Parts {
                     stored: format!("ETag \"{}\"", stored.etag),
                 });
             }
-            if let Some(entry) = etags.borrow_mut().get_mut(&stored.number) {
+            let mut list = etags.borrow_mut();
+            if let Ok(i) = list.binary_search_by_key(&stored.number, |(n, _)| *n) {
+                let entry = &mut list[i].1;
                 entry.1 = true;
             }
         }
@@ -304,7 +317,7 @@ impl Parts {
                 etag: etag.clone(),
             })
             .collect();
-        let verified = etags.borrow().values().all(|(_, checked)| *checked);
+        let verified = etags.borrow().iter().all(|(_, (_, checked))| *checked);
         let done = complete_multipart(upload, parts).await.map_err(signing)?;
         if let Some(key) = self.fingerprint.borrow().as_deref() {
             Self::forget(key);

@@ -3,8 +3,6 @@
 //! is re-signed, uploads pause while offline and restart when the page comes back, and a
 //! cancelled file's request is aborted. Each row's signals are updated as its upload moves.
 
-use std::collections::HashMap;
-
 use futures::future::{select, AbortHandle, Abortable, Either, LocalBoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
@@ -29,7 +27,8 @@ const MAX_RESIGNS: u32 = 3;
 /// What the "Upload" (or a row's "Retry") button hands to the engine.
 pub struct Start {
     pub rows: RwSignal<Vec<UploadRow>>,
-    pub shelf: StoredValue<HashMap<u32, web_sys::File>, LocalStorage>,
+    /// The picked files by row id (unique, never reused).
+    pub shelf: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
     pub naming: NamingMode,
     pub folder: String,
     pub parallel: usize,
@@ -101,7 +100,11 @@ pub fn start(start: Start) -> Vec<u32> {
             }
         })
         .filter_map(|row| {
-            let file = start.shelf.with_value(|s| s.get(&row.id).cloned())?;
+            let file = start.shelf.with_value(|s| {
+                s.iter()
+                    .find(|(id, _)| *id == row.id)
+                    .map(|(_, file)| file.clone())
+            })?;
             Some((row, file))
         })
         .collect();
@@ -175,7 +178,7 @@ pub fn start(start: Start) -> Vec<u32> {
                         Abortable::new(upload(job), registration).map(move |stored| {
                             if stored == Ok(true) {
                                 shelf.update_value(|s| {
-                                    s.remove(&id);
+                                    s.retain(|(i, _)| *i != id);
                                 });
                             }
                         })

@@ -218,6 +218,9 @@ pub fn signed_entry(
         user_agent: "test".into(),
         kind: upload_portal::server::portal::ledger::TicketKind::File,
         file_name: "photo.png".into(),
+        request_id: String::new(),
+        sender_name: String::new(),
+        sender_note: String::new(),
     }
 }
 

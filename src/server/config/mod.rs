@@ -175,6 +175,10 @@ pub struct Config {
     /// limit); bounds what a user can write into the ledger without uploading.
     #[arg(long, env = "PORTAL_MAX_PENDING", default_value_t = 1000)]
     pub max_pending: u64,
+    /// Upload requests (links and QR codes anyone can send files through) may be created by
+    /// signed-in users; `false` turns them off, the existing ones included.
+    #[arg(long, env = "PORTAL_REQUESTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub requests: bool,
     /// A reverse proxy in front appends the client's address to X-Forwarded-For.
     #[arg(long, env = "PORTAL_BEHIND_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub behind_proxy: bool,

@@ -65,6 +65,7 @@ impl Config {
             secure_cookies: public_url.starts_with("https://"),
             behind_proxy: self.behind_proxy,
             upload_root: rules.upload_root.clone(),
+            requests: self.requests,
         })
     }
 

@@ -144,7 +144,14 @@ async fn record(
     by: CompletedBy,
 ) -> Result<bool, sqlx::Error> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    state.ledger.complete(id, key, etag, size, by, now).await
+    let completed = state.ledger.complete(id, key, etag, size, by, now).await?;
+    if completed {
+        // Sent through an upload request: its creator's open pages hear of it.
+        if let Some(request) = state.ledger.request_of(id).await?.filter(|r| !r.is_empty()) {
+            state.arrivals.announce(&request).await;
+        }
+    }
+    Ok(completed)
 }
 
 /// The page says it stored `key` with `etag`: the ledger entry is completed when the object

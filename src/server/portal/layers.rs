@@ -84,7 +84,8 @@ async fn guard(
         && (text("sec-fetch-site").is_some_and(|s| !matches!(s, "same-origin" | "none"))
             || text("origin").is_some_and(|o| !site.is_own_origin(o)));
     if cross_site {
-        tracing::warn!(origin = ?text("origin"), path, "cross-site write refused");
+        let path = crate::server::layers::logged_path(path);
+        tracing::warn!(origin = ?text("origin"), %path, "cross-site write refused");
         return refusal(crate::error::PortalError::Invalid(
             crate::error::Notice::CrossSite,
         ));

@@ -90,7 +90,8 @@ pub async fn object(State(state): State<AppState>, parts: Parts) -> Response {
 }
 
 /// A refusal as plain text with its status.
-fn refused(error: PortalError) -> Response {
+/// A refusal as a plain-text reply (these routes answer browsers following links).
+pub fn refused(error: PortalError) -> Response {
     let status =
         StatusCode::from_u16(error.status_code()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     (status, error.to_string()).into_response()
@@ -164,7 +165,7 @@ pub fn to_csv(entries: &[LedgerEntry]) -> String {
         }
     }
     let mut out = String::from(
-        "id,user,key,declared_size,content_type,signed_at,expires_at,completed_at,etag,stored_size,completed_by,client_ip,user_agent,file_name,deleted_at,deleted_by\r\n",
+        "id,user,key,declared_size,content_type,signed_at,expires_at,completed_at,etag,stored_size,completed_by,client_ip,user_agent,file_name,deleted_at,deleted_by,request_id,sender_name,sender_note\r\n",
     );
     for e in entries {
         let time = |t: i64| {
@@ -193,6 +194,9 @@ pub fn to_csv(entries: &[LedgerEntry]) -> String {
             e.file_name.clone(),
             e.deleted_at.map(time).unwrap_or_default(),
             e.deleted_by.clone().unwrap_or_default(),
+            e.request_id.clone(),
+            e.sender_name.clone(),
+            e.sender_note.clone(),
         ];
         for (i, cell) in cells.iter().enumerate() {
             if i > 0 {
@@ -228,6 +232,9 @@ mod tests {
             file_name: "a,b.txt".into(),
             deleted_at: None,
             deleted_by: None,
+            request_id: String::new(),
+            sender_name: String::new(),
+            sender_note: String::new(),
         }
     }
 
@@ -239,7 +246,7 @@ mod tests {
         assert!(
             lines[1].starts_with("1,alice,\"uploads/a,b.txt\",3,text/plain,1970-01-01T00:00:00Z,")
         );
-        assert!(lines[1].ends_with(",\"Mozilla/5.0 (X11, Linux) \"\"quoted\"\"\",\"a,b.txt\",,"));
+        assert!(lines[1].ends_with(",\"Mozilla/5.0 (X11, Linux) \"\"quoted\"\"\",\"a,b.txt\",,,,,"));
         assert!(lines[2].starts_with("2,alice,'=cmd|x,"));
         assert_eq!(lines.len(), 4);
     }

@@ -8,9 +8,10 @@ use time::OffsetDateTime;
 use super::access::{limits, Requester};
 use super::completion::{complete_from_storage, Found, Ticket};
 use super::ledger::{CompletedBy, TicketKind};
+use super::requests::{sending, Sender};
 use super::state::AppState;
 use super::storage::RequestError;
-use super::tickets::{admit, decide, record_one};
+use super::tickets::{admit, decide, entry_id, new_entry, record_one, sent_by};
 use crate::error::{Notice, PortalError};
 use crate::model::{
     CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart, UploadBatch,
@@ -100,6 +101,7 @@ pub async fn start(
     state: &AppState,
     from: &Requester,
     viewer: &Viewer,
+    sender: Option<&Sender>,
     file: FileSpec,
     naming: NamingMode,
     folder: String,
@@ -109,6 +111,15 @@ pub async fn start(
         return Err(PortalError::Invalid(Notice::UploadGone));
     }
     let now = admit(state, from, viewer, file.size, 1).await?;
+    // A sender's upload: the request's rules, folder and naming.
+    let (naming, folder) = match sender {
+        Some(sender) => {
+            sending::admit(state, sender, std::slice::from_ref(&file)).await?;
+            (sender.request.naming, viewer.root.clone())
+        }
+        None => (naming, folder),
+    };
+    let spec = file.clone();
     let batch = UploadBatch {
         files: vec![file],
         naming,
@@ -125,16 +136,26 @@ pub async fn start(
         .map_err(unavailable)?;
     // Recorded as signed until it completes; it may be resumed until the expiry sweep.
     let expires_at = (now + state.rules.multipart_expiry).unix_timestamp();
-    record_one(
-        state,
+    let id = entry_id(now);
+    let entry = new_entry(
+        &id,
         viewer,
         from,
         &decision,
         now,
         expires_at,
         TicketKind::Multipart,
-    )
-    .await?;
+    );
+    record_one(state, sent_by(entry, sender)).await?;
+    if let Some(sender) = sender {
+        if let Err(error) = sending::recheck(state, sender, &[id], &[spec]).await {
+            let _ = state
+                .target
+                .abort_multipart(&decision.key, &upload_id)
+                .await;
+            return Err(error);
+        }
+    }
     let configured = state.rules.part_size.max(state.target.min_part_size());
     let mut upload = MultipartUpload {
         part_size: plan_part_size(decision.size, configured),

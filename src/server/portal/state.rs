@@ -33,6 +33,10 @@ pub struct AppState {
     pub multipart_key: super::reference::ReferenceKey,
     /// The host names the portal answers to.
     pub site: Arc<super::settings::Site>,
+    /// Makes upload requests' link tokens and senders' passes.
+    pub links: super::requests::LinkKey,
+    /// Announces what arrives through upload requests to their creators' open pages.
+    pub arrivals: super::requests::arrivals::Arrivals,
 }
 
 impl AppState {
@@ -43,6 +47,11 @@ impl AppState {
     ) -> Result<Self, sqlx::Error> {
         use secrecy::ExposeSecret;
         let ledger = Ledger::open(settings.database_url.expose_secret()).await?;
+        let arrivals = super::requests::arrivals::Arrivals::new(
+            ledger
+                .postgres_pool()
+                .map(|pool| (pool, settings.database_url.expose_secret().to_owned())),
+        );
         Ok(AppState {
             leptos_options,
             rules: Arc::new(settings.rules.clone()),
@@ -57,6 +66,8 @@ impl AppState {
             limits: Arc::new(Limiters::new(settings.limits)),
             multipart_key: super::reference::ReferenceKey::new(&settings.target.credentials.secret),
             site: Arc::new(settings.site.clone()),
+            links: super::requests::LinkKey::new(&settings.target.credentials.secret),
+            arrivals,
         })
     }
 }
@@ -82,6 +93,69 @@ pub async fn signed_in(
     let from = super::access::requester(&state.access).await;
     let viewer = super::access::viewer(&state.access, &state.ledger, &from).await?;
     Ok((state, from, viewer))
+}
+
+/// A sender's pass, from the path the page called (`/r/<pass>/api/...`, see [`sender_calls`]).
+#[derive(Clone, Debug)]
+pub struct SenderPass(pub String);
+
+/// Who uploads: a sender through an upload request (the call came with their pass), or else
+/// the signed-in user. Only the upload server fns ask this: a pass reaches nothing else.
+pub async fn uploader() -> Result<
+    (
+        AppState,
+        super::access::Requester,
+        crate::model::Viewer,
+        Option<super::requests::Sender>,
+    ),
+    PortalError,
+> {
+    let pass = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SenderPass>().cloned());
+    let Some(SenderPass(pass)) = pass else {
+        let (state, from, viewer) = signed_in().await?;
+        return Ok((state, from, viewer, None));
+    };
+    let state = app_state()?;
+    let from = super::access::requester(&state.access).await;
+    let sender = super::requests::sending::sender(&state, &pass).await?;
+    Ok((state, from, sender.viewer(), Some(sender)))
+}
+
+/// The upload server fns a sender's page calls, under `/r/<pass>/api/<name>`.
+const SENDER_CALLS: [&str; 6] = [
+    "sign_uploads",
+    "confirm_upload",
+    "start_multipart",
+    "resume_multipart",
+    "complete_multipart",
+    "abort_multipart",
+];
+
+/// Routes a sender's upload call (`/r/<pass>/api/<name>`) to its server fn, with the pass
+/// beside it; any other `/r/<pass>/...` path is left alone (and finds no route).
+pub fn sender_calls(mut request: axum::extract::Request) -> axum::extract::Request {
+    let path = request.uri().path();
+    let Some((pass, call)) = path
+        .strip_prefix("/r/")
+        .and_then(|rest| rest.split_once("/api/"))
+    else {
+        return request;
+    };
+    if pass.is_empty() || pass.contains('/') || !SENDER_CALLS.contains(&call) {
+        return request;
+    }
+    let pass = SenderPass(pass.to_owned());
+    let mut target = format!("/api/{call}");
+    if let Some(query) = request.uri().query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    if let Ok(uri) = target.parse() {
+        *request.uri_mut() = uri;
+        request.extensions_mut().insert(pass);
+    }
+    request
 }
 
 /// After a plain form post (a browser asking for HTML): back to the page the form was on, or

@@ -7,11 +7,15 @@ use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
 use super::ledger::{NewEntry, TicketKind};
+use super::requests::{sending, Sender};
 use super::settings::UploadRules;
 use super::state::AppState;
 use super::storage::Target;
 use crate::error::{Limit, Notice, PortalError};
-use crate::model::{type_allowed, FileSpec, NamingMode, UploadBatch, UploadTicket, Viewer};
+use crate::model::{
+    type_allowed, ClientKind, FileSpec, Limits, NamingMode, UploadBatch, UploadTicket,
+    UploaderSettings, Viewer,
+};
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 use crate::server::protocol::callback::CallbackSpec;
 use crate::server::protocol::policy::Condition;
@@ -72,13 +76,15 @@ fn random_id() -> String {
         .to_string()
 }
 
-/// Signs a batch for `viewer`: the rate limit, the daily quota, the tickets, and their ledger
-/// entries (recorded before any ticket leaves the server).
+/// Signs a batch for `viewer` (or for a sender through an upload request): the rate limit,
+/// the daily quota, the request's rules, the tickets, and their ledger entries (recorded
+/// before any ticket leaves the server).
 pub async fn issue(
     state: &AppState,
     from: &Requester,
     viewer: &Viewer,
-    batch: UploadBatch,
+    sender: Option<&Sender>,
+    mut batch: UploadBatch,
 ) -> Result<Vec<UploadTicket>, PortalError> {
     let asked = batch
         .files
@@ -86,6 +92,13 @@ pub async fn issue(
         .map(|f| f.size)
         .fold(0u64, u64::saturating_add);
     let now = admit(state, from, viewer, asked, batch.files.len()).await?;
+    if let Some(sender) = sender {
+        // The request decides the folder and the naming, whatever the page sent.
+        sending::admit(state, sender, &batch.files).await?;
+        batch.folder = viewer.root.clone();
+        batch.naming = sender.request.naming;
+    }
+    let files = sender.map(|_| batch.files.clone());
     let signed = sign_batch(
         &state.rules,
         &state.target,
@@ -99,7 +112,7 @@ pub async fn issue(
         .iter()
         .map(|s| {
             let expires_at = s.ticket.expires_at;
-            new_entry(
+            let entry = new_entry(
                 &s.id,
                 viewer,
                 from,
@@ -107,7 +120,8 @@ pub async fn issue(
                 now,
                 expires_at,
                 TicketKind::File,
-            )
+            );
+            sent_by(entry, sender)
         })
         .collect();
     state
@@ -115,7 +129,21 @@ pub async fn issue(
         .record_signed(entries)
         .await
         .map_err(limits::ledger_failed)?;
+    if let (Some(sender), Some(files)) = (sender, files) {
+        let ids: Vec<String> = signed.iter().map(|s| s.id.clone()).collect();
+        sending::recheck(state, sender, &ids, &files).await?;
+    }
     Ok(signed.into_iter().map(|s| s.ticket).collect())
+}
+
+/// An entry signed for a sender carries their request, name and note.
+pub fn sent_by(mut entry: NewEntry, sender: Option<&Sender>) -> NewEntry {
+    if let Some(sender) = sender {
+        entry.request_id = sender.request.id.clone();
+        entry.sender_name = sender.name.clone();
+        entry.sender_note = sender.note.clone();
+    }
+    entry
 }
 
 /// What every signing passes first, whatever it signs (files, the plain form, a multipart
@@ -156,6 +184,47 @@ pub async fn admit(
     Ok(now)
 }
 
+/// The upload rules as the page shows and pre-fills them for `viewer` (the server enforces
+/// them again on signing), their limits, and the kind of browser asking.
+pub async fn uploader_settings(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+) -> Result<UploaderSettings, PortalError> {
+    let now = OffsetDateTime::now_utc();
+    let rules = &state.rules;
+    let settings = &state.limits.settings;
+    // Without a daily limit there is nothing to show, and nothing to add up.
+    let used = if settings.daily_bytes == 0 {
+        0
+    } else {
+        limits::used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?
+    };
+    let default_folder = if rules.default_folder.starts_with(&viewer.root) {
+        rules.default_folder.clone()
+    } else {
+        viewer.root.clone()
+    };
+    Ok(UploaderSettings {
+        default_folder,
+        upload_root: viewer.root.clone(),
+        max_file_size: rules.max_file_size,
+        max_files: rules.max_files,
+        parallel_uploads: rules.parallel_uploads,
+        upload_retries: rules.upload_retries,
+        multipart_threshold: rules.multipart_threshold,
+        allowed_types: rules.allowed_types.clone(),
+        client: ClientKind::from_user_agent(&from.user_agent),
+        limits: Limits {
+            signs_per_minute: settings.sign_rate,
+            daily_bytes: settings.daily_bytes,
+            used_bytes: used,
+        },
+        checksum: state.target.checksum(),
+        sender: None,
+    })
+}
+
 /// How long after a ticket expires the sweep has surely looked at it.
 pub const SWEEP_SLACK_SECONDS: u64 = 120;
 
@@ -181,22 +250,16 @@ pub fn new_entry(
         client_ip: from.ip.clone(),
         user_agent: from.user_agent.clone(),
         file_name: decision.file_name.clone(),
+        request_id: String::new(),
+        sender_name: String::new(),
+        sender_note: String::new(),
     }
 }
 
 /// Records one decided ticket (a plain form, a multipart upload) before anything of it leaves
 /// the server; returns its id.
-pub async fn record_one(
-    state: &AppState,
-    viewer: &Viewer,
-    from: &Requester,
-    decision: &Decision,
-    now: OffsetDateTime,
-    expires_at: i64,
-    kind: TicketKind,
-) -> Result<String, PortalError> {
-    let id = entry_id(now);
-    let entry = new_entry(&id, viewer, from, decision, now, expires_at, kind);
+pub async fn record_one(state: &AppState, entry: NewEntry) -> Result<String, PortalError> {
+    let id = entry.id.clone();
     state
         .ledger
         .record_signed(vec![entry])
@@ -289,16 +352,17 @@ pub async fn issue_plain_form(
         file_name: String::new(),
     };
     let expires_at = (now + state.rules.policy_ttl).unix_timestamp();
-    record_one(
-        state,
+    let id = entry_id(now);
+    let entry = new_entry(
+        &id,
         viewer,
         from,
         &decision,
         now,
         expires_at,
         TicketKind::Form,
-    )
-    .await
+    );
+    record_one(state, entry).await
 }
 
 /// The signed fields of plain-form ticket `id`, for `viewer` only, while it is valid and

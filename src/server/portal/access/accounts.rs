@@ -18,6 +18,8 @@ pub struct UserAccount {
     /// The folder every upload of this user stays under (ends in `/`).
     pub root: String,
     pub admin: bool,
+    /// May create upload requests (withheld by the role `user,no-requests`).
+    pub requests: bool,
 }
 
 /// One shared access code, and the name its uploads are recorded under.
@@ -37,8 +39,9 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Reads the users file: one account per line, `name:argon2-hash[:root[:admin]]`; blank lines
-/// and `#` comments are skipped. A missing root means `<upload root><name>/`; a root must lie
+/// Reads the users file: one account per line, `name:argon2-hash[:root[:role]]`, the role
+/// `user` or `admin`, optionally followed by `,no-requests` (may not create upload requests);
+/// blank lines and `#` comments are skipped. A missing root means `<upload root><name>/`; a root must lie
 /// inside the upload root.
 pub fn parse_users(text: &str, upload_root: &str) -> Result<Vec<UserAccount>, String> {
     let mut accounts: Vec<UserAccount> = Vec::new();
@@ -83,16 +86,27 @@ pub fn parse_users(text: &str, upload_root: &str) -> Result<Vec<UserAccount>, St
                 "the root folder {root} is not inside PORTAL_UPLOAD_ROOT ({upload_root})"
             )));
         }
-        let admin = match role {
+        let (role, rights) = role.split_once(',').unwrap_or((role, ""));
+        let admin = match role.trim() {
             "" | "user" => false,
             "admin" => true,
             other => return Err(at(&format!("unknown role {other:?} (user or admin)"))),
+        };
+        let requests = match rights.trim() {
+            "" | "requests" => true,
+            "no-requests" => false,
+            other => {
+                return Err(at(&format!(
+                    "unknown right {other:?} (after the role: requests or no-requests)"
+                )))
+            }
         };
         accounts.push(UserAccount {
             name: name.to_owned(),
             password_hash: hash.to_owned(),
             root,
             admin,
+            requests,
         });
     }
     if accounts.is_empty() {
@@ -183,9 +197,13 @@ mod tests {
     #[test]
     fn a_users_file_is_read_and_checked() {
         let hash = hash_password("correct horse").unwrap();
-        let text = format!("# accounts\n\nalice:{hash}\nbob:{hash}:uploads/team/bob:admin\n");
+        let text = format!(
+            "# accounts\n\nalice:{hash}\nbob:{hash}:uploads/team/bob:admin\ncy:{hash}::user,no-requests\n"
+        );
         let accounts = parse_users(&text, "uploads/").unwrap();
-        assert_eq!(accounts.len(), 2);
+        assert_eq!(accounts.len(), 3);
+        assert!(accounts[0].requests && accounts[1].requests);
+        assert!(!accounts[2].requests && !accounts[2].admin);
         assert_eq!(accounts[0].root, "uploads/alice/");
         assert!(!accounts[0].admin);
         assert_eq!(accounts[1].root, "uploads/team/bob/");
@@ -206,6 +224,7 @@ mod tests {
         assert!(refused(&format!("al ice:{hash}")).contains("name"));
         assert!(refused(&format!("a:{hash}\na:{hash}")).contains("line 2"));
         assert!(refused(&format!("a:{hash}::root")).contains("role"));
+        assert!(refused(&format!("a:{hash}::user,everything")).contains("right"));
         assert!(refused("# nobody\n").contains("no account"));
     }
 

@@ -43,9 +43,24 @@ pub struct AccessSettings {
     pub behind_proxy: bool,
     /// Where open-mode uploads go (the upload root).
     pub upload_root: String,
+    /// Upload requests may be created (by every account the users file does not withhold
+    /// them from); off: no new requests, and the existing ones take no more files.
+    pub requests: bool,
 }
 
 impl AccessSettings {
+    /// Whether `viewer` may create upload requests.
+    pub fn may_create_requests(&self, viewer: &Viewer) -> bool {
+        self.requests
+            && match &self.mode {
+                AccessMode::Open { .. } => true,
+                AccessMode::Codes(_) => viewer.signed_in,
+                AccessMode::Users(users) => {
+                    viewer.signed_in && users.iter().any(|u| u.name == viewer.name && u.requests)
+                }
+            }
+    }
+
     pub fn login_kind(&self) -> Option<LoginKind> {
         match self.mode {
             AccessMode::Open { .. } => None,
@@ -344,6 +359,7 @@ mod tests {
             secure_cookies: true,
             behind_proxy: false,
             upload_root: "uploads/".into(),
+            requests: true,
         };
         let cookie = session_cookie(&settings, "abc", 3600);
         assert!(cookie.starts_with("portal_session=abc"));

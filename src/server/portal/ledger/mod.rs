@@ -3,6 +3,7 @@
 //! start. Every instance of the portal behind a load balancer shares it; it is the portal's
 //! only state.
 
+mod requests;
 mod sessions;
 mod writer;
 
@@ -50,6 +51,11 @@ pub struct NewEntry {
     pub kind: TicketKind,
     /// The file's name as picked (cleaned); empty for a plain form, whose key carries it.
     pub file_name: String,
+    /// The upload request it was sent through, and the sender's name and note (all empty
+    /// for the portal's own users).
+    pub request_id: String,
+    pub sender_name: String,
+    pub sender_note: String,
 }
 
 /// What a ticket lets its holder store.
@@ -117,7 +123,7 @@ pub struct ExpiredTicket {
 
 const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_type, signed_at, \
      expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by, file_name, \
-     deleted_at, deleted_by";
+     deleted_at, deleted_by, request_id, sender_name, sender_note";
 
 impl Ledger {
     /// Connects (creating the SQLite file when missing) and brings the schema up to date.
@@ -176,6 +182,21 @@ impl Ledger {
             writes,
             engine,
         })
+    }
+
+    /// The PostgreSQL pool (for announcements between instances); `None` on SQLite.
+    pub fn postgres_pool(&self) -> Option<AnyPool> {
+        (self.engine == "postgres").then(|| self.pool.clone())
+    }
+
+    /// The upload request an entry was signed through (empty when none).
+    pub async fn request_of(&self, id: &str) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT request_id FROM uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| r.try_get::<String, _>("request_id"))
+            .transpose()
     }
 
     /// Whether the database answers.
@@ -513,6 +534,9 @@ fn entry(row: &AnyRow) -> Result<LedgerEntry, sqlx::Error> {
         file_name: row.try_get("file_name")?,
         deleted_at: row.try_get("deleted_at")?,
         deleted_by: row.try_get("deleted_by")?,
+        request_id: row.try_get("request_id")?,
+        sender_name: row.try_get("sender_name")?,
+        sender_note: row.try_get("sender_note")?,
     })
 }
 

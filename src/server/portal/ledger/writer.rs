@@ -235,6 +235,9 @@ fn run(connection: &rusqlite::Connection, write: &Write) -> rusqlite::Result<u64
                     e.user_agent,
                     e.kind.as_str(),
                     e.file_name,
+                    e.request_id,
+                    e.sender_name,
+                    e.sender_note,
                 ])?;
             }
             Ok(entries.len() as u64)
@@ -261,14 +264,14 @@ fn run(connection: &rusqlite::Connection, write: &Write) -> rusqlite::Result<u64
 macro_rules! ticket_columns {
     () => {
         "id, user_name, object_key, declared_size, content_type, signed_at, expires_at, \
-         client_ip, user_agent, kind, file_name"
+         client_ip, user_agent, kind, file_name, request_id, sender_name, sender_note"
     };
 }
 
 const INSERT_TICKET: &str = concat!(
     "INSERT INTO uploads (",
     ticket_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
 );
 
 /// Tickets waiting to be recorded in PostgreSQL, and who waits for the commit.
@@ -279,7 +282,9 @@ pub(super) struct Pending {
 
 /// Requests whose tickets one PostgreSQL commit records at most.
 const MAX_GROUP: usize = 256;
-/// Rows per INSERT statement (11 values each, well under the variable limit).
+/// Values each ticket binds.
+const TICKET_VALUES: usize = 14;
+/// Rows per INSERT statement (well under the variable limit).
 const ROWS_PER_INSERT: usize = 100;
 
 /// PostgreSQL's ticket writer: takes the requests waiting (up to [`MAX_GROUP`]), inserts all
@@ -323,7 +328,9 @@ where
 {
     let values: Vec<String> = (0..rows.len())
         .map(|r| {
-            let placeholders: Vec<String> = (1..=11).map(|c| format!("${}", r * 11 + c)).collect();
+            let placeholders: Vec<String> = (1..=TICKET_VALUES)
+                .map(|c| format!("${}", r * TICKET_VALUES + c))
+                .collect();
             format!("({})", placeholders.join(", "))
         })
         .collect();
@@ -345,7 +352,10 @@ where
             .bind(e.client_ip.clone())
             .bind(e.user_agent.clone())
             .bind(e.kind.as_str())
-            .bind(e.file_name.clone());
+            .bind(e.file_name.clone())
+            .bind(e.request_id.clone())
+            .bind(e.sender_name.clone())
+            .bind(e.sender_note.clone());
     }
     query.execute(executor).await.map(|_| ())
 }
@@ -368,6 +378,9 @@ mod tests {
             user_agent: "test".into(),
             kind: TicketKind::File,
             file_name: String::new(),
+            request_id: String::new(),
+            sender_name: String::new(),
+            sender_note: String::new(),
         }
     }
 
@@ -407,7 +420,8 @@ mod tests {
             .execute_batch(
                 "CREATE TABLE uploads (id TEXT PRIMARY KEY, user_name TEXT, object_key TEXT, \
                  declared_size INTEGER, content_type TEXT, signed_at INTEGER, expires_at INTEGER, \
-                 client_ip TEXT, user_agent TEXT, kind TEXT, file_name TEXT)",
+                 client_ip TEXT, user_agent TEXT, kind TEXT, file_name TEXT, request_id TEXT, \
+                 sender_name TEXT, sender_note TEXT)",
             )
             .unwrap();
         let job = |write| {

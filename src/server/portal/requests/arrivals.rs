@@ -1,0 +1,188 @@
+//! Live arrivals: each upload completed through a request is announced to its creator's open
+//! pages as a server-sent event; between instances through PostgreSQL's LISTEN/NOTIFY.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{broadcast, watch};
+
+use crate::server::portal::access;
+use crate::server::portal::state::AppState;
+
+/// The PostgreSQL channel arrivals are announced on (the payload: the request's id).
+const CHANNEL: &str = "portal_arrivals";
+/// How long one event stream lasts; the browser reconnects after (and drops what it has).
+const STREAM_FOR: Duration = Duration::from_secs(600);
+
+/// Where arrivals are announced, and heard.
+#[derive(Clone)]
+pub struct Arrivals {
+    local: broadcast::Sender<String>,
+    /// Set when the portal stops: open streams end so the server can.
+    closing: watch::Sender<bool>,
+    /// PostgreSQL: announcements go through the database to every instance (this one too).
+    postgres: Option<sqlx::AnyPool>,
+}
+
+impl Arrivals {
+    /// On PostgreSQL (`postgres_url`), also listens for other instances' announcements.
+    pub fn new(postgres: Option<(sqlx::AnyPool, String)>) -> Self {
+        let (local, _) = broadcast::channel(256);
+        let (closing, _) = watch::channel(false);
+        let pool = postgres.as_ref().map(|(pool, _)| pool.clone());
+        if let Some((_, url)) = postgres {
+            tokio::spawn(listen(url, local.clone(), closing.subscribe()));
+        }
+        Arrivals {
+            local,
+            closing,
+            postgres: pool,
+        }
+    }
+
+    /// An upload of request `id` completed.
+    pub async fn announce(&self, id: &str) {
+        match &self.postgres {
+            Some(pool) => {
+                let sent = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(CHANNEL)
+                    .bind(id)
+                    .execute(pool)
+                    .await;
+                if let Err(error) = sent {
+                    tracing::warn!(%error, "could not announce an arrival");
+                    let _ = self.local.send(id.to_owned());
+                }
+            }
+            None => {
+                let _ = self.local.send(id.to_owned());
+            }
+        }
+    }
+
+    /// Ends every open stream (the portal is stopping).
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
+    }
+}
+
+/// Relays PostgreSQL's notifications to this instance's streams, reconnecting after a failure.
+async fn listen(url: String, local: broadcast::Sender<String>, mut closing: watch::Receiver<bool>) {
+    loop {
+        let listener = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+            listener.listen(CHANNEL).await?;
+            loop {
+                let note = listener.recv().await?;
+                let _ = local.send(note.payload().to_owned());
+            }
+            #[allow(unreachable_code)]
+            Ok::<(), sqlx::Error>(())
+        };
+        tokio::select! {
+            outcome = listener => {
+                if let Err(error) = outcome {
+                    tracing::warn!(%error, "arrivals: the PostgreSQL listener failed; retrying");
+                }
+            }
+            _ = closing.wait_for(|c| *c) => return,
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// `GET /requests/{id}/events?since=<unix seconds>`: each upload of the request completed
+/// since then (a little before: the page drops what it already shows, by the event's id, the
+/// entry's), as an event whose data is the table row to add; then each new one as it completes.
+/// For the creator (or an administrator) only.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
+    let from = access::requester_of(&state.access, &parts);
+    let request = match super::creating::own_request(&state, &from, &id).await {
+        Ok((request, _)) => request,
+        Err(error) => return crate::server::portal::ledger_pages::refused(error),
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let since = parts
+        .uri
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("since=")))
+        .and_then(|n| n.parse::<i64>().ok())
+        .unwrap_or(now)
+        .min(now)
+        // Completion times are whole seconds: what completed in the page's own second (or
+        // was confirmed by an instance whose clock is a little behind) is sent too.
+        .saturating_sub(OVERLAP_SECONDS);
+    let mut heard = state.arrivals.local.subscribe();
+    let mut closing = state.arrivals.closing.subscribe();
+    let stream = stream_from(move |emit| async move {
+        let mut sent: Vec<String> = Vec::new();
+        let until = tokio::time::Instant::now() + STREAM_FOR;
+        loop {
+            // What arrived meanwhile (and, the first time, since the page was drawn).
+            match state.ledger.arrivals(&request.id, since).await {
+                Ok(arrived) => {
+                    for mut entry in arrived {
+                        if sent.contains(&entry.id) {
+                            continue;
+                        }
+                        sent.push(entry.id.clone());
+                        if entry.deleted_at.is_none() {
+                            entry.url =
+                                crate::server::portal::ledger_pages::object_link(&entry.key);
+                        }
+                        let id = entry.id.clone();
+                        let row = crate::components::request_page::arrival_row_html(entry);
+                        if emit.send(Event::default().id(id).data(row)).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "arrivals could not be read"),
+            }
+            // Until this request hears of another arrival (a lagging receiver looks anyway).
+            let wait = async {
+                loop {
+                    match heard.recv().await {
+                        Ok(announced) if announced == request.id => return true,
+                        Ok(_) => continue,
+                        Err(broadcast::error::RecvError::Lagged(_)) => return true,
+                        Err(broadcast::error::RecvError::Closed) => return false,
+                    }
+                }
+            };
+            tokio::select! {
+                more = wait => if !more { return },
+                _ = closing.wait_for(|c| *c) => return,
+                _ = tokio::time::sleep_until(until) => return,
+                _ = emit.closed() => return,
+            }
+        }
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
+        .into_response()
+}
+
+/// Seconds before `since` an event stream also looks at.
+const OVERLAP_SECONDS: i64 = 5;
+
+/// A stream fed by `body` through a small channel (the task ends when the stream is dropped).
+fn stream_from<F, Fut>(body: F) -> impl futures::Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (emit, events) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(body(emit));
+    futures::stream::unfold(events, |mut events| async move {
+        events.recv().await.map(|event| (Ok(event), events))
+    })
+}

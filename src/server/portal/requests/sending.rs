@@ -1,0 +1,271 @@
+//! The sender's side of upload requests: the page behind a link (what it asks first, then the
+//! uploader with a pass), joining it, and the checks every signing for a sender passes.
+
+use time::OffsetDateTime;
+
+use super::{is_link_token, sender_text, token_hash, Sender, UploadRequest};
+use super::{MAX_SENDER_NAME, MAX_SENDER_NOTE};
+use crate::error::{Notice, PortalError, RequestNotice};
+use crate::model::{FileSpec, Invitation, RequestState};
+use crate::server::portal::access::{self, limits, Requester};
+use crate::server::portal::state::AppState;
+
+/// The cookie that keeps a sender's pass for one link (its path is the link's).
+pub const PASS_COOKIE: &str = "portal_pass";
+
+fn refused(notice: RequestNotice) -> PortalError {
+    PortalError::Invalid(Notice::Request(notice))
+}
+
+/// The request behind a link's token.
+async fn find(state: &AppState, token: &str) -> Result<UploadRequest, PortalError> {
+    if !is_link_token(token) {
+        return Err(refused(RequestNotice::BadLink));
+    }
+    state
+        .ledger
+        .request_by_token(&token_hash(token))
+        .await
+        .map_err(limits::ledger_failed)?
+        .ok_or(refused(RequestNotice::BadLink))
+}
+
+/// What the page behind link `token` shows: the end, what to give first, or the uploader. A
+/// `pass` kept in the link's cookie lets the sender go on where they were.
+pub async fn invitation(
+    state: &AppState,
+    from: &Requester,
+    token: &str,
+    pass: Option<&str>,
+) -> Result<Invitation, PortalError> {
+    let request = find(state, token).await?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let state_now = if state.access.requests {
+        request.state(now)
+    } else {
+        RequestState::Closed
+    };
+    if state_now != RequestState::Open {
+        return Ok(Invitation::Ended {
+            title: request.title,
+            state: state_now,
+        });
+    }
+    let kept = pass
+        .and_then(|pass| state.links.read_pass(pass))
+        .filter(|(id, _, _)| *id == request.id);
+    let asks = !request.password_hash.is_empty() || request.ask_name || request.ask_note;
+    let (name, note) = match kept {
+        Some((_, name, note)) => (name, note),
+        None if !asks => (String::new(), String::new()),
+        None => {
+            let summary = public_summary(state, &request).await?;
+            return Ok(Invitation::Join {
+                needs_password: !request.password_hash.is_empty(),
+                request: summary,
+            });
+        }
+    };
+    let sender = Sender {
+        request,
+        name,
+        note,
+    };
+    let uploader = uploader_settings(state, from, &sender).await?;
+    Ok(Invitation::Send {
+        request: public_summary(state, &sender.request).await?,
+        name: sender.name,
+        note: sender.note,
+        uploader,
+    })
+}
+
+/// The request as a sender sees it: its rules and what is left, not its link.
+async fn public_summary(
+    state: &AppState,
+    request: &UploadRequest,
+) -> Result<crate::model::RequestSummary, PortalError> {
+    let received = state
+        .ledger
+        .received(&request.id)
+        .await
+        .map_err(limits::ledger_failed)?;
+    let mut summary = super::creating::summary(state, request, received, false);
+    summary.creator = String::new();
+    summary.folder = String::new();
+    Ok(summary)
+}
+
+/// The uploader's settings for a sender: the portal's, held to the request (its folder, sizes
+/// and types, the files left), calling through the sender's pass.
+async fn uploader_settings(
+    state: &AppState,
+    from: &Requester,
+    sender: &Sender,
+) -> Result<crate::model::UploaderSettings, PortalError> {
+    let request = &sender.request;
+    let mut settings =
+        crate::server::portal::tickets::uploader_settings(state, from, &sender.viewer()).await?;
+    let folder = sender.folder();
+    settings.default_folder = folder.clone();
+    settings.upload_root = folder;
+    if request.max_file_size > 0 {
+        settings.max_file_size = settings.max_file_size.min(request.max_file_size);
+    }
+    if request.max_files > 0 {
+        let received = state
+            .ledger
+            .received(&request.id)
+            .await
+            .map_err(limits::ledger_failed)?;
+        let left = request.max_files.saturating_sub(received.files);
+        settings.max_files = settings.max_files.min(left.min(u64::from(u32::MAX)) as u32);
+    }
+    // The page checks MIME rules as it does the portal's; a rule by extension it cannot, so
+    // then the server alone does (it checks every rule again on signing anyway).
+    if !request.allowed_types.is_empty() {
+        settings.allowed_types = if request.allowed_types.iter().any(|t| t.starts_with('.')) {
+            Vec::new()
+        } else {
+            request.allowed_types.clone()
+        };
+    }
+    settings.sender = Some(state.links.pass(&request.id, &sender.name, &sender.note));
+    Ok(settings)
+}
+
+/// A sender gives what the request asks (its password, their name, their note): returns the
+/// `Set-Cookie` that keeps their pass for the link. Password tries are rate limited per
+/// address and per (address, request).
+pub async fn join(
+    state: &AppState,
+    from: &Requester,
+    token: &str,
+    password: &str,
+    name: &str,
+    note: &str,
+) -> Result<String, PortalError> {
+    let request = find(state, token).await?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    if !state.access.requests {
+        return Err(PortalError::Invalid(Notice::RequestClosed));
+    }
+    request.open_at(now)?;
+    if !request.password_hash.is_empty() {
+        if password.len() > super::form::MAX_PASSWORD {
+            return Err(refused(RequestNotice::WrongPassword));
+        }
+        state
+            .limits
+            .login(&format!("request {}", request.id), from)
+            .await?;
+        let (password, hash) = (password.to_owned(), request.password_hash.clone());
+        let _turn = state
+            .limits
+            .password_checks
+            .acquire()
+            .await
+            .map_err(|_| PortalError::Internal)?;
+        let matches = tokio::task::spawn_blocking(move || {
+            access::accounts::password_matches(&password, &hash)
+        })
+        .await
+        .map_err(|_| PortalError::Internal)?;
+        if !matches {
+            tracing::warn!(ip = %from.ip, request = %request.id, "request password refused");
+            return Err(refused(RequestNotice::WrongPassword));
+        }
+    }
+    let name = if request.ask_name {
+        sender_text(name, MAX_SENDER_NAME, true).map_err(refused)?
+    } else {
+        String::new()
+    };
+    let note = if request.ask_note {
+        sender_text(note, MAX_SENDER_NOTE, false).map_err(refused)?
+    } else {
+        String::new()
+    };
+    if request.ask_name && name.is_empty() {
+        return Err(refused(RequestNotice::NameRequired));
+    }
+    if request.ask_note && note.is_empty() {
+        return Err(refused(RequestNotice::NoteRequired));
+    }
+    let pass = state.links.pass(&request.id, &name, &note);
+    Ok(cookie::Cookie::build((PASS_COOKIE, pass))
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .path(format!("/r/{token}"))
+        .secure(state.access.secure_cookies)
+        .max_age(cookie::time::Duration::seconds(
+            (request.expires_at - now).max(0),
+        ))
+        .build()
+        .to_string())
+}
+
+/// The sender a pass names, while their request takes files.
+pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError> {
+    let closed = || PortalError::Invalid(Notice::RequestClosed);
+    let (id, name, note) = state.links.read_pass(pass).ok_or_else(closed)?;
+    let request = state
+        .ledger
+        .request(&id)
+        .await
+        .map_err(limits::ledger_failed)?
+        .ok_or_else(closed)?;
+    if !state.access.requests {
+        return Err(closed());
+    }
+    request.open_at(OffsetDateTime::now_utc().unix_timestamp())?;
+    Ok(Sender {
+        request,
+        name,
+        note,
+    })
+}
+
+/// Before signing `files` for a sender: the request's rules, after what it already received.
+pub async fn admit(
+    state: &AppState,
+    sender: &Sender,
+    files: &[FileSpec],
+) -> Result<(), PortalError> {
+    let received = state
+        .ledger
+        .received(&sender.request.id)
+        .await
+        .map_err(limits::ledger_failed)?;
+    super::check_files(&sender.request, received, files)
+}
+
+/// After recording tickets `ids` for `files` of a sender: when senders signing at once went
+/// past the request's count or bytes together, these tickets are forgotten and refused (so a
+/// request never takes more than its rules, whichever instance signed).
+pub async fn recheck(
+    state: &AppState,
+    sender: &Sender,
+    ids: &[String],
+    files: &[FileSpec],
+) -> Result<(), PortalError> {
+    let received = |state: &AppState| {
+        let id = sender.request.id.clone();
+        let ledger = state.ledger.clone();
+        async move { ledger.received(&id).await.map_err(limits::ledger_failed) }
+    };
+    let now = received(state).await?;
+    if super::check_files(&sender.request, now, &[]).is_ok() {
+        return Ok(());
+    }
+    for id in ids {
+        let _ = state.ledger.forget_unused(id).await;
+    }
+    // Why, as it stands without these tickets.
+    let without = received(state).await?;
+    Err(super::check_files(&sender.request, without, files)
+        .err()
+        .unwrap_or(PortalError::Invalid(Notice::RequestFullFiles {
+            left: sender.request.max_files.saturating_sub(without.files),
+        })))
+}
