@@ -218,7 +218,10 @@ mod tests {
             folder: "/etc".into(),
             ..form()
         };
-        assert_eq!(check(&f, "uploads/alice/", NOW).unwrap().folder, "uploads/alice/etc/");
+        assert_eq!(
+            check(&f, "uploads/alice/", NOW).unwrap().folder,
+            "uploads/alice/etc/"
+        );
         let f = RequestForm {
             folder: "uploads/bob/".into(),
             ..form()
