@@ -95,6 +95,8 @@ pub enum RequestNotice {
     BadLink,
     /// No such request of the reader's.
     NotFound,
+    /// A webhook must be an http(s) URL to a public address, without a user or password.
+    BadWebhook,
 }
 
 impl RequestNotice {
@@ -112,6 +114,7 @@ impl RequestNotice {
             RequestNotice::WrongPassword => td_string!(locale, request_wrong_password).to_owned(),
             RequestNotice::BadLink => td_string!(locale, request_bad_link).to_owned(),
             RequestNotice::NotFound => td_string!(locale, request_not_found).to_owned(),
+            RequestNotice::BadWebhook => td_string!(locale, request_bad_webhook).to_owned(),
         }
     }
 }

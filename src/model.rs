@@ -351,6 +351,22 @@ pub struct RequestSummary {
     pub files: u64,
     pub bytes: u64,
     pub creator: String,
+    /// The creator's pages only.
+    pub webhook: Option<WebhookSummary>,
+}
+
+/// A request's webhook as its creator's page shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookSummary {
+    /// Empty: none.
+    pub url: String,
+    /// `json`, `wecom` or `dingtalk`.
+    pub kind: String,
+    /// The key that signs the JSON bodies (`X-Portal-Signature`).
+    pub key: String,
+    /// How the last delivery went, and when (0: not yet).
+    pub status: String,
+    pub at: i64,
 }
 
 /// The creator's page of one request: the request, its link's QR code (SVG), and what arrived.

@@ -29,6 +29,8 @@ async fn create(
         ("password", ""),
         ("naming", "original"),
         ("ask_name", "on"),
+        ("webhook_url", ""),
+        ("webhook_kind", "json"),
     ];
     for (name, value) in fields {
         form.retain(|(n, _)| n != name);
@@ -533,4 +535,114 @@ async fn creating_is_checked_and_can_be_withheld() {
     assert_eq!(status, 400);
     assert!(body.contains("NotAllowed"));
     let _ = id;
+}
+
+/// A webhook receiver on loopback: answers 500 to the first POST and 200 after, and keeps
+/// what it was sent (headers and body).
+async fn receiver() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, String)>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let got: Arc<Mutex<Vec<(axum::http::HeaderMap, String)>>> = Arc::default();
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let kept = kept.clone();
+            async move {
+                let mut all = kept.lock().unwrap();
+                all.push((headers, body));
+                if all.len() == 1 {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test]
+async fn arrivals_are_posted_to_the_webhook_signed_and_retried() {
+    let (url, got) = receiver().await;
+    // Loopback is refused unless the administrator allows private addresses.
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    for bad in [
+        url.as_str(),
+        "ftp://example.com/",
+        "http://169.254.169.254/latest",
+    ] {
+        let (status, body) = create(&h, &alice, &[("webhook_url", bad)])
+            .await
+            .unwrap_err();
+        assert_eq!(status, 400);
+        assert!(body.contains("BadWebhook"), "{bad}: {body}");
+    }
+
+    let (h, _users) = with_users(&["--webhook-allow-private", "true"]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let id = create(&h, &alice, &[("webhook_url", &url)]).await.unwrap();
+    let pass = h.state.links.pass(&id, "Li Lei", "");
+    let key = send(&h, &pass, "hook.txt", b"hook").await;
+    // The first try is refused (500); the retry a second later is taken.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while got.lock().unwrap().len() < 2 {
+        assert!(std::time::Instant::now() < deadline, "no retry within 15 s");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (headers, body) = got.lock().unwrap()[1].clone();
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["request"]["id"], json!(id));
+    assert_eq!(sent["sender"], "Li Lei");
+    assert_eq!(sent["key"], json!(key));
+    assert_eq!(sent["size"], 4);
+    // Signed: HMAC-SHA256 of "<timestamp>.<body>" under the request's key.
+    let timestamp: i64 = headers["x-portal-timestamp"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let signature = headers["x-portal-signature"].to_str().unwrap();
+    let webhook_key = h.state.links.webhook_key(&id);
+    assert_eq!(
+        signature,
+        upload_portal::server::portal::requests::webhooks::signature(
+            &webhook_key,
+            timestamp,
+            &body
+        )
+    );
+    assert_ne!(
+        signature,
+        upload_portal::server::portal::requests::webhooks::signature(
+            "another key",
+            timestamp,
+            &body
+        )
+    );
+    // The creator's page says how the last delivery went.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let request = h.state.ledger.request(&id).await.unwrap().unwrap();
+        if request.webhook_status == "HTTP 200" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            request.webhook_status
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, html) = page(&h, &format!("/requests/{id}"), Some(&alice)).await;
+    assert!(
+        html.contains("HTTP 200") && html.contains(&webhook_key),
+        "{html}"
+    );
 }

@@ -26,6 +26,8 @@ pub async fn create_request(
     ask_name: Option<String>,
     ask_note: Option<String>,
     sender_folders: Option<String>,
+    webhook_url: String,
+    webhook_kind: String,
 ) -> Result<String, PortalError> {
     use crate::server::portal::requests::form::RequestForm;
     use crate::server::portal::state::{back_to_form, signed_in};
@@ -45,6 +47,8 @@ pub async fn create_request(
             ask_name: ask_name.is_some(),
             ask_note: ask_note.is_some(),
             sender_folders: sender_folders.is_some(),
+            webhook_url,
+            webhook_kind,
         };
         crate::server::portal::requests::creating::create(&state, &from, &viewer, form).await
     }

@@ -72,6 +72,7 @@ pub fn RequestPage() -> impl IntoView {
                         </div>
                         <p class="print-hint">{t!(i18n, request_print_hint)}</p>
                         <p class="limits">{request.folder.clone()}</p>
+                        {request.webhook.clone().filter(|w| !w.url.is_empty()).map(|webhook| view! { <WebhookState webhook /> })}
                         {open.then(|| view! { <CloseRequest id=request.id.clone() /> })}
                     </section>
                     <section class="uploader arrivals">
@@ -90,6 +91,32 @@ pub fn RequestPage() -> impl IntoView {
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// Where the request's webhook goes, its signing key, and how the last delivery went.
+#[component]
+fn WebhookState(webhook: crate::model::WebhookSummary) -> impl IntoView {
+    let i18n = use_i18n();
+    let last = if webhook.at == 0 {
+        t_string!(i18n, webhook_none_yet).to_owned()
+    } else {
+        t_string!(
+            i18n,
+            webhook_last,
+            status = webhook.status.clone(),
+            time = format_time(webhook.at)
+        )
+    };
+    view! {
+        <div class="webhook">
+            <h2>{t!(i18n, webhook_title)}</h2>
+            <p><code>{webhook.url.clone()}</code> " (" {webhook.kind.clone()} ")"</p>
+            {(webhook.kind == "json").then(|| view! {
+                <p>{t!(i18n, webhook_key)} ": " <code class="webhook-key">{webhook.key.clone()}</code></p>
+            })}
+            <p class="webhook-status">{last}</p>
+        </div>
     }
 }
 

@@ -201,6 +201,18 @@ fn NewRequestForm() -> impl IntoView {
                 <label class="check"><input type="checkbox" name="ask_name" checked />{t!(i18n, request_ask_name)}</label>
                 <label class="check"><input type="checkbox" name="ask_note" />{t!(i18n, request_ask_note)}</label>
                 <label class="check"><input type="checkbox" name="sender_folders" />{t!(i18n, request_sender_folders)}</label>
+                <div class="field">
+                    <label for="rq-webhook">{t!(i18n, request_webhook_label)}</label>
+                    <input id="rq-webhook" type="url" name="webhook_url" placeholder="https://" autocomplete="off" spellcheck="false" maxlength="2048" />
+                </div>
+                <div class="field">
+                    <label for="rq-webhook-kind">{t!(i18n, request_webhook_kind_label)}</label>
+                    <select id="rq-webhook-kind" name="webhook_kind">
+                        <option value="json" selected>{t!(i18n, webhook_json)}</option>
+                        <option value="wecom">{t!(i18n, webhook_wecom)}</option>
+                        <option value="dingtalk">{t!(i18n, webhook_dingtalk)}</option>
+                    </select>
+                </div>
                 <div class="actions">
                     <button type="submit">{t!(i18n, request_create)}</button>
                 </div>

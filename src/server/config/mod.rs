@@ -179,6 +179,10 @@ pub struct Config {
     /// signed-in users; `false` turns them off, the existing ones included.
     #[arg(long, env = "PORTAL_REQUESTS", default_value_t = true, action = clap::ArgAction::Set)]
     pub requests: bool,
+    /// Upload requests' webhooks may go to loopback, private and link-local addresses (a
+    /// receiver on the portal's own network); off, only to public ones.
+    #[arg(long, env = "PORTAL_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
     /// A reverse proxy in front appends the client's address to X-Forwarded-For.
     #[arg(long, env = "PORTAL_BEHIND_PROXY", default_value_t = false, action = clap::ArgAction::Set)]
     pub behind_proxy: bool,

@@ -66,6 +66,7 @@ impl Config {
             behind_proxy: self.behind_proxy,
             upload_root: rules.upload_root.clone(),
             requests: self.requests,
+            webhooks_to_private: self.webhook_allow_private,
         })
     }
 

@@ -147,8 +147,10 @@ async fn record(
     let completed = state.ledger.complete(id, key, etag, size, by, now).await?;
     if completed {
         // Sent through an upload request: its creator's open pages hear of it.
+        // and its webhook, if it has one.
         if let Some(request) = state.ledger.request_of(id).await?.filter(|r| !r.is_empty()) {
             state.arrivals.announce(&request).await;
+            super::requests::webhooks::notify(state, &request, id).await;
         }
     }
     Ok(completed)

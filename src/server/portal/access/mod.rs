@@ -46,6 +46,8 @@ pub struct AccessSettings {
     /// Upload requests may be created (by every account the users file does not withhold
     /// them from); off: no new requests, and the existing ones take no more files.
     pub requests: bool,
+    /// Requests' webhooks may go to loopback, private and link-local addresses.
+    pub webhooks_to_private: bool,
 }
 
 impl AccessSettings {
@@ -360,6 +362,7 @@ mod tests {
             behind_proxy: false,
             upload_root: "uploads/".into(),
             requests: true,
+            webhooks_to_private: false,
         };
         let cookie = session_cookie(&settings, "abc", 3600);
         assert!(cookie.starts_with("portal_session=abc"));

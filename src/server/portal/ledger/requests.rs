@@ -7,11 +7,13 @@ use sqlx::Row;
 use super::writer::Param;
 use super::{entry, size_i64, Ledger, ENTRY_COLUMNS};
 use crate::model::{LedgerEntry, NamingMode};
+use crate::server::portal::requests::webhooks::WebhookKind;
 use crate::server::portal::requests::{Received, UploadRequest};
 
 const REQUEST_COLUMNS: &str = "id, creator, title, instructions, folder, naming, created_at, \
      expires_at, closed_at, max_files, max_file_size, max_total_bytes, allowed_types, \
-     password_hash, ask_name, ask_note, sender_folders";
+     password_hash, ask_name, ask_note, sender_folders, webhook_url, webhook_kind, \
+     webhook_status, webhook_at";
 
 impl Ledger {
     /// Stores a new request; `token_hash` is the SHA-256 of its link's token, hex.
@@ -25,8 +27,9 @@ impl Ledger {
             .execute(
                 "INSERT INTO requests (id, token_hash, creator, title, instructions, folder, \
                  naming, created_at, expires_at, max_files, max_file_size, max_total_bytes, \
-                 allowed_types, password_hash, ask_name, ask_note, sender_folders) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                 allowed_types, password_hash, ask_name, ask_note, sender_folders, webhook_url, \
+                 webhook_kind) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 $14, $15, $16, $17, $18, $19)",
                 vec![
                     Param::Text(request.id.clone()),
                     Param::Text(token_hash.to_owned()),
@@ -45,6 +48,8 @@ impl Ledger {
                     flag(request.ask_name),
                     flag(request.ask_note),
                     flag(request.sender_folders),
+                    Param::Text(request.webhook_url.clone()),
+                    Param::Text(request.webhook_kind.as_str().to_owned()),
                 ],
             )
             .await?;
@@ -117,6 +122,26 @@ impl Ledger {
             )
             .await?;
         Ok(done == 1)
+    }
+
+    /// How the last delivery to a request's webhook went.
+    pub async fn webhook_delivered(
+        &self,
+        id: &str,
+        status: &str,
+        at: i64,
+    ) -> Result<(), sqlx::Error> {
+        self.writes
+            .execute(
+                "UPDATE requests SET webhook_status = $1, webhook_at = $2 WHERE id = $3",
+                vec![
+                    Param::Text(status.to_owned()),
+                    Param::Int(at),
+                    Param::Text(id.to_owned()),
+                ],
+            )
+            .await?;
+        Ok(())
     }
 
     /// What arrived through a request: its uploads not deleted, stored or still able to be
@@ -198,5 +223,9 @@ fn request(row: &AnyRow) -> Result<UploadRequest, sqlx::Error> {
         ask_name: flag("ask_name")?,
         ask_note: flag("ask_note")?,
         sender_folders: flag("sender_folders")?,
+        webhook_url: row.try_get("webhook_url")?,
+        webhook_kind: WebhookKind::parse(&row.try_get::<String, _>("webhook_kind")?),
+        webhook_status: row.try_get("webhook_status")?,
+        webhook_at: row.try_get("webhook_at")?,
     })
 }

@@ -37,7 +37,12 @@ pub async fn create(
     // Creating writes a row: it counts as a signing against the rate limit.
     state.limits.signing(viewer, from)?;
     let now = OffsetDateTime::now_utc();
-    let rules = super::form::check(&form, &viewer.root, now.unix_timestamp())?;
+    let rules = super::form::check(
+        &form,
+        &viewer.root,
+        now.unix_timestamp(),
+        state.access.webhooks_to_private,
+    )?;
     if form.password.len() > MAX_PASSWORD {
         return Err(PortalError::Invalid(Notice::Request(
             RequestNotice::TooLong {
@@ -78,6 +83,10 @@ pub async fn create(
         ask_name: rules.ask_name,
         ask_note: rules.ask_note,
         sender_folders: rules.sender_folders,
+        webhook_url: rules.webhook_url,
+        webhook_kind: rules.webhook_kind,
+        webhook_status: String::new(),
+        webhook_at: 0,
     };
     let token = state.links.link_token(&request.id);
     state
@@ -147,6 +156,13 @@ pub fn summary(
         files: received.files,
         bytes: received.bytes,
         creator: request.creator.clone(),
+        webhook: with_link.then(|| crate::model::WebhookSummary {
+            url: request.webhook_url.clone(),
+            kind: request.webhook_kind.as_str().to_owned(),
+            key: state.links.webhook_key(&request.id),
+            status: request.webhook_status.clone(),
+            at: request.webhook_at,
+        }),
     }
 }
 

@@ -5,6 +5,8 @@ use crate::error::{Notice, PortalError, RequestNotice};
 use crate::model::NamingMode;
 use crate::naming::folder_under_root;
 
+use super::webhooks::{check_url, WebhookKind};
+
 /// How long a request stays open when the form leaves the expiry empty.
 pub const DEFAULT_DAYS: i64 = 7;
 /// The furthest a request may be set to expire.
@@ -35,6 +37,10 @@ pub struct RequestForm {
     pub ask_name: bool,
     pub ask_note: bool,
     pub sender_folders: bool,
+    /// Empty: no webhook.
+    pub webhook_url: String,
+    /// `json`, `wecom` or `dingtalk`.
+    pub webhook_kind: String,
 }
 
 /// A request's rules, checked (everything but who made it and its id).
@@ -52,6 +58,8 @@ pub struct RequestRules {
     pub ask_name: bool,
     pub ask_note: bool,
     pub sender_folders: bool,
+    pub webhook_url: String,
+    pub webhook_kind: WebhookKind,
 }
 
 fn refused(notice: RequestNotice) -> PortalError {
@@ -59,8 +67,14 @@ fn refused(notice: RequestNotice) -> PortalError {
 }
 
 /// Checks the form for a creator rooted at `root`, at `now`. The folder may be typed relative
-/// to the root (`trip/`) or in full (`uploads/alice/trip/`); it never leaves the root.
-pub fn check(form: &RequestForm, root: &str, now: i64) -> Result<RequestRules, PortalError> {
+/// to the root (`trip/`) or in full (`uploads/alice/trip/`); it never leaves the root. A
+/// webhook goes to a public address unless the portal allows private ones.
+pub fn check(
+    form: &RequestForm,
+    root: &str,
+    now: i64,
+    webhooks_to_private: bool,
+) -> Result<RequestRules, PortalError> {
     let title = text(&form.title, MAX_TITLE, true)?;
     if title.is_empty() {
         return Err(refused(RequestNotice::TitleRequired));
@@ -92,6 +106,8 @@ pub fn check(form: &RequestForm, root: &str, now: i64) -> Result<RequestRules, P
         ask_name: form.ask_name,
         ask_note: form.ask_note,
         sender_folders: form.sender_folders,
+        webhook_url: check_url(&form.webhook_url, webhooks_to_private).map_err(refused)?,
+        webhook_kind: WebhookKind::parse(&form.webhook_kind),
     })
 }
 
@@ -177,7 +193,7 @@ mod tests {
 
     #[test]
     fn a_plain_form_makes_a_week_long_request_in_the_root() {
-        let rules = check(&form(), "uploads/alice/", NOW).unwrap();
+        let rules = check(&form(), "uploads/alice/", NOW, false).unwrap();
         assert_eq!(rules.title, "Trip photos");
         assert_eq!(rules.folder, "uploads/alice/trip/");
         assert_eq!(rules.expires_at, NOW + 7 * 86_400);
@@ -192,7 +208,7 @@ mod tests {
             ..form()
         };
         assert_eq!(
-            check(&full, "uploads/alice/", NOW).unwrap().folder,
+            check(&full, "uploads/alice/", NOW, false).unwrap().folder,
             "uploads/alice/trip/2026/"
         );
     }
@@ -206,7 +222,7 @@ mod tests {
             };
             assert!(
                 matches!(
-                    check(&f, "uploads/alice/", NOW),
+                    check(&f, "uploads/alice/", NOW, false),
                     Err(PortalError::Invalid(Notice::Folder(_)))
                 ),
                 "{folder}"
@@ -219,7 +235,7 @@ mod tests {
             ..form()
         };
         assert_eq!(
-            check(&f, "uploads/alice/", NOW).unwrap().folder,
+            check(&f, "uploads/alice/", NOW, false).unwrap().folder,
             "uploads/alice/etc/"
         );
         let f = RequestForm {
@@ -227,7 +243,7 @@ mod tests {
             ..form()
         };
         assert_eq!(
-            check(&f, "uploads/alice/", NOW).unwrap().folder,
+            check(&f, "uploads/alice/", NOW, false).unwrap().folder,
             "uploads/alice/uploads/bob/"
         );
         let _ = FolderError::DotSegment;
@@ -244,7 +260,7 @@ mod tests {
             naming: "original".into(),
             ..form()
         };
-        let rules = check(&f, "uploads/", NOW).unwrap();
+        let rules = check(&f, "uploads/", NOW, false).unwrap();
         assert_eq!(rules.max_files, 10);
         assert_eq!(rules.max_file_size, 20_000_000);
         assert_eq!(rules.max_total_bytes, 500_000_000);
@@ -258,7 +274,7 @@ mod tests {
             let mut f = form();
             change(&mut f);
             assert_eq!(
-                check(&f, "uploads/", NOW),
+                check(&f, "uploads/", NOW, false),
                 Err(PortalError::Invalid(Notice::Request(why)))
             );
         };

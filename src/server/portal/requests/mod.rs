@@ -6,6 +6,7 @@ pub mod arrivals;
 pub mod creating;
 pub mod form;
 pub mod sending;
+pub mod webhooks;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -44,6 +45,12 @@ pub struct UploadRequest {
     pub ask_note: bool,
     /// Each sender's files go into a sub-folder named after them.
     pub sender_folders: bool,
+    /// Where each arrival is POSTed (empty: nowhere), and as what.
+    pub webhook_url: String,
+    pub webhook_kind: webhooks::WebhookKind,
+    /// How the last delivery went, and when (0: never tried).
+    pub webhook_status: String,
+    pub webhook_at: i64,
 }
 
 impl UploadRequest {
@@ -205,6 +212,11 @@ impl LinkKey {
         text
     }
 
+    /// The key that signs request `id`'s webhook bodies (shown to its creator).
+    pub fn webhook_key(&self, id: &str) -> String {
+        self.stamp(&["webhook", id])
+    }
+
     /// The token of request `id`'s link (`/r/<token>`): 132 unguessable bits.
     pub fn link_token(&self, id: &str) -> String {
         self.stamp(&["link", id])
@@ -293,6 +305,10 @@ mod tests {
             ask_name: true,
             ask_note: false,
             sender_folders: false,
+            webhook_url: String::new(),
+            webhook_kind: webhooks::WebhookKind::Json,
+            webhook_status: String::new(),
+            webhook_at: 0,
         }
     }
 
