@@ -17,7 +17,7 @@ pub async fn start_multipart(
     naming: NamingMode,
     folder: String,
 ) -> Result<MultipartPlan, PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, from, viewer, sender) = uploader().await?;
     crate::server::portal::multipart::start(
         &state,
@@ -35,7 +35,7 @@ pub async fn start_multipart(
 /// and fresh URLs for the others.
 #[server(endpoint = "resume_multipart", input = Json)]
 pub async fn resume_multipart(upload: MultipartUpload) -> Result<MultipartPlan, PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, from, viewer, _) = uploader().await?;
     crate::server::portal::multipart::resume(&state, &from, &viewer, upload).await
 }
@@ -46,7 +46,7 @@ pub async fn complete_multipart(
     upload: MultipartUpload,
     parts: Vec<StoredPart>,
 ) -> Result<CompletedUpload, PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, _, viewer, _) = uploader().await?;
     crate::server::portal::multipart::complete(&state, &viewer, upload, parts).await
 }
@@ -54,7 +54,7 @@ pub async fn complete_multipart(
 /// Drops a cancelled upload and its parts.
 #[server(endpoint = "abort_multipart", input = Json)]
 pub async fn abort_multipart(upload: MultipartUpload) -> Result<(), PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, _, viewer, _) = uploader().await?;
     crate::server::portal::multipart::abort(&state, &viewer, upload).await
 }

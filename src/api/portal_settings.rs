@@ -13,5 +13,5 @@ use crate::model::UploaderSettings;
 pub async fn get_portal_settings() -> Result<UploaderSettings, PortalError> {
     use crate::server::portal::state::signed_in;
     let (state, from, viewer) = signed_in().await?;
-    crate::server::portal::tickets::uploader_settings(&state, &from, &viewer).await
+    crate::server::portal::page_rules::uploader_settings(&state, &from, &viewer).await
 }

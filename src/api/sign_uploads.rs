@@ -12,7 +12,7 @@ use crate::model::{CompletedUpload, UploadBatch, UploadTicket};
 /// policy, records it in the ledger, and signs it. The secret stays here.
 #[server(endpoint = "sign_uploads", input = Json)]
 pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, from, viewer, sender) = uploader().await?;
     crate::server::portal::tickets::issue(&state, &from, &viewer, sender.as_ref(), batch).await
 }
@@ -22,7 +22,7 @@ pub async fn sign_uploads(batch: UploadBatch) -> Result<Vec<UploadTicket>, Porta
 /// it shows (key, link, ETag), not the whole entry: the uploader's WASM decodes only that.
 #[server(endpoint = "confirm_upload", input = Json)]
 pub async fn confirm_upload(key: String, etag: String) -> Result<CompletedUpload, PortalError> {
-    use crate::server::portal::state::uploader;
+    use crate::server::portal::requests::sending::uploader;
     let (state, _, viewer, _) = uploader().await?;
     let entry = crate::server::portal::completion::confirm(&state, &viewer, &key, &etag).await?;
     Ok(CompletedUpload {

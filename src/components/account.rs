@@ -4,8 +4,8 @@
 use leptos::prelude::*;
 
 use crate::api::{get_login_kind, get_viewer};
-use crate::components::query::{use_query_text, value};
-use crate::error::{FormRefusal, PortalError};
+use crate::components::query::use_refusal;
+use crate::error::PortalError;
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::LoginKind;
 
@@ -48,13 +48,7 @@ pub fn AccountBar() -> impl IntoView {
 pub fn LoginForm() -> impl IntoView {
     let kind = Resource::new_blocking(|| (), |_| get_login_kind());
     let i18n = use_i18n();
-    let query = use_query_text();
-    let refusal = move || {
-        value(&query.read(), "refused")
-            .and_then(|json| FormRefusal::from_query(&json))
-            .and_then(|refusal| refusal.to_error())
-            .map(|error| error.describe(i18n.get_locale()))
-    };
+    let refusal = use_refusal();
     view! {
         <section class="uploader sign-in">
             <h2>{t!(i18n, sign_in_title)}</h2>

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use crate::api::my_uploads;
 use crate::components::account::or_sign_in;
 use crate::components::ledger_table::{page_links, LedgerTable};
-use crate::components::query::{use_query_text, value};
-use crate::error::FormRefusal;
+use crate::components::query::{use_query_text, use_refusal, value};
 use crate::i18n::{t, use_i18n};
 
 /// `/uploads?page=N`: the signed-in user's stored uploads, newest first.
@@ -22,12 +21,7 @@ pub fn MyUploadsPage() -> impl IntoView {
     let entries = Resource::new_blocking(page, my_uploads);
     let i18n = use_i18n();
     // Why the last Delete was refused, when the portal sent the browser back with it.
-    let refusal = move || {
-        value(&query.read(), "refused")
-            .and_then(|json| FormRefusal::from_query(&json))
-            .and_then(|refusal| refusal.to_error())
-            .map(|error| error.describe(i18n.get_locale()))
-    };
+    let refusal = use_refusal();
     view! {
         <header class="intro">
             <h1>{t!(i18n, my_uploads_title)}</h1>

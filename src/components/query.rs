@@ -10,6 +10,19 @@ pub fn use_query_text() -> Memo<Vec<(String, String)>> {
     Memo::new(move |_| url.with(|url| parse_query(url.search())))
 }
 
+/// Why the last plain form post was refused, in the reader's language, when the portal sent
+/// the browser back with it (`?refused=`, see `state::back_to_form`).
+pub fn use_refusal() -> impl Fn() -> Option<String> + Copy + 'static {
+    let query = use_query_text();
+    let i18n = crate::i18n::use_i18n();
+    move || {
+        value(&query.read(), "refused")
+            .and_then(|json| crate::error::FormRefusal::from_query(&json))
+            .and_then(|refusal| refusal.to_error())
+            .map(|error| error.describe(i18n.get_locale()))
+    }
+}
+
 /// The first value of `name`.
 pub fn value(query: &[(String, String)], name: &str) -> Option<String> {
     query

@@ -5,8 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::my_requests;
 use crate::components::account::or_sign_in;
-use crate::components::query::{use_query_text, value};
-use crate::error::FormRefusal;
+use crate::components::query::{use_query_text, use_refusal, value};
 use crate::format::{format_size, format_time};
 use crate::i18n::{t, t_string, use_i18n};
 use crate::model::{RequestState, RequestSummary};
@@ -17,12 +16,7 @@ pub fn RequestsPage() -> impl IntoView {
     let everyone = move || value(&query.read(), "all").is_some();
     let requests = Resource::new_blocking(everyone, my_requests);
     let i18n = use_i18n();
-    let refusal = move || {
-        value(&query.read(), "refused")
-            .and_then(|json| FormRefusal::from_query(&json))
-            .and_then(|refusal| refusal.to_error())
-            .map(|error| error.describe(i18n.get_locale()))
-    };
+    let refusal = use_refusal();
     view! {
         <header class="intro">
             <h1>{t!(i18n, requests_title)}</h1>

@@ -6,10 +6,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::request_invitation;
-use crate::components::query::{use_query_text, value};
+use crate::components::query::use_refusal;
 use crate::components::upload_page::IslandScripts;
 use crate::components::uploader::Uploader;
-use crate::error::FormRefusal;
 use crate::format::{format_size, format_time};
 use crate::i18n::{t, use_i18n};
 use crate::model::{Invitation, RequestState, RequestSummary};
@@ -19,14 +18,8 @@ pub fn SendPage() -> impl IntoView {
     let params = use_params_map();
     let token = move || params.read().get("token").unwrap_or_default();
     let invitation = Resource::new_blocking(token, request_invitation);
-    let query = use_query_text();
     let i18n = use_i18n();
-    let refusal = move || {
-        value(&query.read(), "refused")
-            .and_then(|json| FormRefusal::from_query(&json))
-            .and_then(|refusal| refusal.to_error())
-            .map(|error| error.describe(i18n.get_locale()))
-    };
+    let refusal = use_refusal();
     view! {
         <Suspense fallback=move || view! { <p>{t!(i18n, loading)}</p> }>
             {move || Suspend::new(async move {

@@ -57,8 +57,11 @@ pub struct Running {
 }
 
 impl Running {
-    /// Stops accepting, lets requests in flight finish, and ends the background loops.
+    /// Stops accepting, ends open event streams, lets requests in flight finish, and ends the
+    /// background loops.
     pub async fn stop(self) -> std::io::Result<()> {
+        // Open event streams (live arrivals) end, or the servers would wait for them.
+        self.state.arrivals.close();
         let _ = self.stop.send(());
         for task in self.loops {
             task.abort();

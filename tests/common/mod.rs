@@ -170,6 +170,11 @@ impl Harness {
 }
 
 impl Harness {
+    /// Stops the servers as SIGTERM does: open event streams end, requests in flight finish.
+    pub async fn stop(self) {
+        self._running.stop().await.unwrap();
+    }
+
     /// The ledger's completed entries, newest first.
     pub async fn completed_entries(&self) -> Vec<upload_portal::model::LedgerEntry> {
         let query = upload_portal::model::LedgerQuery {

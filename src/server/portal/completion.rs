@@ -150,7 +150,7 @@ async fn record(
         // and its webhook, if it has one.
         if let Some(request) = state.ledger.request_of(id).await?.filter(|r| !r.is_empty()) {
             state.arrivals.announce(&request).await;
-            super::requests::webhooks::notify(state, &request, id).await;
+            super::requests::delivery::notify(state, &request, id).await;
         }
     }
     Ok(completed)

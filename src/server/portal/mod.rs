@@ -12,6 +12,7 @@ pub mod layers;
 pub mod ledger;
 pub mod ledger_pages;
 pub mod multipart;
+pub mod page_rules;
 pub mod reference;
 pub mod requests;
 pub mod settings;

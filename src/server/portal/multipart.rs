@@ -7,11 +7,12 @@ use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
 use super::completion::{complete_from_storage, Found, Ticket};
+use super::ledger::new_id;
 use super::ledger::{CompletedBy, TicketKind};
 use super::requests::{sending, Sender};
 use super::state::AppState;
 use super::storage::RequestError;
-use super::tickets::{admit, decide, entry_id, new_entry, record_one, sent_by};
+use super::tickets::{admit, decide, new_entry, record_one, sent_by};
 use crate::error::{Notice, PortalError};
 use crate::model::{
     CompletedUpload, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart, UploadBatch,
@@ -136,7 +137,7 @@ pub async fn start(
         .map_err(unavailable)?;
     // Recorded as signed until it completes; it may be resumed until the expiry sweep.
     let expires_at = (now + state.rules.multipart_expiry).unix_timestamp();
-    let id = entry_id(now);
+    let id = new_id(now);
     let entry = new_entry(
         &id,
         viewer,

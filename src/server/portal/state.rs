@@ -34,9 +34,9 @@ pub struct AppState {
     /// The host names the portal answers to.
     pub site: Arc<super::settings::Site>,
     /// Makes upload requests' link tokens and senders' passes.
-    pub links: super::requests::LinkKey,
+    pub links: super::requests::links::LinkKey,
     /// Announces what arrives through upload requests to their creators' open pages.
-    pub arrivals: super::requests::arrivals::Arrivals,
+    pub arrivals: super::requests::announce::Arrivals,
 }
 
 impl AppState {
@@ -47,7 +47,7 @@ impl AppState {
     ) -> Result<Self, sqlx::Error> {
         use secrecy::ExposeSecret;
         let ledger = Ledger::open(settings.database_url.expose_secret()).await?;
-        let arrivals = super::requests::arrivals::Arrivals::new(
+        let arrivals = super::requests::announce::Arrivals::new(
             ledger
                 .postgres_pool()
                 .map(|pool| (pool, settings.database_url.expose_secret().to_owned())),
@@ -66,7 +66,7 @@ impl AppState {
             limits: Arc::new(Limiters::new(settings.limits)),
             multipart_key: super::reference::ReferenceKey::new(&settings.target.credentials.secret),
             site: Arc::new(settings.site.clone()),
-            links: super::requests::LinkKey::new(&settings.target.credentials.secret),
+            links: super::requests::links::LinkKey::new(&settings.target.credentials.secret),
             arrivals,
         })
     }
@@ -95,32 +95,10 @@ pub async fn signed_in(
     Ok((state, from, viewer))
 }
 
-/// A sender's pass, from the path the page called (`/r/<pass>/api/...`, see [`sender_calls`]).
+/// A sender's pass, from the path the page called (`/r/<pass>/api/...`, see [`sender_calls`];
+/// read by `requests::sending::uploader`).
 #[derive(Clone, Debug)]
 pub struct SenderPass(pub String);
-
-/// Who uploads: a sender through an upload request (the call came with their pass), or else
-/// the signed-in user. Only the upload server fns ask this: a pass reaches nothing else.
-pub async fn uploader() -> Result<
-    (
-        AppState,
-        super::access::Requester,
-        crate::model::Viewer,
-        Option<super::requests::Sender>,
-    ),
-    PortalError,
-> {
-    let pass = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<SenderPass>().cloned());
-    let Some(SenderPass(pass)) = pass else {
-        let (state, from, viewer) = signed_in().await?;
-        return Ok((state, from, viewer, None));
-    };
-    let state = app_state()?;
-    let from = super::access::requester(&state.access).await;
-    let sender = super::requests::sending::sender(&state, &pass).await?;
-    Ok((state, from, sender.viewer(), Some(sender)))
-}
 
 /// The upload server fns a sender's page calls, under `/r/<pass>/api/<name>`.
 const SENDER_CALLS: [&str; 6] = [

@@ -6,16 +6,13 @@ use std::collections::HashSet;
 use time::OffsetDateTime;
 
 use super::access::{limits, Requester};
-use super::ledger::{NewEntry, TicketKind};
+use super::ledger::{new_id, NewEntry, TicketKind};
 use super::requests::{sending, Sender};
 use super::settings::UploadRules;
 use super::state::AppState;
 use super::storage::Target;
 use crate::error::{Limit, Notice, PortalError};
-use crate::model::{
-    type_allowed, ClientKind, FileSpec, Limits, NamingMode, UploadBatch, UploadTicket,
-    UploaderSettings, Viewer,
-};
+use crate::model::{type_allowed, FileSpec, NamingMode, UploadBatch, UploadTicket, Viewer};
 use crate::naming::{folder_under_root, numbered_name, original_name, random_name, suffixed_name};
 use crate::server::protocol::callback::CallbackSpec;
 use crate::server::protocol::policy::Condition;
@@ -45,7 +42,7 @@ pub async fn sign_batch(
     let expires = now + rules.policy_ttl;
     let mut signed = Vec::with_capacity(batch.files.len());
     for decision in decide(rules, target, &batch, root).await? {
-        let id = entry_id(now);
+        let id = new_id(now);
         let ticket = ticket(target, callback, &decision, &id, now, expires).await?;
         signed.push(Signed {
             id,
@@ -54,17 +51,6 @@ pub async fn sign_batch(
         });
     }
     Ok(signed)
-}
-
-/// A ledger entry's id: a UUIDv7, time-ordered, so each new entry goes at the end of the ledger's
-/// id index instead of into a random page of it (one page less to write per ticket), with 74
-/// random bits from the thread's CSPRNG.
-pub fn entry_id(now: OffsetDateTime) -> String {
-    let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
-    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random())
-        .into_uuid()
-        .simple()
-        .to_string()
 }
 
 /// 128 random bits (a UUIDv4) from the thread's CSPRNG, seeded by the OS: unguessable object
@@ -182,47 +168,6 @@ pub async fn admit(
         }
     }
     Ok(now)
-}
-
-/// The upload rules as the page shows and pre-fills them for `viewer` (the server enforces
-/// them again on signing), their limits, and the kind of browser asking.
-pub async fn uploader_settings(
-    state: &AppState,
-    from: &Requester,
-    viewer: &Viewer,
-) -> Result<UploaderSettings, PortalError> {
-    let now = OffsetDateTime::now_utc();
-    let rules = &state.rules;
-    let settings = &state.limits.settings;
-    // Without a daily limit there is nothing to show, and nothing to add up.
-    let used = if settings.daily_bytes == 0 {
-        0
-    } else {
-        limits::used_today(&state.ledger, &viewer.name, now.unix_timestamp()).await?
-    };
-    let default_folder = if rules.default_folder.starts_with(&viewer.root) {
-        rules.default_folder.clone()
-    } else {
-        viewer.root.clone()
-    };
-    Ok(UploaderSettings {
-        default_folder,
-        upload_root: viewer.root.clone(),
-        max_file_size: rules.max_file_size,
-        max_files: rules.max_files,
-        parallel_uploads: rules.parallel_uploads,
-        upload_retries: rules.upload_retries,
-        multipart_threshold: rules.multipart_threshold,
-        allowed_types: rules.allowed_types.clone(),
-        client: ClientKind::from_user_agent(&from.user_agent),
-        limits: Limits {
-            signs_per_minute: settings.sign_rate,
-            daily_bytes: settings.daily_bytes,
-            used_bytes: used,
-        },
-        checksum: state.target.checksum(),
-        sender: None,
-    })
 }
 
 /// How long after a ticket expires the sweep has surely looked at it.
@@ -352,7 +297,7 @@ pub async fn issue_plain_form(
         file_name: String::new(),
     };
     let expires_at = (now + state.rules.policy_ttl).unix_timestamp();
-    let id = entry_id(now);
+    let id = new_id(now);
     let entry = new_entry(
         &id,
         viewer,
@@ -606,14 +551,12 @@ mod tests {
     fn entry_ids_follow_time_and_object_names_do_not() {
         let at =
             |ms: i64| OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).unwrap();
-        let ids: Vec<String> = (0..50)
-            .map(|n| entry_id(at(1_764_800_000_000 + n)))
-            .collect();
+        let ids: Vec<String> = (0..50).map(|n| new_id(at(1_764_800_000_000 + n))).collect();
         let mut sorted = ids.clone();
         sorted.sort();
         assert_eq!(ids, sorted);
         // Within one millisecond: still distinct (74 random bits), version 7.
-        let (a, b) = (entry_id(at(5)), entry_id(at(5)));
+        let (a, b) = (new_id(at(5)), new_id(at(5)));
         assert_ne!(a, b);
         assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 7);
         let names: HashSet<String> = (0..1000).map(|_| random_id()).collect();

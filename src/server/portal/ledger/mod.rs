@@ -121,6 +121,17 @@ pub struct ExpiredTicket {
     pub completed: bool,
 }
 
+/// A new row's id (an upload's entry, an upload request): a UUIDv7, time-ordered, so each new
+/// row goes at the end of its table's id index instead of into a random page of it (one page
+/// less to write per ticket), with 74 random bits from the thread's CSPRNG.
+pub fn new_id(now: time::OffsetDateTime) -> String {
+    let millis = (now.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    uuid::Builder::from_unix_timestamp_millis(millis, &rand::random())
+        .into_uuid()
+        .simple()
+        .to_string()
+}
+
 const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_type, signed_at, \
      expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by, file_name, \
      deleted_at, deleted_by, request_id, sender_name, sender_note";

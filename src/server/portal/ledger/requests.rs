@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::writer::Param;
 use super::{entry, size_i64, Ledger, ENTRY_COLUMNS};
 use crate::model::{LedgerEntry, NamingMode};
-use crate::server::portal::requests::webhooks::WebhookKind;
+use crate::server::portal::requests::webhook::WebhookKind;
 use crate::server::portal::requests::{Received, UploadRequest};
 
 const REQUEST_COLUMNS: &str = "id, creator, title, instructions, folder, naming, created_at, \

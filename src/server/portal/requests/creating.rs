@@ -66,7 +66,7 @@ pub async fn create(
             .map_err(|_| PortalError::Internal)?
     };
     let request = UploadRequest {
-        id: crate::server::portal::tickets::entry_id(now),
+        id: crate::server::portal::ledger::new_id(now),
         creator: viewer.name.clone(),
         title: rules.title,
         instructions: rules.instructions,

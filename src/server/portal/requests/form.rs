@@ -5,7 +5,7 @@ use crate::error::{Notice, PortalError, RequestNotice};
 use crate::model::NamingMode;
 use crate::naming::folder_under_root;
 
-use super::webhooks::{check_url, WebhookKind};
+use super::webhook::{check_url, WebhookKind};
 
 /// How long a request stays open when the form leaves the expiry empty.
 pub const DEFAULT_DAYS: i64 = 7;

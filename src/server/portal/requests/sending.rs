@@ -8,7 +8,7 @@ use super::{MAX_SENDER_NAME, MAX_SENDER_NOTE};
 use crate::error::{Notice, PortalError, RequestNotice};
 use crate::model::{FileSpec, Invitation, RequestState};
 use crate::server::portal::access::{self, limits, Requester};
-use crate::server::portal::state::AppState;
+use crate::server::portal::state::{app_state, signed_in, AppState, SenderPass};
 
 /// The cookie that keeps a sender's pass for one link (its path is the link's).
 pub const PASS_COOKIE: &str = "portal_pass";
@@ -105,7 +105,7 @@ async fn uploader_settings(
 ) -> Result<crate::model::UploaderSettings, PortalError> {
     let request = &sender.request;
     let mut settings =
-        crate::server::portal::tickets::uploader_settings(state, from, &sender.viewer()).await?;
+        crate::server::portal::page_rules::uploader_settings(state, from, &sender.viewer()).await?;
     let folder = sender.folder();
     settings.default_folder = folder.clone();
     settings.upload_root = folder;
@@ -224,6 +224,22 @@ pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError>
         name,
         note,
     })
+}
+
+/// Who uploads: a sender through an upload request (the call came with their pass), or else
+/// the signed-in user. Only the upload server fns ask this: a pass reaches nothing else.
+pub async fn uploader(
+) -> Result<(AppState, Requester, crate::model::Viewer, Option<Sender>), PortalError> {
+    let pass = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SenderPass>().cloned());
+    let Some(SenderPass(pass)) = pass else {
+        let (state, from, viewer) = signed_in().await?;
+        return Ok((state, from, viewer, None));
+    };
+    let state = app_state()?;
+    let from = access::requester(&state.access).await;
+    let sender = sender(&state, &pass).await?;
+    Ok((state, from, sender.viewer(), Some(sender)))
 }
 
 /// Before signing `files` for a sender: the request's rules, after what it already received.

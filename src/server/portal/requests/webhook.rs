@@ -1,8 +1,7 @@
-//! Webhooks of upload requests: each upload that arrives is POSTed to the request's URL, as
-//! signed JSON or as a WeCom / DingTalk group-robot message; retried, never blocking the upload.
+//! What a request's webhook is: its URL (http(s), public addresses), its body (signed JSON, or
+//! a WeCom / DingTalk group robot's message) and its signature; pure. Sending: `delivery.rs`.
 
-use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
+use std::net::IpAddr;
 
 use hmac::{Hmac, Mac};
 use reqwest::Url;
@@ -13,19 +12,9 @@ use super::UploadRequest;
 use crate::error::RequestNotice;
 use crate::format::format_size;
 use crate::model::LedgerEntry;
-use crate::server::portal::state::AppState;
 
 /// The longest webhook URL taken.
 const MAX_URL: usize = 2048;
-/// Waits before each retry after the first try; then the delivery is given up.
-const RETRIES: [Duration; 4] = [
-    Duration::from_secs(1),
-    Duration::from_secs(5),
-    Duration::from_secs(30),
-    Duration::from_secs(120),
-];
-/// One delivery's time limit.
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a webhook's body looks like.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,7 +73,7 @@ pub fn check_url(text: &str, allow_private: bool) -> Result<String, RequestNotic
 }
 
 /// The URL's host when it is an IP address.
-fn literal_ip(url: &Url) -> Option<IpAddr> {
+pub fn literal_ip(url: &Url) -> Option<IpAddr> {
     // The parser writes addresses out canonically (`127.1` is `127.0.0.1`; IPv6 in brackets).
     let host = url.host_str()?;
     host.strip_prefix('[')
@@ -184,90 +173,6 @@ pub fn body(kind: WebhookKind, request: &UploadRequest, entry: &LedgerEntry) -> 
         }
     }
     .to_string()
-}
-
-/// Announces upload `entry_id` to its request's webhook, if it has one: in the background,
-/// with retries; each try's outcome is kept on the request for its page.
-pub async fn notify(state: &AppState, request_id: &str, entry_id: &str) {
-    let (Ok(Some(request)), Ok(Some(entry))) = (
-        state.ledger.request(request_id).await,
-        state.ledger.entry(entry_id).await,
-    ) else {
-        return;
-    };
-    if request.webhook_url.is_empty() {
-        return;
-    }
-    let state = state.clone();
-    tokio::spawn(async move {
-        let body = body(request.webhook_kind, &request, &entry);
-        let key = state.links.webhook_key(&request.id);
-        let tries = RETRIES.len() + 1;
-        for attempt in 0..tries {
-            if attempt > 0 {
-                tokio::time::sleep(RETRIES[attempt - 1]).await;
-            }
-            let outcome = deliver(&state, &request.webhook_url, &key, &body).await;
-            let status = match &outcome {
-                Ok(code) => format!("HTTP {code}"),
-                Err(why) => format!("{why} (try {} of {tries})", attempt + 1),
-            };
-            let now = time::OffsetDateTime::now_utc().unix_timestamp();
-            let _ = state
-                .ledger
-                .webhook_delivered(&request.id, &status, now)
-                .await;
-            match outcome {
-                Ok(code) if (200..300).contains(&code) => return,
-                Ok(code) => tracing::warn!(request = %request.id, code, "webhook refused"),
-                Err(why) => tracing::warn!(request = %request.id, %why, "webhook failed"),
-            }
-        }
-    });
-}
-
-/// One POST of `body` to `url`, to an address checked as public (unless allowed) and pinned
-/// (a name that resolves again differently is not followed), without redirects.
-async fn deliver(state: &AppState, url: &str, key: &str, body: &str) -> Result<u16, String> {
-    let url = Url::parse(url).map_err(|_| "not a URL".to_owned())?;
-    let host = url.host_str().ok_or("no host")?.to_owned();
-    let port = url.port_or_known_default().ok_or("no port")?;
-    let allow_private = state.access.webhooks_to_private;
-    let address: SocketAddr = match literal_ip(&url) {
-        Some(ip) => SocketAddr::new(ip, port),
-        None => tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|_| "the host name does not resolve".to_owned())?
-            .find(|a| allow_private || is_public(a.ip()))
-            .ok_or("the host name resolves to no public address")?,
-    };
-    if !allow_private && !is_public(address.ip()) {
-        return Err("not a public address".into());
-    }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(TIMEOUT)
-        .resolve(&host, address)
-        .build()
-        .map_err(|_| "no HTTP client".to_owned())?;
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp();
-    let response = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("user-agent", "upload-portal webhook")
-        .header("x-portal-timestamp", timestamp.to_string())
-        .header("x-portal-signature", signature(key, timestamp, body))
-        .body(body.to_owned())
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                "timed out".to_owned()
-            } else {
-                "could not connect".to_owned()
-            }
-        })?;
-    Ok(response.status().as_u16())
 }
 
 #[cfg(test)]
