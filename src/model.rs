@@ -390,11 +390,10 @@ pub enum Invitation {
         request: RequestSummary,
         needs_password: bool,
     },
-    /// Ready to send, as `name` (with `note`).
+    /// Ready to send, as `name` (their note travels in the uploader's pass).
     Send {
         request: RequestSummary,
         name: String,
-        note: String,
         uploader: UploaderSettings,
     },
     /// Closed or expired: nothing can be sent.

@@ -100,15 +100,7 @@ pub async fn request_invitation(token: String) -> Result<Invitation, PortalError
     let state = app_state()?;
     let from = crate::server::portal::access::requester(&state.access).await;
     let pass = use_context::<axum::http::request::Parts>().and_then(|parts| {
-        parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == PASS_COOKIE)
-            .map(|c| c.value().to_owned())
+        crate::server::portal::access::cookies(&parts.headers, PASS_COOKIE).next()
     });
     invitation(&state, &from, &token, pass.as_deref()).await
 }

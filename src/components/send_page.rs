@@ -52,7 +52,7 @@ pub fn SendPage() -> impl IntoView {
                         <JoinForm request token=token() needs_password />
                     }
                     .into_any(),
-                    Invitation::Send { request, name, note: _, uploader } => {
+                    Invitation::Send { request, name, uploader } => {
                         let locale = i18n.get_locale_untracked();
                         view! {
                             <RequestIntro request />

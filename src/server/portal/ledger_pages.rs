@@ -23,12 +23,15 @@ pub async fn page(
         .page(query, only_user)
         .await
         .map_err(limits::ledger_failed)?;
-    for entry in &mut page.entries {
-        if entry.completed_at.is_some() && entry.deleted_at.is_none() {
-            entry.url = object_link(&entry.key);
-        }
-    }
+    page.entries.iter_mut().for_each(link_stored);
     Ok(page)
+}
+
+/// Gives an entry its object's link while the object is stored (completed, not deleted).
+pub fn link_stored(entry: &mut LedgerEntry) {
+    if entry.completed_at.is_some() && entry.deleted_at.is_none() {
+        entry.url = object_link(&entry.key);
+    }
 }
 
 /// The portal's link to a stored object: it redirects to the object's URL when followed (a

@@ -39,7 +39,7 @@ pub struct Limiters {
     /// Sign-ins across the portal: past it, attempts wait their turn.
     login_ceiling: Option<DefaultDirectRateLimiter>,
     /// Password hashes checked at once (argon2 is made to be slow).
-    pub password_checks: tokio::sync::Semaphore,
+    password_checks: tokio::sync::Semaphore,
 }
 
 fn per_minute(n: u32) -> Option<DefaultKeyedRateLimiter<String>> {
@@ -99,6 +99,22 @@ impl Limiters {
             }
         }
         Ok(())
+    }
+
+    /// Runs argon2 `work` (hashing or checking a password) off the async threads, at most two
+    /// at a time across the portal: argon2 is made to be slow.
+    pub async fn password_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PortalError> {
+        let _turn = self
+            .password_checks
+            .acquire()
+            .await
+            .map_err(|_| PortalError::Internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| PortalError::Internal)
     }
 
     /// Drops the state of keys that are back to full allowance (bounded memory).

@@ -106,14 +106,8 @@ impl Requester {
             .chars()
             .take(512)
             .collect();
-        let session_token = headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == SESSION_COOKIE)
-            .map(|c| c.value().to_owned())
+        let session_token = cookies(headers, SESSION_COOKIE)
+            .next()
             .filter(|token| token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()));
         Requester {
             ip,
@@ -127,14 +121,19 @@ impl Requester {
 /// same host (the bucket, another port) set one beside the portal's: such a request is
 /// refused rather than guessed at.
 pub fn session_cookies(headers: &HeaderMap) -> usize {
+    cookies(headers, SESSION_COOKIE).count()
+}
+
+/// The values of every cookie called `name` that a request carries, in order.
+pub fn cookies<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = String> + 'a {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(cookie::Cookie::split_parse)
         .filter_map(Result::ok)
-        .filter(|c| c.name() == SESSION_COOKIE)
-        .count()
+        .filter(move |c| c.name() == name)
+        .map(|c| c.value().to_owned())
 }
 
 /// Who sent the request `parts` belong to (a route's handler has them).
@@ -241,15 +240,9 @@ pub async fn sign_in(
                 |a| a.password_hash.clone(),
             );
             let password = secret.to_owned();
-            let _turn = limiters
-                .password_checks
-                .acquire()
-                .await
-                .map_err(|_| PortalError::Internal)?;
-            let matches =
-                tokio::task::spawn_blocking(move || accounts::password_matches(&password, &hash))
-                    .await
-                    .map_err(|_| PortalError::Internal)?;
+            let matches = limiters
+                .password_work(move || accounts::password_matches(&password, &hash))
+                .await?;
             account
                 .filter(|_| matches)
                 .map(|a| (a.name, a.root, a.admin))

@@ -31,11 +31,13 @@ pub async fn events(
         Err(error) => return crate::server::portal::ledger_pages::refused(error),
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let since = parts
-        .uri
-        .query()
-        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("since=")))
-        .and_then(|n| n.parse::<i64>().ok())
+    #[derive(serde::Deserialize)]
+    struct Since {
+        since: Option<i64>,
+    }
+    let since = axum::extract::Query::<Since>::try_from_uri(&parts.uri)
+        .ok()
+        .and_then(|axum::extract::Query(asked)| asked.since)
         .unwrap_or(now)
         .min(now)
         // Completion times are whole seconds: what completed in the page's own second (or
@@ -55,10 +57,7 @@ pub async fn events(
                             continue;
                         }
                         sent.push(entry.id.clone());
-                        if entry.deleted_at.is_none() {
-                            entry.url =
-                                crate::server::portal::ledger_pages::object_link(&entry.key);
-                        }
+                        crate::server::portal::ledger_pages::link_stored(&mut entry);
                         let id = entry.id.clone();
                         let row = crate::components::request_page::arrival_row_html(entry);
                         if emit.send(Event::default().id(id).data(row)).await.is_err() {

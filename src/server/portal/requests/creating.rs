@@ -10,9 +10,9 @@ use time::OffsetDateTime;
 use super::form::{RequestForm, MAX_PASSWORD};
 use super::{is_request_id, token_hash, Received, UploadRequest};
 use crate::error::{Notice, PortalError, RequestNotice};
-use crate::model::{RequestDetail, RequestSummary, Viewer};
+use crate::model::{LedgerEntry, RequestDetail, RequestSummary, Viewer};
 use crate::server::portal::access::{self, limits, Requester};
-use crate::server::portal::ledger_pages::{object_link, refused, to_csv};
+use crate::server::portal::ledger_pages::{link_stored, refused, to_csv};
 use crate::server::portal::state::AppState;
 
 /// Requests listed on the creator's page at most (newest first).
@@ -54,15 +54,10 @@ pub async fn create(
         String::new()
     } else {
         let password = form.password.clone();
-        let _turn = state
+        state
             .limits
-            .password_checks
-            .acquire()
-            .await
-            .map_err(|_| PortalError::Internal)?;
-        tokio::task::spawn_blocking(move || access::accounts::hash_password(&password))
-            .await
-            .map_err(|_| PortalError::Internal)?
+            .password_work(move || access::accounts::hash_password(&password))
+            .await?
             .map_err(|_| PortalError::Internal)?
     };
     let request = UploadRequest {
@@ -138,11 +133,7 @@ pub fn summary(
         },
         folder: request.folder.clone(),
         naming: request.naming,
-        state: if state.access.requests {
-            request.state(now)
-        } else {
-            crate::model::RequestState::Closed
-        },
+        state: request.state_on(state.access.requests, now),
         created_at: request.created_at,
         expires_at: request.expires_at,
         max_files: request.max_files,
@@ -181,26 +172,25 @@ pub async fn list(
         .map_err(limits::ledger_failed)?;
     let mut summaries = Vec::with_capacity(requests.len());
     for request in &requests {
-        let received = stored(state, &request.id).await?;
-        summaries.push(summary(state, request, received, true));
+        let arrivals = state
+            .ledger
+            .arrivals(&request.id, 0)
+            .await
+            .map_err(limits::ledger_failed)?;
+        summaries.push(summary(state, request, stored(&arrivals), true));
     }
     Ok((summaries, state.access.may_create_requests(viewer)))
 }
 
-/// Files stored through a request and their bytes (what its pages count as received).
-async fn stored(state: &AppState, id: &str) -> Result<Received, PortalError> {
-    let arrivals = state
-        .ledger
-        .arrivals(id, 0)
-        .await
-        .map_err(limits::ledger_failed)?;
-    Ok(Received {
+/// The files of a request's `arrivals` and their bytes (what its pages count as received).
+fn stored(arrivals: &[LedgerEntry]) -> Received {
+    Received {
         files: arrivals.len() as u64,
         bytes: arrivals
             .iter()
             .map(|e| e.stored_size.unwrap_or(e.declared_size))
             .sum(),
-    })
+    }
 }
 
 /// One request for its creator: the request, its link's QR code, and what arrived.
@@ -216,19 +206,8 @@ pub async fn detail(
         .await
         .map_err(limits::ledger_failed)?;
     let drawn_at = OffsetDateTime::now_utc().unix_timestamp();
-    for entry in &mut arrivals {
-        if entry.deleted_at.is_none() {
-            entry.url = object_link(&entry.key);
-        }
-    }
-    let received = Received {
-        files: arrivals.len() as u64,
-        bytes: arrivals
-            .iter()
-            .map(|e| e.stored_size.unwrap_or(e.declared_size))
-            .sum(),
-    };
-    let summary = summary(state, &request, received, true);
+    arrivals.iter_mut().for_each(link_stored);
+    let summary = summary(state, &request, stored(&arrivals), true);
     let link = format!("{}{}", state.rules.portal_url, summary.link);
     Ok(RequestDetail {
         qr_svg: qr_svg(&link)?,

@@ -64,9 +64,18 @@ impl UploadRequest {
         }
     }
 
-    /// Refused unless the request takes files now.
-    pub fn open_at(&self, now: i64) -> Result<(), PortalError> {
-        match self.state(now) {
+    /// Where it stands on a portal where requests are `enabled` (off: every one is closed).
+    pub fn state_on(&self, enabled: bool, now: i64) -> RequestState {
+        if enabled {
+            self.state(now)
+        } else {
+            RequestState::Closed
+        }
+    }
+
+    /// Refused unless the request takes files now (on a portal where requests are `enabled`).
+    pub fn open_at(&self, enabled: bool, now: i64) -> Result<(), PortalError> {
+        match self.state_on(enabled, now) {
             RequestState::Open => Ok(()),
             _ => Err(PortalError::Invalid(Notice::RequestClosed)),
         }
@@ -227,7 +236,9 @@ mod tests {
         let mut request = sample();
         assert_eq!(request.state(999), RequestState::Open);
         assert_eq!(request.state(1000), RequestState::Expired);
-        assert!(request.open_at(1000).is_err());
+        assert!(request.open_at(true, 1000).is_err());
+        assert!(request.open_at(true, 999).is_ok());
+        assert!(request.open_at(false, 999).is_err());
         request.closed_at = Some(5);
         assert_eq!(request.state(10), RequestState::Closed);
     }

@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{is_link_token, sender_text, token_hash, Sender, UploadRequest};
+use super::{is_link_token, sender_text, token_hash, Received, Sender, UploadRequest};
 use super::{MAX_SENDER_NAME, MAX_SENDER_NOTE};
 use crate::error::{Notice, PortalError, RequestNotice};
 use crate::model::{FileSpec, Invitation, RequestState};
@@ -40,11 +40,7 @@ pub async fn invitation(
 ) -> Result<Invitation, PortalError> {
     let request = find(state, token).await?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let state_now = if state.access.requests {
-        request.state(now)
-    } else {
-        RequestState::Closed
-    };
+    let state_now = request.state_on(state.access.requests, now);
     if state_now != RequestState::Open {
         return Ok(Invitation::Ended {
             title: request.title,
@@ -55,11 +51,12 @@ pub async fn invitation(
         .and_then(|pass| state.links.read_pass(pass))
         .filter(|(id, _, _)| *id == request.id);
     let asks = !request.password_hash.is_empty() || request.ask_name || request.ask_note;
+    let received = received(state, &request.id).await?;
     let (name, note) = match kept {
         Some((_, name, note)) => (name, note),
         None if !asks => (String::new(), String::new()),
         None => {
-            let summary = public_summary(state, &request).await?;
+            let summary = public_summary(state, &request, received);
             return Ok(Invitation::Join {
                 needs_password: !request.password_hash.is_empty(),
                 request: summary,
@@ -71,37 +68,42 @@ pub async fn invitation(
         name,
         note,
     };
-    let uploader = uploader_settings(state, from, &sender).await?;
+    let uploader = uploader_settings(state, from, &sender, received).await?;
     Ok(Invitation::Send {
-        request: public_summary(state, &sender.request).await?,
+        request: public_summary(state, &sender.request, received),
         name: sender.name,
-        note: sender.note,
         uploader,
     })
 }
 
+/// What arrived through request `id` so far (see `Ledger::received`).
+async fn received(state: &AppState, id: &str) -> Result<Received, PortalError> {
+    state
+        .ledger
+        .received(id)
+        .await
+        .map_err(limits::ledger_failed)
+}
+
 /// The request as a sender sees it: its rules and what is left, not its link.
-async fn public_summary(
+fn public_summary(
     state: &AppState,
     request: &UploadRequest,
-) -> Result<crate::model::RequestSummary, PortalError> {
-    let received = state
-        .ledger
-        .received(&request.id)
-        .await
-        .map_err(limits::ledger_failed)?;
+    received: Received,
+) -> crate::model::RequestSummary {
     let mut summary = super::creating::summary(state, request, received, false);
     summary.creator = String::new();
     summary.folder = String::new();
-    Ok(summary)
+    summary
 }
 
 /// The uploader's settings for a sender: the portal's, held to the request (its folder, sizes
-/// and types, the files left), calling through the sender's pass.
+/// and types, the files left after what it `received`), calling through the sender's pass.
 async fn uploader_settings(
     state: &AppState,
     from: &Requester,
     sender: &Sender,
+    received: Received,
 ) -> Result<crate::model::UploaderSettings, PortalError> {
     let request = &sender.request;
     let mut settings =
@@ -113,11 +115,6 @@ async fn uploader_settings(
         settings.max_file_size = settings.max_file_size.min(request.max_file_size);
     }
     if request.max_files > 0 {
-        let received = state
-            .ledger
-            .received(&request.id)
-            .await
-            .map_err(limits::ledger_failed)?;
         let left = request.max_files.saturating_sub(received.files);
         settings.max_files = settings.max_files.min(left.min(u64::from(u32::MAX)) as u32);
     }
@@ -147,10 +144,7 @@ pub async fn join(
 ) -> Result<String, PortalError> {
     let request = find(state, token).await?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    if !state.access.requests {
-        return Err(PortalError::Invalid(Notice::RequestClosed));
-    }
-    request.open_at(now)?;
+    request.open_at(state.access.requests, now)?;
     if !request.password_hash.is_empty() {
         if password.len() > super::form::MAX_PASSWORD {
             return Err(refused(RequestNotice::WrongPassword));
@@ -160,17 +154,10 @@ pub async fn join(
             .login(&format!("request {}", request.id), from)
             .await?;
         let (password, hash) = (password.to_owned(), request.password_hash.clone());
-        let _turn = state
+        let matches = state
             .limits
-            .password_checks
-            .acquire()
-            .await
-            .map_err(|_| PortalError::Internal)?;
-        let matches = tokio::task::spawn_blocking(move || {
-            access::accounts::password_matches(&password, &hash)
-        })
-        .await
-        .map_err(|_| PortalError::Internal)?;
+            .password_work(move || access::accounts::password_matches(&password, &hash))
+            .await?;
         if !matches {
             tracing::warn!(ip = %from.ip, request = %request.id, "request password refused");
             return Err(refused(RequestNotice::WrongPassword));
@@ -215,10 +202,10 @@ pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError>
         .await
         .map_err(limits::ledger_failed)?
         .ok_or_else(closed)?;
-    if !state.access.requests {
-        return Err(closed());
-    }
-    request.open_at(OffsetDateTime::now_utc().unix_timestamp())?;
+    request.open_at(
+        state.access.requests,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    )?;
     Ok(Sender {
         request,
         name,
@@ -248,11 +235,7 @@ pub async fn admit(
     sender: &Sender,
     files: &[FileSpec],
 ) -> Result<(), PortalError> {
-    let received = state
-        .ledger
-        .received(&sender.request.id)
-        .await
-        .map_err(limits::ledger_failed)?;
+    let received = received(state, &sender.request.id).await?;
     super::check_files(&sender.request, received, files)
 }
 
@@ -265,12 +248,7 @@ pub async fn recheck(
     ids: &[String],
     files: &[FileSpec],
 ) -> Result<(), PortalError> {
-    let received = |state: &AppState| {
-        let id = sender.request.id.clone();
-        let ledger = state.ledger.clone();
-        async move { ledger.received(&id).await.map_err(limits::ledger_failed) }
-    };
-    let now = received(state).await?;
+    let now = received(state, &sender.request.id).await?;
     if super::check_files(&sender.request, now, &[]).is_ok() {
         return Ok(());
     }
@@ -278,7 +256,7 @@ pub async fn recheck(
         let _ = state.ledger.forget_unused(id).await;
     }
     // Why, as it stands without these tickets.
-    let without = received(state).await?;
+    let without = received(state, &sender.request.id).await?;
     Err(super::check_files(&sender.request, without, files)
         .err()
         .unwrap_or(PortalError::Invalid(Notice::RequestFullFiles {
