@@ -131,6 +131,10 @@ pub struct UploaderSettings {
     /// to `/r/<pass>/api/...`, and the request's rules apply.
     #[serde(default)]
     pub sender: Option<String>,
+    /// The reader may press "Continue on phone" (a short-lived request of their own, shown as
+    /// a QR code; what the phone sends joins this list).
+    #[serde(default)]
+    pub phone: bool,
 }
 
 /// The digest the page computes while a file goes up, chosen by what the store answers. On the
@@ -382,6 +386,47 @@ pub struct RequestDetail {
     pub drawn_at: i64,
 }
 
+/// A file that arrived from the phone ("Continue on phone"), as the uploader lists it. The
+/// request's event stream sends it (`?as=line`) as one line of tab-separated fields: the page
+/// reads that with a split, not a JSON decoder of its own (~2 KB of WASM).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PhoneArrival {
+    pub name: String,
+    pub size: u64,
+    pub key: String,
+    pub url: String,
+    pub etag: String,
+}
+
+impl PhoneArrival {
+    /// The line: `name`, `size`, `key`, `url`, `etag`, each without control characters.
+    pub fn to_line(&self) -> String {
+        let clean = |text: &str| text.replace(char::is_control, " ");
+        format!(
+            "{}\t{}\t{}\t{}\t{}",
+            clean(&self.name),
+            self.size,
+            clean(&self.key),
+            clean(&self.url),
+            clean(&self.etag)
+        )
+    }
+
+    pub fn from_line(line: &str) -> Option<Self> {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let [name, size, key, url, etag] = fields[..] else {
+            return None;
+        };
+        Some(PhoneArrival {
+            name: name.into(),
+            size: size.parse().ok()?,
+            key: key.into(),
+            url: url.into(),
+            etag: etag.into(),
+        })
+    }
+}
+
 /// What the page behind a request's link shows a sender.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Invitation {
@@ -414,6 +459,31 @@ pub fn type_allowed(patterns: &[String], content_type: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_arrivals_travel_as_one_line() {
+        let arrival = PhoneArrival {
+            name: "IMG\t0001\n.jpg".into(),
+            size: 5,
+            key: "uploads/alice/IMG 0001 .jpg".into(),
+            url: "http://127.0.0.1:9300/b/uploads/alice/IMG%200001%20.jpg".into(),
+            etag: "ABC".into(),
+        };
+        let line = arrival.to_line();
+        assert!(!line.contains('\n'));
+        let back = PhoneArrival::from_line(&line).unwrap();
+        assert_eq!(back.name, "IMG 0001 .jpg");
+        assert_eq!(
+            PhoneArrival {
+                name: arrival.name.clone(),
+                ..back.clone()
+            },
+            arrival
+        );
+        for bad in ["", "a\tx\tk\tu\te", "a\t1\tk\tu", "a\t1\tk\tu\te\tmore"] {
+            assert_eq!(PhoneArrival::from_line(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn clients_are_told_apart_by_user_agent() {

@@ -649,3 +649,212 @@ async fn arrivals_are_posted_to_the_webhook_signed_and_retried() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn a_finished_batch_is_posted_once() {
+    let (url, got) = receiver().await;
+    let (h, _users) = with_users(&["--webhook-allow-private", "true"]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    let id = create(&h, &alice, &[("webhook_url", &url), ("ask_note", "on")])
+        .await
+        .unwrap();
+    let li = h.state.links.pass(&id, "Li Lei", "day 1");
+    let han = h.state.links.pass(&id, "Han Meimei", "day 1");
+    let one = send(&h, &li, "one.txt", b"one").await;
+    let two = send(&h, &li, "two.txt", b"two!").await;
+    send(&h, &han, "hers.txt", b"hers").await;
+    let batches = || {
+        got.lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(_, body)| serde_json::from_str::<Value>(body).ok())
+            .filter(|sent| sent["event"] == "batch")
+            .collect::<Vec<_>>()
+    };
+    // Li Lei's page ends its batch: one message with Li Lei's two files (not Han Meimei's).
+    // (As the page's beacon sends it: JSON as text/plain.)
+    let ended = h
+        .http
+        .post(format!("{}/r/{li}/api/end_batch", h.portal_url))
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while batches().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no batch message");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let batch = batches().remove(0);
+    assert_eq!(batch["sender"], "Li Lei");
+    assert_eq!(batch["note"], "day 1");
+    assert_eq!(batch["files"], 2);
+    assert_eq!(batch["bytes"], 7);
+    assert_eq!(batch["uploads"][0]["key"], json!(one));
+    assert_eq!(batch["uploads"][1]["key"], json!(two));
+    // Told once: ending again tells nothing more; a signed-in page has no batch to tell; a
+    // forged pass is refused.
+    assert_eq!(as_sender(&h, &li, "end_batch", json!({})).await.0, 200);
+    let signed_in = h
+        .http
+        .post(format!("{}/api/end_batch", h.portal_url))
+        .header("cookie", &alice)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let last = if li.ends_with('x') { "y" } else { "x" };
+    let forged = format!("{}{last}", &li[..li.len() - 1]);
+    let (status, body) = as_sender(&h, &forged, "end_batch", json!({})).await;
+    assert_ne!(status, 200, "{forged} {li}: {body}");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(batches().len(), 1, "{:?}", batches());
+    // Han Meimei's batch is her own.
+    assert_eq!(as_sender(&h, &han, "end_batch", json!({})).await.0, 200);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while batches().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second batch message"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(batches()[1]["sender"], "Han Meimei");
+    assert_eq!(batches()[1]["files"], 1);
+}
+
+/// "Continue on phone" as `cookie`: the status and the answer.
+async fn continue_on_phone(h: &Harness, cookie: &str, folder: &str) -> (u16, Value) {
+    let response = h
+        .http
+        .post(format!("{}/api/continue_on_phone", h.portal_url))
+        .header("cookie", cookie)
+        .json(&json!({"folder": folder, "naming": "original", "locale": "zh-CN"}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+#[tokio::test]
+async fn continue_on_phone_opens_a_short_request_heard_by_the_uploader() {
+    use futures::StreamExt;
+    let (h, _users) = with_users(&[]).await;
+    let alice = session(&h, "alice", ALICE_PASSWORD).await;
+    // The uploader offers it on a desktop, not on a phone.
+    let settings = |agent: &'static str| {
+        let (h, alice) = (&h, alice.clone());
+        async move {
+            let response = h
+                .http
+                .post(format!("{}/api/portal_settings", h.portal_url))
+                .header("cookie", alice)
+                .header("user-agent", agent)
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    assert_eq!(
+        settings("Mozilla/5.0 (X11; Linux x86_64)").await["phone"],
+        true
+    );
+    assert_eq!(
+        settings("Mozilla/5.0 (Linux; Android 13) Mobile MicroMessenger/8.0").await["phone"],
+        false
+    );
+
+    let (status, id) = continue_on_phone(&h, &alice, "uploads/alice/desk/").await;
+    assert_eq!(status, 200, "{id}");
+    let id = id.as_str().unwrap().to_owned();
+    // Its QR code, as an image, for its creator alone.
+    let bob = session(&h, "bob", "bob-password-1").await;
+    let qr = |cookie: String| {
+        h.http
+            .get(format!("{}/requests/{id}/qr.svg", h.portal_url))
+            .header("cookie", cookie)
+            .send()
+    };
+    let image = qr(alice.clone()).await.unwrap();
+    assert_eq!(image.status(), 200);
+    assert_eq!(image.headers()["content-type"], "image/svg+xml");
+    assert!(image.text().await.unwrap().starts_with("<svg"));
+    assert_eq!(qr(bob).await.unwrap().status(), StatusCode::BAD_REQUEST);
+    let request = h.state.ledger.request(&id).await.unwrap().unwrap();
+    assert_eq!(request.folder, "uploads/alice/desk/");
+    assert_eq!(request.creator, "alice");
+    assert_eq!(request.title, "来自我的手机");
+    assert_eq!(request.expires_at - request.created_at, 15 * 60);
+    assert!(request.password_hash.is_empty() && !request.ask_name && !request.ask_note);
+
+    // The uploader listens for what the phone sends, as JSON rows.
+    let events = h
+        .http
+        .get(format!(
+            "{}/requests/{id}/events?since=0&as=line",
+            h.portal_url
+        ))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.status(), 200);
+    let mut body = events.bytes_stream();
+    // The phone opens the link: nothing is asked, the uploader is there at once.
+    let (status, html) = page(&h, &format!("/r/{}", token(&h, &id)), None).await;
+    assert_eq!(status, 200);
+    let pass = h.state.links.pass(&id, "", "");
+    assert!(html.contains(&pass));
+    let key = send(&h, &pass, "IMG_0001.jpg", b"photo").await;
+    assert_eq!(key, "uploads/alice/desk/IMG_0001.jpg");
+    let mut seen = String::new();
+    while !seen.contains("IMG_0001.jpg\t") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("an event within 10 s: {seen}"))
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let data = seen
+        .lines()
+        .find_map(|line| line.strip_prefix("data: "))
+        .expect("a data line");
+    let arrival = upload_portal::model::PhoneArrival::from_line(data).unwrap();
+    assert_eq!(arrival.name, "IMG_0001.jpg");
+    assert_eq!(arrival.size, 5);
+    assert_eq!(arrival.key, key);
+    assert!(!arrival.etag.is_empty() && !arrival.etag.contains('"'));
+
+    // Stop: the request takes nothing more; nobody else can stop it.
+    let stop = |cookie: String| {
+        h.http
+            .post(format!("{}/api/stop_phone", h.portal_url))
+            .header("cookie", cookie)
+            // As the page's beacon sends it.
+            .header("content-type", "text/plain;charset=UTF-8")
+            .body(format!(r#"{{"id":"{id}"}}"#))
+            .send()
+    };
+    let bob = session(&h, "bob", "bob-password-1").await;
+    assert_eq!(stop(bob).await.unwrap().status(), 400);
+    assert_eq!(stop(alice.clone()).await.unwrap().status(), 200);
+    let (status, _) = sign_as_sender(&h, &pass, json!([file("late.txt", 1, "text/plain")])).await;
+    assert_eq!(status, 400);
+
+    // Never outside the reader's root; not for someone without the right; not signed out.
+    let (status, body) = continue_on_phone(&h, &alice, "uploads/bob/").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = continue_on_phone(&h, "", "uploads/alice/").await;
+    assert_ne!(status, 200);
+    drop(body);
+}

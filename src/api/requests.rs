@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use crate::error::PortalError;
-use crate::model::{Invitation, RequestDetail, RequestSummary};
+use crate::model::{Invitation, NamingMode, RequestDetail, RequestSummary};
 
 /// Creates an upload request from the form on `/requests`; the browser lands on its page.
 #[server(endpoint = "create_request")]
@@ -90,6 +90,43 @@ pub async fn close_request(id: String) -> Result<(), PortalError> {
     .await;
     back_to_form(&result, "/requests");
     result
+}
+
+/// "Continue on phone" on '/': a 15-minute request of the reader's into `folder`, named by
+/// `naming`, titled in the reader's `locale`; its id (its QR code: `/requests/<id>/qr.svg`).
+/// JSON in and out, as the uploader's other calls (the page carries no form encoder).
+#[server(endpoint = "continue_on_phone", input = leptos::server_fn::codec::Json)]
+pub async fn continue_on_phone(
+    folder: String,
+    naming: NamingMode,
+    locale: String,
+) -> Result<String, PortalError> {
+    use crate::i18n::{td_string, Locale};
+    use crate::server::portal::state::signed_in;
+    let (state, from, viewer) = signed_in().await?;
+    let locale: Locale = locale.parse().unwrap_or_default();
+    let title = td_string!(locale, phone_request_title);
+    crate::server::portal::requests::creating::for_phone(
+        &state, &from, &viewer, &folder, naming, title,
+    )
+    .await
+}
+
+/// The uploader's Stop under a "Continue on phone" code: ends that request early (as
+/// `close_request`). The page sends it as a beacon, with JSON.
+#[server(endpoint = "stop_phone", input = leptos::server_fn::codec::Json)]
+pub async fn stop_phone(id: String) -> Result<(), PortalError> {
+    use crate::server::portal::state::app_state;
+    let state = app_state()?;
+    let from = crate::server::portal::access::requester(&state.access).await;
+    crate::server::portal::requests::creating::close(&state, &from, &id).await
+}
+
+/// A sender's page finished a batch (its calls come under their pass): the request's webhook
+/// hears of it once. The page sends it as a beacon, with JSON.
+#[server(endpoint = "end_batch", input = leptos::server_fn::codec::Json)]
+pub async fn end_batch() -> Result<(), PortalError> {
+    crate::server::portal::requests::sending::batch_ended().await
 }
 
 /// What the page behind a request's link shows (no account needed).

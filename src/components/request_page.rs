@@ -162,25 +162,11 @@ fn LiveArrivals(events: String, head: String, rows: String, shown: Vec<String>) 
     let added = RwSignal::new(String::new());
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        use wasm_bindgen::JsCast;
-        let Ok(source) = web_sys::EventSource::new(&events) else {
-            return;
-        };
-        let mut seen = shown.clone();
-        let on_row = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let id = event.last_event_id();
-                if seen.contains(&id) {
-                    return;
-                }
-                if let Some(row) = event.data().as_string() {
-                    seen.push(id);
-                    added.update(|rows| rows.insert_str(0, &row));
-                }
-            },
+        crate::components::live::listen(
+            &events,
+            shown.clone(),
+            Box::new(move |row| added.update(|rows| rows.insert_str(0, &row))),
         );
-        source.set_onmessage(Some(on_row.as_ref().unchecked_ref()));
-        on_row.forget();
     });
     #[cfg(not(feature = "hydrate"))]
     let _ = (events, shown);

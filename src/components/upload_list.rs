@@ -74,6 +74,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                             Note::NotNotified(message) => {
                                 td_string!(locale, callback_failed, message = message.clone())
                             }
+                            Note::FromPhone => td_string!(locale, from_phone).to_owned(),
                         };
                         view! { <div class="note">{text}</div> }
                     })}

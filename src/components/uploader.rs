@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use crate::components::file_picker::FilePicker;
 use crate::components::folder_field::FolderField;
 use crate::components::naming_choice::NamingChoice;
+use crate::components::phone_link::ContinueOnPhone;
 use crate::components::upload_list::UploadList;
 use crate::error::PortalError;
 use crate::i18n::{td, td_string, Locale};
@@ -68,6 +69,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     let retries = settings.upload_retries;
     let multipart_threshold = settings.multipart_threshold;
     let checksum = settings.checksum;
+    let tells_batches = settings.sender.is_some();
     // The rules the picker checks files against (the server checks them again).
     #[cfg(feature = "hydrate")]
     let rules = StoredValue::new(settings.clone());
@@ -188,6 +190,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 only,
                 multipart_threshold,
                 checksum,
+                tells_batches,
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -199,7 +202,14 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             });
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = (only, parallel, retries, multipart_threshold, checksum);
+        let _ = (
+            only,
+            parallel,
+            retries,
+            multipart_threshold,
+            checksum,
+            tells_batches,
+        );
     };
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -270,6 +280,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 <button type="button" class="secondary" hidden=move || !busy.get() on:click=cancel_all>
                     {td!(locale, cancel_all)}
                 </button>
+                {settings.phone.then(|| view! { <ContinueOnPhone folder naming rows next_id error /> })}
             </div>
             <p role="alert" class="error" hidden=move || error.with(Vec::is_empty)>
                 {move || {

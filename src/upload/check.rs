@@ -132,6 +132,7 @@ mod tests {
             },
             checksum: Default::default(),
             sender: None,
+            phone: false,
         }
     }
 

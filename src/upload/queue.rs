@@ -44,6 +44,9 @@ pub struct Start {
     pub multipart_threshold: u64,
     /// The digest each file (or part) is checked by.
     pub checksum: Checksum,
+    /// Sending through an upload request: when the last run ends, the request hears that the
+    /// batch did (its webhook's batch message).
+    pub tells_batches: bool,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -184,6 +187,10 @@ pub fn start(start: Start) -> Vec<u32> {
                         })
                     })
                     .await;
+                if start.tells_batches && start.active.get_untracked() == 1 {
+                    let root = leptos::server_fn::client::get_server_url();
+                    crate::components::live::beacon(&format!("{root}/api/end_batch"), "{}");
+                }
             }
         }
         start.active.update(|n| *n -= 1);

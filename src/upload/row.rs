@@ -18,6 +18,8 @@ pub enum Note {
     Said(String),
     /// Stored, but the callback failed (the bucket's message).
     NotNotified(String),
+    /// Sent from the reader's phone ("Continue on phone"), not from this page.
+    FromPhone,
 }
 
 /// Where one file's upload stands.

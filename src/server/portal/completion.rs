@@ -146,8 +146,8 @@ async fn record(
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let completed = state.ledger.complete(id, key, etag, size, by, now).await?;
     if completed {
-        // Sent through an upload request: its creator's open pages hear of it.
-        // and its webhook, if it has one.
+        // Sent through an upload request: its creator's open pages hear of it, and its
+        // webhook, if it has one.
         if let Some(request) = state.ledger.request_of(id).await?.filter(|r| !r.is_empty()) {
             state.arrivals.announce(&request).await;
             super::requests::delivery::notify(state, &request, id).await;

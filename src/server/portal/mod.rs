@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
             get(requests::creating::export_csv),
         )
         .route("/requests/{id}/events", get(requests::arrivals::events))
+        .route("/requests/{id}/qr.svg", get(requests::creating::qr_image))
         .route(
             "/oss/callback",
             post(callback::receive).layer(DefaultBodyLimit::max(callback::MAX_BODY)),

@@ -29,6 +29,7 @@ pub async fn uploader_settings(
     } else {
         viewer.root.clone()
     };
+    let client = ClientKind::from_user_agent(&from.user_agent);
     Ok(UploaderSettings {
         default_folder,
         upload_root: viewer.root.clone(),
@@ -38,7 +39,7 @@ pub async fn uploader_settings(
         upload_retries: rules.upload_retries,
         multipart_threshold: rules.multipart_threshold,
         allowed_types: rules.allowed_types.clone(),
-        client: ClientKind::from_user_agent(&from.user_agent),
+        client,
         limits: Limits {
             signs_per_minute: settings.sign_rate,
             daily_bytes: settings.daily_bytes,
@@ -46,5 +47,7 @@ pub async fn uploader_settings(
         },
         checksum: state.target.checksum(),
         sender: None,
+        // A phone has no other phone to continue on.
+        phone: client == ClientKind::Desktop && state.access.may_create_requests(viewer),
     })
 }

@@ -101,13 +101,14 @@ pub async fn signed_in(
 pub struct SenderPass(pub String);
 
 /// The upload server fns a sender's page calls, under `/r/<pass>/api/<name>`.
-const SENDER_CALLS: [&str; 6] = [
+const SENDER_CALLS: [&str; 7] = [
     "sign_uploads",
     "confirm_upload",
     "start_multipart",
     "resume_multipart",
     "complete_multipart",
     "abort_multipart",
+    "end_batch",
 ];
 
 /// Routes a sender's upload call (`/r/<pass>/api/<name>`) to its server fn, with the pass

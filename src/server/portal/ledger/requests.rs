@@ -184,6 +184,48 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// The stored uploads of one sender (`name`, `note`) of a request that no batch message
+    /// has told yet, marked as told (atomically: two calls at once never take the same
+    /// upload), in the order they arrived.
+    pub async fn take_batch(
+        &self,
+        request_id: &str,
+        name: &str,
+        note: &str,
+    ) -> Result<Vec<LedgerEntry>, sqlx::Error> {
+        let batch = super::new_id(time::OffsetDateTime::now_utc());
+        let taken = self
+            .writes
+            .execute(
+                "UPDATE uploads SET batch_id = $1 WHERE request_id = $2 AND sender_name = $3 \
+                 AND sender_note = $4 AND completed_at IS NOT NULL AND deleted_at IS NULL \
+                 AND batch_id = ''",
+                vec![
+                    Param::Text(batch.clone()),
+                    Param::Text(request_id.to_owned()),
+                    Param::Text(name.to_owned()),
+                    Param::Text(note.to_owned()),
+                ],
+            )
+            .await?;
+        if taken == 0 {
+            return Ok(Vec::new());
+        }
+        sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM uploads WHERE request_id = $1 AND batch_id = $2 \
+             ORDER BY completed_at, id"
+        ))
+        .bind(request_id)
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(entry)
+        .collect()
+    }
+}
+
 fn naming_text(naming: NamingMode) -> &'static str {
     match naming {
         NamingMode::Random => "random",

@@ -10,15 +10,17 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast;
 
+use crate::model::{LedgerEntry, PhoneArrival};
 use crate::server::portal::access;
 use crate::server::portal::state::AppState;
 
 /// How long one event stream lasts; the browser reconnects after (and drops what it has).
 const STREAM_FOR: Duration = Duration::from_secs(600);
 
-/// `GET /requests/{id}/events?since=<unix seconds>`: each upload of the request completed
-/// since then (a little before: the page drops what it already shows, by the event's id, the
-/// entry's), as an event whose data is the table row to add; then each new one as it completes.
+/// `GET /requests/{id}/events?since=<unix seconds>[&as=line]`: each upload of the request
+/// completed since then (a little before: the page drops what it already shows, by the event's
+/// id, the entry's), as an event whose data is the table row to add (or, `as=line`, the
+/// `PhoneArrival` the uploader lists); then each new one as it completes.
 /// For the creator (or an administrator) only.
 pub async fn events(
     State(state): State<AppState>,
@@ -31,13 +33,19 @@ pub async fn events(
         Err(error) => return crate::server::portal::ledger_pages::refused(error),
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    #[derive(serde::Deserialize)]
-    struct Since {
+    #[derive(serde::Deserialize, Default)]
+    struct Asked {
         since: Option<i64>,
+        /// `line`: each event is a `PhoneArrival` (the uploader's list), not a table row.
+        #[serde(rename = "as")]
+        shape: Option<String>,
     }
-    let since = axum::extract::Query::<Since>::try_from_uri(&parts.uri)
-        .ok()
-        .and_then(|axum::extract::Query(asked)| asked.since)
+    let asked = axum::extract::Query::<Asked>::try_from_uri(&parts.uri)
+        .map(|axum::extract::Query(asked)| asked)
+        .unwrap_or_default();
+    let as_line = asked.shape.as_deref() == Some("line");
+    let since = asked
+        .since
         .unwrap_or(now)
         .min(now)
         // Completion times are whole seconds: what completed in the page's own second (or
@@ -59,8 +67,12 @@ pub async fn events(
                         sent.push(entry.id.clone());
                         crate::server::portal::ledger_pages::link_stored(&mut entry);
                         let id = entry.id.clone();
-                        let row = crate::components::request_page::arrival_row_html(entry);
-                        if emit.send(Event::default().id(id).data(row)).await.is_err() {
+                        let data = if as_line {
+                            phone_arrival(entry)
+                        } else {
+                            crate::components::request_page::arrival_row_html(entry)
+                        };
+                        if emit.send(Event::default().id(id).data(data)).await.is_err() {
                             return;
                         }
                     }
@@ -89,6 +101,22 @@ pub async fn events(
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
         .into_response()
+}
+
+/// An arrival as the uploader's list takes it.
+fn phone_arrival(entry: LedgerEntry) -> String {
+    PhoneArrival {
+        name: if entry.file_name.is_empty() {
+            entry.key.rsplit('/').next().unwrap_or_default().to_owned()
+        } else {
+            entry.file_name
+        },
+        size: entry.stored_size.unwrap_or(entry.declared_size),
+        etag: entry.etag.unwrap_or_default().trim_matches('"').to_owned(),
+        key: entry.key,
+        url: entry.url,
+    }
+    .to_line()
 }
 
 /// Seconds before `since` an event stream also looks at.

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::form::{RequestForm, MAX_PASSWORD};
 use super::{is_request_id, token_hash, Received, UploadRequest};
 use crate::error::{Notice, PortalError, RequestNotice};
-use crate::model::{LedgerEntry, RequestDetail, RequestSummary, Viewer};
+use crate::model::{LedgerEntry, NamingMode, RequestDetail, RequestSummary, Viewer};
 use crate::server::portal::access::{self, limits, Requester};
 use crate::server::portal::ledger_pages::{link_stored, refused, to_csv};
 use crate::server::portal::state::AppState;
@@ -22,12 +22,54 @@ fn not_found() -> PortalError {
     PortalError::Invalid(Notice::Request(RequestNotice::NotFound))
 }
 
+/// How long a "Continue on phone" request stays open.
+pub const PHONE_SECONDS: i64 = 15 * 60;
+
 /// Creates a request for `viewer` from the form; returns its id.
 pub async fn create(
     state: &AppState,
     from: &Requester,
     viewer: &Viewer,
     form: RequestForm,
+) -> Result<String, PortalError> {
+    create_open_for(state, from, viewer, form, None).await
+}
+
+/// "Continue on phone": a request of `viewer`'s into `folder`, named by `naming`, open for
+/// 15 minutes, without password or questions; its id (its QR code: `qr_image`). What the
+/// phone sends counts against the viewer's own limits, as any request's uploads do.
+pub async fn for_phone(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+    folder: &str,
+    naming: NamingMode,
+    title: &str,
+) -> Result<String, PortalError> {
+    // The uploader's folder, as it signs it: in full, inside the viewer's root.
+    let folder = crate::naming::folder_under_root(folder, &viewer.root)
+        .map_err(|e| PortalError::Invalid(Notice::Folder(e)))?;
+    let form = RequestForm {
+        title: title.to_owned(),
+        folder,
+        naming: match naming {
+            NamingMode::Original => "original",
+            NamingMode::Random => "random",
+        }
+        .to_owned(),
+        ..RequestForm::default()
+    };
+    create_open_for(state, from, viewer, form, Some(PHONE_SECONDS)).await
+}
+
+/// Creates a request from the form, open for `seconds` when given (else until the form's
+/// expiry); returns its id.
+async fn create_open_for(
+    state: &AppState,
+    from: &Requester,
+    viewer: &Viewer,
+    form: RequestForm,
+    seconds: Option<i64>,
 ) -> Result<String, PortalError> {
     if !state.access.may_create_requests(viewer) {
         return Err(PortalError::Invalid(Notice::Request(
@@ -37,12 +79,15 @@ pub async fn create(
     // Creating writes a row: it counts as a signing against the rate limit.
     state.limits.signing(viewer, from)?;
     let now = OffsetDateTime::now_utc();
-    let rules = super::form::check(
+    let mut rules = super::form::check(
         &form,
         &viewer.root,
         now.unix_timestamp(),
         state.access.webhooks_to_private,
     )?;
+    if let Some(seconds) = seconds {
+        rules.expires_at = now.unix_timestamp() + seconds;
+    }
     if form.password.len() > MAX_PASSWORD {
         return Err(PortalError::Invalid(Notice::Request(
             RequestNotice::TooLong {
@@ -208,7 +253,7 @@ pub async fn detail(
     let drawn_at = OffsetDateTime::now_utc().unix_timestamp();
     arrivals.iter_mut().for_each(link_stored);
     let summary = summary(state, &request, stored(&arrivals), true);
-    let link = format!("{}{}", state.rules.portal_url, summary.link);
+    let link = full_link(state, &request.id);
     Ok(RequestDetail {
         qr_svg: qr_svg(&link)?,
         url: link,
@@ -216,6 +261,40 @@ pub async fn detail(
         request: summary,
         arrivals,
     })
+}
+
+/// The link of request `id` in full, as shared and as its QR code holds it.
+fn full_link(state: &AppState, id: &str) -> String {
+    format!(
+        "{}/r/{}",
+        state.rules.portal_url,
+        state.links.link_token(id)
+    )
+}
+
+/// `GET /requests/{id}/qr.svg`: the QR code of a request's link as an image, for its creator
+/// (or an administrator): what "Continue on phone" shows.
+pub async fn qr_image(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    parts: Parts,
+) -> Response {
+    let from = access::requester_of(&state.access, &parts);
+    let svg = match own_request(&state, &from, &id).await {
+        Ok((request, _)) => qr_svg(&full_link(&state, &request.id)),
+        Err(error) => Err(error),
+    };
+    match svg {
+        Ok(svg) => (
+            [
+                (header::CONTENT_TYPE, "image/svg+xml"),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            svg,
+        )
+            .into_response(),
+        Err(error) => refused(error),
+    }
 }
 
 /// `text` as a QR code, an SVG of dark modules on white (with the quiet zone), 264 px at least.

@@ -1,12 +1,13 @@
-//! Sending a request's webhook: each arrival, in the background, to an address checked as
-//! public and pinned, retried with backoff; how it went is kept on the request for its page.
+//! Sending a request's webhook: each arrival and each sender's finished batch, in the
+//! background, to an address checked as public and pinned, retried with backoff.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use reqwest::Url;
 
-use super::webhook::{body, is_public, literal_ip, signature};
+use super::webhook::{batch_body, body, is_public, literal_ip, signature};
+use super::{Sender, UploadRequest};
 use crate::server::portal::state::AppState;
 
 /// Waits before each retry after the first try; then the delivery is given up.
@@ -28,12 +29,41 @@ pub async fn notify(state: &AppState, request_id: &str, entry_id: &str) {
     ) else {
         return;
     };
-    if request.webhook_url.is_empty() {
-        return;
+    if !request.webhook_url.is_empty() {
+        let body = body(request.webhook_kind, &request, &entry);
+        send(state, request, body);
     }
+}
+
+/// A sender's page finished a batch: its request's webhook, if it has one, hears once of
+/// what this sender (by name and note) stored that no batch message has told yet.
+pub async fn notify_batch(state: &AppState, sender: &Sender) -> Result<(), sqlx::Error> {
+    let request = &sender.request;
+    if request.webhook_url.is_empty() {
+        return Ok(());
+    }
+    let told = state
+        .ledger
+        .take_batch(&request.id, &sender.name, &sender.note)
+        .await?;
+    if !told.is_empty() {
+        let body = batch_body(
+            request.webhook_kind,
+            request,
+            &sender.name,
+            &sender.note,
+            &told,
+        );
+        send(state, request.clone(), body);
+    }
+    Ok(())
+}
+
+/// POSTs `body` to `request`'s webhook in the background, retried with backoff; each try's
+/// outcome is kept on the request for its page.
+fn send(state: &AppState, request: UploadRequest, body: String) {
     let state = state.clone();
     tokio::spawn(async move {
-        let body = body(request.webhook_kind, &request, &entry);
         let key = state.links.webhook_key(&request.id);
         let tries = RETRIES.len() + 1;
         for attempt in 0..tries {

@@ -128,6 +128,7 @@ async fn uploader_settings(
         };
     }
     settings.sender = Some(state.links.pass(&request.id, &sender.name, &sender.note));
+    settings.phone = false;
     Ok(settings)
 }
 
@@ -194,6 +195,16 @@ pub async fn join(
 
 /// The sender a pass names, while their request takes files.
 pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError> {
+    let sender = holder(state, pass).await?;
+    sender.request.open_at(
+        state.access.requests,
+        OffsetDateTime::now_utc().unix_timestamp(),
+    )?;
+    Ok(sender)
+}
+
+/// The sender a pass names, whether their request is open or not.
+async fn holder(state: &AppState, pass: &str) -> Result<Sender, PortalError> {
     let closed = || PortalError::Invalid(Notice::RequestClosed);
     let (id, name, note) = state.links.read_pass(pass).ok_or_else(closed)?;
     let request = state
@@ -202,10 +213,6 @@ pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError>
         .await
         .map_err(limits::ledger_failed)?
         .ok_or_else(closed)?;
-    request.open_at(
-        state.access.requests,
-        OffsetDateTime::now_utc().unix_timestamp(),
-    )?;
     Ok(Sender {
         request,
         name,
@@ -213,13 +220,35 @@ pub async fn sender(state: &AppState, pass: &str) -> Result<Sender, PortalError>
     })
 }
 
+/// The pass the call came with (`/r/<pass>/api/...`), if any.
+fn pass_of_call() -> Option<String> {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SenderPass>().cloned())
+        .map(|SenderPass(pass)| pass)
+}
+
+/// A sender's page finished a batch: the request's webhook hears once of what they stored
+/// since its last batch message (also just after the request closed). Nobody else has a
+/// batch to tell.
+pub async fn batch_ended() -> Result<(), PortalError> {
+    let Some(pass) = pass_of_call() else {
+        return Ok(());
+    };
+    let state = app_state()?;
+    let from = access::requester(&state.access).await;
+    let sender = holder(&state, &pass).await?;
+    // One write each: counted like a signing, so a page calling in a loop is held back.
+    state.limits.signing(&sender.viewer(), &from)?;
+    super::delivery::notify_batch(&state, &sender)
+        .await
+        .map_err(limits::ledger_failed)
+}
+
 /// Who uploads: a sender through an upload request (the call came with their pass), or else
 /// the signed-in user. Only the upload server fns ask this: a pass reaches nothing else.
 pub async fn uploader(
 ) -> Result<(AppState, Requester, crate::model::Viewer, Option<Sender>), PortalError> {
-    let pass = leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|parts| parts.extensions.get::<SenderPass>().cloned());
-    let Some(SenderPass(pass)) = pass else {
+    let Some(pass) = pass_of_call() else {
         let (state, from, viewer) = signed_in().await?;
         return Ok((state, from, viewer, None));
     };

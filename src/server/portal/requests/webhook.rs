@@ -129,48 +129,138 @@ pub fn signature(key: &str, timestamp: i64, body: &str) -> String {
 
 /// The body announcing `entry`'s arrival through `request`, as `kind` wants it.
 pub fn body(kind: WebhookKind, request: &UploadRequest, entry: &LedgerEntry) -> String {
-    let size = entry.stored_size.unwrap_or(entry.declared_size);
-    let name = if entry.file_name.is_empty() {
-        entry.key.rsplit('/').next().unwrap_or_default()
-    } else {
-        entry.file_name.as_str()
-    };
-    let completed = time::OffsetDateTime::from_unix_timestamp(entry.completed_at.unwrap_or(0))
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default();
-    let sender = if entry.sender_name.is_empty() {
-        "—"
-    } else {
-        entry.sender_name.as_str()
-    };
+    let upload = Upload::of(entry);
     let mut text = format!(
-        "**{}**\n{sender}: {name} ({})",
+        "**{}**\n{}: {} ({})",
         request.title,
-        format_size(size)
+        shown_sender(&entry.sender_name),
+        upload.name,
+        format_size(upload.size)
     );
-    if !entry.sender_note.is_empty() {
-        text.push_str(&format!("\n> {}", entry.sender_note.replace('\n', "\n> ")));
-    }
+    quote_note(&mut text, &entry.sender_note);
     match kind {
         WebhookKind::Json => json!({
             "event": "upload",
             "request": {"id": request.id, "title": request.title},
             "sender": entry.sender_name,
             "note": entry.sender_note,
-            "key": entry.key,
-            "file_name": name,
-            "size": size,
-            "etag": entry.etag,
-            "completed_at": completed,
+            "key": upload.key,
+            "file_name": upload.name,
+            "size": upload.size,
+            "etag": upload.etag,
+            "completed_at": upload.completed_at,
         }),
-        WebhookKind::WeCom => json!({"msgtype": "markdown", "markdown": {"content": text}}),
+        _ => return robot(kind, request, text),
+    }
+    .to_string()
+}
+
+/// Files listed by name in a robot's batch message at most (the JSON lists them all).
+const LISTED: usize = 20;
+
+/// The body announcing a sender's finished batch, `entries` (one sender's: `name`, `note`),
+/// through `request`, as `kind` wants it.
+pub fn batch_body(
+    kind: WebhookKind,
+    request: &UploadRequest,
+    name: &str,
+    note: &str,
+    entries: &[LedgerEntry],
+) -> String {
+    let uploads: Vec<Upload> = entries.iter().map(Upload::of).collect();
+    let bytes: u64 = uploads.iter().map(|u| u.size).sum();
+    let mut text = format!(
+        "**{}**\n{}: {} files / {} 个文件 ({})",
+        request.title,
+        shown_sender(name),
+        uploads.len(),
+        uploads.len(),
+        format_size(bytes)
+    );
+    for upload in uploads.iter().take(LISTED) {
+        text.push_str(&format!(
+            "\n- {} ({})",
+            upload.name,
+            format_size(upload.size)
+        ));
+    }
+    if uploads.len() > LISTED {
+        text.push_str(&format!("\n- … +{}", uploads.len() - LISTED));
+    }
+    quote_note(&mut text, note);
+    match kind {
+        WebhookKind::Json => json!({
+            "event": "batch",
+            "request": {"id": request.id, "title": request.title},
+            "sender": name,
+            "note": note,
+            "files": uploads.len(),
+            "bytes": bytes,
+            "uploads": uploads,
+        }),
+        _ => return robot(kind, request, text),
+    }
+    .to_string()
+}
+
+/// One stored upload as a webhook tells it.
+#[derive(serde::Serialize)]
+struct Upload<'a> {
+    key: &'a str,
+    #[serde(rename = "file_name")]
+    name: &'a str,
+    size: u64,
+    etag: Option<&'a str>,
+    completed_at: String,
+}
+
+impl<'a> Upload<'a> {
+    fn of(entry: &'a LedgerEntry) -> Self {
+        Upload {
+            key: &entry.key,
+            name: if entry.file_name.is_empty() {
+                entry.key.rsplit('/').next().unwrap_or_default()
+            } else {
+                &entry.file_name
+            },
+            size: entry.stored_size.unwrap_or(entry.declared_size),
+            etag: entry.etag.as_deref(),
+            completed_at: time::OffsetDateTime::from_unix_timestamp(
+                entry.completed_at.unwrap_or(0),
+            )
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default(),
+        }
+    }
+}
+
+/// A sender as a robot's message names them ("—" for one who gave no name).
+fn shown_sender(name: &str) -> &str {
+    if name.is_empty() {
+        "—"
+    } else {
+        name
+    }
+}
+
+/// A sender's note, quoted under a robot's message.
+fn quote_note(text: &mut String, note: &str) {
+    if !note.is_empty() {
+        text.push_str(&format!("\n> {}", note.replace('\n', "\n> ")));
+    }
+}
+
+/// A WeCom or DingTalk group robot's markdown message of `text`.
+fn robot(kind: WebhookKind, request: &UploadRequest, text: String) -> String {
+    match kind {
         WebhookKind::DingTalk => {
             json!({"msgtype": "markdown", "markdown": {"title": request.title, "text": text}})
         }
+        _ => json!({"msgtype": "markdown", "markdown": {"content": text}}),
     }
     .to_string()
 }
@@ -256,6 +346,29 @@ mod tests {
         let dingtalk: serde_json::Value =
             serde_json::from_str(&body(WebhookKind::DingTalk, &request, &entry)).unwrap();
         assert_eq!(dingtalk["markdown"]["title"], "Trip photos");
+        let batch: serde_json::Value = serde_json::from_str(&batch_body(
+            WebhookKind::Json,
+            &request,
+            "Li Lei",
+            "day 1",
+            &[entry.clone(), entry.clone()],
+        ))
+        .unwrap();
+        assert_eq!(batch["event"], "batch");
+        assert_eq!(batch["files"], 2);
+        assert_eq!(batch["bytes"], 4000);
+        assert_eq!(batch["uploads"][1]["file_name"], "a.jpg");
+        assert_eq!(batch["uploads"][0]["completed_at"], "2026-01-01T00:00:00Z");
+        let many = vec![entry.clone(); LISTED + 3];
+        let robot: serde_json::Value =
+            serde_json::from_str(&batch_body(WebhookKind::WeCom, &request, "", "", &many)).unwrap();
+        let text = robot["markdown"]["content"].as_str().unwrap();
+        assert!(
+            text.starts_with("**Trip photos**\n—: 23 files / 23 个文件 (46.0 KB)"),
+            "{text}"
+        );
+        assert_eq!(text.matches("\n- a.jpg (2.0 KB)").count(), LISTED);
+        assert!(text.ends_with("\n- … +3"), "{text}");
         // HMAC-SHA256("key", "1700000000.{}"), as `openssl dgst -sha256 -hmac key` computes it.
         assert_eq!(
             signature("key", 1_700_000_000, "{}"),
