@@ -106,12 +106,35 @@ async fn as_sender(h: &Harness, pass: &str, endpoint: &str, body: Value) -> (u16
         .send()
         .await
         .unwrap();
+    answer(response).await
+}
+
+/// A server fn's status and answer (JSON, or else its text).
+async fn answer(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
     (
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
     )
+}
+
+/// What an event stream sent until `needle` showed (10 s at most for each piece).
+async fn read_until(
+    body: &mut (impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin),
+    needle: &str,
+) -> String {
+    use futures::StreamExt;
+    let mut seen = String::new();
+    while !seen.contains(needle) {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {needle:?} within 10 s: {seen}"))
+            .unwrap()
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    seen
 }
 
 /// Signs `files` for a sender (asking for another folder and naming: the request decides).
@@ -266,7 +289,6 @@ async fn a_request_collects_files_from_anyone_into_its_folder() {
 
 #[tokio::test]
 async fn arrivals_stream_to_the_creator_as_they_complete() {
-    use futures::StreamExt;
     let (h, _users) = with_users(&[]).await;
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     let id = create(&h, &alice, &[("ask_name", "")]).await.unwrap();
@@ -300,15 +322,7 @@ async fn arrivals_stream_to_the_creator_as_they_complete() {
         .starts_with("text/event-stream"));
     let mut body = events.bytes_stream();
     send(&h, &pass, "live.txt", b"live").await;
-    let mut seen = String::new();
-    while !seen.contains("live.txt") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
-            .await
-            .expect("an event within 10 s")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = read_until(&mut body, "live.txt").await;
     let entry = h
         .state
         .ledger
@@ -736,17 +750,11 @@ async fn continue_on_phone(h: &Harness, cookie: &str, folder: &str) -> (u16, Val
         .send()
         .await
         .unwrap();
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    answer(response).await
 }
 
 #[tokio::test]
 async fn continue_on_phone_opens_a_short_request_heard_by_the_uploader() {
-    use futures::StreamExt;
     let (h, _users) = with_users(&[]).await;
     let alice = session(&h, "alice", ALICE_PASSWORD).await;
     // The uploader offers it on a desktop, not on a phone.
@@ -796,7 +804,7 @@ async fn continue_on_phone_opens_a_short_request_heard_by_the_uploader() {
     assert_eq!(request.expires_at - request.created_at, 15 * 60);
     assert!(request.password_hash.is_empty() && !request.ask_name && !request.ask_note);
 
-    // The uploader listens for what the phone sends, as JSON rows.
+    // The uploader listens for what the phone sends, one line each.
     let events = h
         .http
         .get(format!(
@@ -816,15 +824,7 @@ async fn continue_on_phone_opens_a_short_request_heard_by_the_uploader() {
     assert!(html.contains(&pass));
     let key = send(&h, &pass, "IMG_0001.jpg", b"photo").await;
     assert_eq!(key, "uploads/alice/desk/IMG_0001.jpg");
-    let mut seen = String::new();
-    while !seen.contains("IMG_0001.jpg\t") {
-        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), body.next())
-            .await
-            .unwrap_or_else(|_| panic!("an event within 10 s: {seen}"))
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = read_until(&mut body, "IMG_0001.jpg\t").await;
     let data = seen
         .lines()
         .find_map(|line| line.strip_prefix("data: "))

@@ -1,5 +1,5 @@
-//! The islands' quiet lines to the server: server-sent events in (one `EventSource` per stream,
-//! each event handed over once) and beacons out (a word that needs no answer).
+//! Server-sent events into an island: one `EventSource` per stream, each event handed over
+//! once (by its id).
 
 /// Listens to the event stream at `url`; `take` gets each new event's data. The `seen` ids
 /// are not handed over (what the page already shows). `None` when the browser refuses.
@@ -29,16 +29,4 @@ pub fn listen(
     // The listener lives as long as the page (or until the source is closed).
     on_event.forget();
     Some(source)
-}
-
-/// POSTs `json` to the portal's `path` (a server fn with JSON input) and forgets it: no
-/// answer is read, so the page carries no client for that fn, and it goes even as the page
-/// closes. Same origin: the session cookie goes with it.
-#[cfg(feature = "hydrate")]
-pub fn beacon(path: &str, json: &str) {
-    if let Some(window) = web_sys::window() {
-        let _ = window
-            .navigator()
-            .send_beacon_with_opt_str(path, Some(json));
-    }
 }

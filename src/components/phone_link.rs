@@ -37,7 +37,7 @@ pub fn ContinueOnPhone(
             source.set_value(None);
             if let Some(id) = request.get_untracked().filter(|_| end) {
                 // A request's id is hex: nothing in it needs escaping.
-                crate::components::live::beacon("/api/stop_phone", &format!(r#"{{"id":"{id}"}}"#));
+                crate::upload::beacon("/api/stop_phone", &format!(r#"{{"id":"{id}"}}"#));
             }
         }
         let _ = end;

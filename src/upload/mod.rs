@@ -23,4 +23,6 @@ mod xhr;
 #[cfg(feature = "hydrate")]
 pub use keep_alive::keep_alive_while;
 #[cfg(feature = "hydrate")]
+pub use network::beacon;
+#[cfg(feature = "hydrate")]
 pub use queue::{start, Start};

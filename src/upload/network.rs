@@ -1,4 +1,5 @@
-//! The page's view of the network: timers, online/offline, and the page coming back into view.
+//! The page's view of the network: timers, online/offline, the page coming back into view, and
+//! beacons (a word to the server that needs no answer).
 //! Coming back online or into view *nudges* every waiting upload at once: a backoff is cut
 //! short and an upload that stalled while the phone was in another app is restarted.
 
@@ -113,5 +114,16 @@ pub async fn stalled(motion: Motion) -> Problem {
         if !all_sent && (quiet >= STALL_MS || (woke && quiet >= NUDGED_STALL_MS)) {
             return Problem::Stalled;
         }
+    }
+}
+
+/// POSTs `json` to the portal's `path` (a server fn with JSON input) and forgets it: no
+/// answer is read, so the page carries no client for that fn, and it goes even as the page
+/// closes. Same origin: the session cookie goes with it.
+pub fn beacon(path: &str, json: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window
+            .navigator()
+            .send_beacon_with_opt_str(path, Some(json));
     }
 }

@@ -189,7 +189,7 @@ pub fn start(start: Start) -> Vec<u32> {
                     .await;
                 if start.tells_batches && start.active.get_untracked() == 1 {
                     let root = leptos::server_fn::client::get_server_url();
-                    crate::components::live::beacon(&format!("{root}/api/end_batch"), "{}");
+                    super::network::beacon(&format!("{root}/api/end_batch"), "{}");
                 }
             }
         }
