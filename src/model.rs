@@ -117,6 +117,9 @@ pub struct UploaderSettings {
     pub parallel_uploads: u32,
     /// Times the page tries a file again after a network or storage fault.
     pub upload_retries: u32,
+    /// "Remove location from photos" starts ticked.
+    #[serde(default)]
+    pub strip_location: bool,
     /// Files this large or larger go up in parts, resumably; 0 when multipart is off.
     pub multipart_threshold: u64,
     /// Allowed MIME types (`image/*` style patterns allowed); empty means any type.

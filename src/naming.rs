@@ -114,6 +114,18 @@ pub fn folder_under_root(input: &str, root: &str) -> Result<String, FolderError>
     }
 }
 
+/// The folder a user typed, inside their `root`: typed after the root (`photos/2026/` or
+/// `/photos/2026/` is `<root>photos/2026/`, as the uploader's field shows it) or in full
+/// (`uploads/alice/photos/`). Normalised; it never leaves the root (a path outside it is taken
+/// as one under it).
+pub fn folder_in_root(typed: &str, root: &str) -> Result<String, FolderError> {
+    let folder = normalize_folder(typed.trim().trim_start_matches('/'))?;
+    if folder.starts_with(root) {
+        return Ok(folder);
+    }
+    folder_under_root(&format!("{root}{folder}"), root)
+}
+
 /// The last path component of a client-side name (browsers on some systems send full paths).
 pub fn basename(name: &str) -> &str {
     name.rsplit(['/', '\\']).next().unwrap_or(name)
@@ -283,6 +295,29 @@ mod tests {
         }
         .to_string();
         assert_eq!(message, "must be inside \u{201c}uploads/\u{201d}");
+    }
+
+    #[test]
+    fn typed_folders_are_read_inside_the_root() {
+        let root = "uploads/alice/";
+        for (typed, folder) in [
+            ("", "uploads/alice/"),
+            ("photos/2026", "uploads/alice/photos/2026/"),
+            (" photos//2026/ ", "uploads/alice/photos/2026/"),
+            ("uploads/alice/photos/", "uploads/alice/photos/"),
+            ("uploads/alice", "uploads/alice/"),
+            // Someone else's folder, typed: taken as a folder under one's own root.
+            ("uploads/bob/", "uploads/alice/uploads/bob/"),
+            ("/etc", "uploads/alice/etc/"),
+            ("//photos", "uploads/alice/photos/"),
+        ] {
+            assert_eq!(folder_in_root(typed, root).unwrap(), folder, "{typed:?}");
+        }
+        assert_eq!(folder_in_root("x", "").unwrap(), "x/");
+        assert_eq!(folder_in_root("", "").unwrap(), "");
+        for bad in ["../bob", "/../x", "a\\b", "photos/./x", "a$b"] {
+            assert!(folder_in_root(bad, root).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -165,14 +165,20 @@ async fn users_sign_in_and_sign_only_inside_their_root() {
         .ticket(Some(&alice), text, "original", "uploads/alice/notes")
         .await;
     assert_eq!(ticket["key"], "uploads/alice/notes/a.txt");
-    // Anywhere else, whatever the form says: refused, nothing signed.
-    for folder in [
-        "uploads/team/bob/",
-        "uploads/",
-        "other/",
-        "uploads/alice/../bob/",
-        "/uploads/alice/",
+    // Whatever the form says, never outside her root: another folder is read as one inside it
+    // (as her page's field shows it, after her root), and a path climbing out is refused.
+    for (folder, key) in [
+        ("notes", "uploads/alice/notes/a.txt"),
+        ("/uploads/alice/", "uploads/alice/a.txt"),
+        ("uploads/team/bob/", "uploads/alice/uploads/team/bob/a.txt"),
+        ("uploads/", "uploads/alice/uploads/a.txt"),
+        ("other/", "uploads/alice/other/a.txt"),
     ] {
+        let text = file("a.txt", 3, "text/plain");
+        let ticket = h.ticket(Some(&alice), text, "original", folder).await;
+        assert_eq!(ticket["key"], key, "{folder}");
+    }
+    for folder in ["uploads/alice/../bob/", "../bob", "a\\b"] {
         let files = json!([file("a.txt", 3, "text/plain")]);
         let (status, body) = h.sign(Some(&alice), files, "original", folder).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{folder}");

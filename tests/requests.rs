@@ -851,8 +851,19 @@ async fn continue_on_phone_opens_a_short_request_heard_by_the_uploader() {
     let (status, _) = sign_as_sender(&h, &pass, json!([file("late.txt", 1, "text/plain")])).await;
     assert_eq!(status, 400);
 
-    // Never outside the reader's root; not for someone without the right; not signed out.
-    let (status, body) = continue_on_phone(&h, &alice, "uploads/bob/").await;
+    // Never outside the reader's root (a folder is read inside it, as the uploader's field
+    // shows it; climbing out is refused); not signed out.
+    let (status, id) = continue_on_phone(&h, &alice, "uploads/bob/").await;
+    assert_eq!(status, 200, "{id}");
+    let request = h
+        .state
+        .ledger
+        .request(id.as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(request.folder, "uploads/alice/uploads/bob/");
+    let (status, body) = continue_on_phone(&h, &alice, "../bob/").await;
     assert_eq!(status, 400, "{body}");
     let (status, _) = continue_on_phone(&h, "", "uploads/alice/").await;
     assert_ne!(status, 200);

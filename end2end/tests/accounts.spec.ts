@@ -62,27 +62,38 @@ test('a user signs in, uploads inside their root within the daily limit, and sig
   await signIn(page, 'alice', 'alice-secret-1');
   await expect(page.getByText('Signed in as alice')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Upload', exact: true })).toBeEnabled();
-  await expect(page.getByLabel('Destination folder')).toHaveValue('uploads/alice/');
+  // Her root shows fixed before the folder field, which takes what follows it.
+  await expect(page.locator('.folder-input .root')).toHaveText('uploads/alice/');
+  await expect(page.getByLabel('Destination folder')).toHaveValue('');
   await expect(page.getByText('Your last 24 hours: 0 B of 1.0 MB.')).toBeVisible();
   const cookie = (await page.context().cookies()).find((c) => c.name === 'portal_session')!;
   expect(cookie.httpOnly).toBe(true);
   expect(cookie.sameSite).toBe('Lax');
 
-  // Another user's folder: refused by the signer, nothing stored.
+  // Another user's folder, typed in full: read as a folder inside her own root, never root's.
   const data = Buffer.from('alice was here\n');
   await page.getByLabel('Original name').check();
   await page.getByLabel('Destination folder').fill('uploads/root/');
-  await page.getByLabel('Files').setInputFiles([{ name: 'note.txt', mimeType: 'text/plain', buffer: data }]);
+  await page.getByLabel('Files').setInputFiles([{ name: 'elsewhere.txt', mimeType: 'text/plain', buffer: data }]);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'uploads/alice/' })).toBeVisible();
+  await expect(row(page, 'elsewhere.txt').getByText('done', { exact: true })).toBeVisible();
   expect(portal.stored('uploads/root')).toEqual([]);
+  expect(portal.stored('uploads/alice/uploads/root')).toEqual(['elsewhere.txt']);
 
-  // Inside her root: stored, verified, confirmed.
-  await page.getByLabel('Destination folder').fill('uploads/alice/notes');
+  // A folder typed after her root (the picker now adds to the list): stored, verified, confirmed.
+  await expect(page.getByText('Add more files')).toBeVisible();
+  await page.getByLabel('Destination folder').fill('notes');
+  await page.getByLabel('Files').setInputFiles([{ name: 'note.txt', mimeType: 'text/plain', buffer: data }]);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(row(page, 'note.txt').getByText('done', { exact: true })).toBeVisible();
   await expect(row(page, 'note.txt').getByText('verified', { exact: true })).toBeVisible();
   expect(portal.read('uploads/alice/notes/note.txt').equals(data)).toBe(true);
+  // The folders she used are offered beside the field next time, newest first.
+  await page.reload();
+  await expect(page.locator('#recent-folders option')).toHaveCount(2);
+  expect(await page.locator('#recent-folders option').evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value)))
+    .toEqual(['notes/', 'uploads/root/']);
+  expect(await page.getByLabel('Destination folder').getAttribute('list')).toBe('recent-folders');
 
   // Over the daily limit: refused with the figures.
   await page.getByLabel('Files').setInputFiles([
@@ -103,7 +114,7 @@ test('a user signs in, uploads inside their root within the daily limit, and sig
   const link = new URL((await entry.getByRole('link').getAttribute('href'))!, page.url());
   expect(link.pathname).toBe('/object');
   expect((await (await page.request.get(link.href)).body()).equals(data)).toBe(true);
-  await expect(page.getByText('Page 1 of 1 (1 in all)')).toBeVisible();
+  await expect(page.getByText('Page 1 of 1 (2 in all)')).toBeVisible();
   // Not an admin: no admin link, and the admin page refuses.
   await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0);
   await page.goto(`${portal.url}/admin`);

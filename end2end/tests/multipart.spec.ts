@@ -1,5 +1,6 @@
-// Large files go up in parts: verified part by part, resumed after a reload without sending
-// again what the bucket holds (checked on the bucket's own log), aborted when cancelled.
+// Large files go up in parts: verified part by part, "finishing" while the bucket puts them
+// together, resumed after a reload without sending again what the bucket holds (checked on the
+// bucket's own log), aborted when cancelled.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -66,9 +67,18 @@ test('a large file goes up in parts, each part verified', async ({ page }) => {
   const { file, data } = diskFile('film.bin', 3 * 1024 * 1024 + 5);
   const puts: string[] = [];
   page.on('request', (r) => { if (r.method() === 'PUT') puts.push(r.url()); });
+  // The bucket's answer to the completion is held back a moment: meanwhile the row says it is
+  // finishing, with nothing left to cancel.
+  await page.route('**/api/complete_multipart', async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await route.continue();
+  });
   await page.getByLabel('Files').setInputFiles(file);
   await page.getByRole('button', { name: 'Upload' }).click();
   const item = row(page, 'film.bin');
+  await expect(item.getByText('finishing', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(item.getByRole('button', { name: /cancel/i })).toHaveCount(0);
+  await expect(item.getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   await expect(item.getByText('done', { exact: true })).toBeVisible({ timeout: 60_000 });
   await expect(item.getByText('verified', { exact: true })).toBeVisible();
   await expect(item.locator('.etag code')).toHaveText(/^"[0-9A-F]{32}-13"$/);

@@ -15,3 +15,12 @@ pub async fn get_portal_settings() -> Result<UploaderSettings, PortalError> {
     let (state, from, viewer) = signed_in().await?;
     crate::server::portal::page_rules::uploader_settings(&state, &from, &viewer).await
 }
+
+/// The folders the reader uploaded to lately (after their root), newest first: offered beside
+/// the folder field. Reads only.
+#[server(endpoint = "recent_folders")]
+pub async fn recent_folders() -> Result<Vec<String>, PortalError> {
+    use crate::server::portal::state::signed_in;
+    let (state, _, viewer) = signed_in().await?;
+    crate::server::portal::page_rules::recent_folders(&state, &viewer).await
+}

@@ -9,7 +9,7 @@ use crate::components::fallback_form::{FallbackForm, PlainStart};
 use crate::components::query::{use_query_text, value};
 use crate::error::{FormRefusal, Notice, PortalError};
 use crate::i18n::{t, use_i18n};
-use crate::naming::folder_under_root;
+use crate::naming::folder_in_root;
 
 #[component]
 pub fn PlainUploadPage() -> impl IntoView {
@@ -59,7 +59,7 @@ pub fn PlainUploadPage() -> impl IntoView {
                             .and_then(|refusal| match refusal.to_error() {
                                 Some(error) => Some(error),
                                 None => {
-                                    folder_under_root(&asked, &settings.upload_root)
+                                    folder_in_root(&asked, &settings.upload_root)
                                         .err()
                                         .map(|e| PortalError::Invalid(Notice::Folder(e)))
                                 }

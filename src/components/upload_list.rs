@@ -105,7 +105,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
     let action = move || {
         let status = action_status.get();
         let name = name.clone();
-        if status.is_pending() {
+        if status.is_pending() && status != RowStatus::Finishing {
             let row = action_row.clone();
             view! {
                 <button
@@ -134,9 +134,29 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             ().into_any()
         }
     };
+    // A thumbnail for an image the browser can show (decoded only near the screen, its URL
+    // let go with the row); a small badge of the type for anything else.
+    let thumb = match row.preview.clone() {
+        Some(url) => {
+            #[cfg(feature = "hydrate")]
+            {
+                let url = url.clone();
+                on_cleanup(move || {
+                    let _ = web_sys::Url::revoke_object_url(&url);
+                });
+            }
+            view! { <img class="thumb" src=url alt="" loading="lazy" decoding="async" width="40" height="40" /> }
+                .into_any()
+        }
+        None => {
+            let kind = crate::upload::row::extension_of(&row.name).to_ascii_uppercase();
+            view! { <span class="thumb kind" aria-hidden="true">{kind}</span> }.into_any()
+        }
+    };
     view! {
         <li class="upload" data-state=label(status.clone())>
             <div class="file">
+                {thumb}
                 <span class="name">{row.name.clone()}</span>
                 <span class="size">{format_size(row.size)}</span>
                 <span class="state">{shown}</span>

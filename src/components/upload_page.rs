@@ -3,15 +3,17 @@
 
 use leptos::prelude::*;
 
-use crate::api::get_portal_settings;
+use crate::api::{get_portal_settings, recent_folders};
 use crate::components::account::or_sign_in;
 use crate::components::fallback_form::PlainStart;
+use crate::components::folder_field::RECENT_FOLDERS;
 use crate::components::uploader::Uploader;
 use crate::i18n::{t, use_i18n};
 
 #[component]
 pub fn UploadPage() -> impl IntoView {
     let settings = Resource::new_blocking(|| (), |_| get_portal_settings());
+    let recent = Resource::new_blocking(|| (), |_| recent_folders());
     let i18n = use_i18n();
     view! {
         <header class="intro">
@@ -24,6 +26,8 @@ pub fn UploadPage() -> impl IntoView {
                     Ok(settings) => {
                         let folder = settings.default_folder.clone();
                         let locale = i18n.get_locale_untracked();
+                        // Drawn here, outside the island: its field only names the list.
+                        let recent = recent.await.unwrap_or_default();
                         view! {
                             // The shell marks <html class="js"> before the body renders: with
                             // JavaScript the full uploader shows, without it the plain form
@@ -31,6 +35,9 @@ pub fn UploadPage() -> impl IntoView {
                             <div class="with-js">
                                 <Uploader locale settings />
                             </div>
+                            <datalist id=RECENT_FOLDERS>
+                                {recent.into_iter().map(|folder| view! { <option value=folder></option> }).collect_view()}
+                            </datalist>
                             <div class="without-js">
                                 <PlainStart folder />
                             </div>

@@ -26,8 +26,18 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         let _ = leptos::server_fn::client::try_set_server_url(root);
     }
     let naming = RwSignal::new(NamingMode::Random);
-    let folder = RwSignal::new(settings.default_folder.clone());
+    let strip_location = RwSignal::new(settings.strip_location);
+    // The folder field holds what follows the root, which it shows fixed before it.
+    let folder = RwSignal::new(
+        settings
+            .default_folder
+            .strip_prefix(settings.upload_root.as_str())
+            .unwrap_or(&settings.default_folder)
+            .to_owned(),
+    );
     let rows = RwSignal::new(Vec::<UploadRow>::new());
+    // Picked files not listed yet (a big pick joins the list a chunk at a time).
+    let preparing = RwSignal::new(0usize);
     let error = RwSignal::new(Vec::<PortalError>::new());
     // Runs of the upload engine in progress (a row's Retry starts one beside the batch's).
     let active = RwSignal::new(0usize);
@@ -107,12 +117,15 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             waiting.push((name.clone(), size, modified));
             let id = next_id.get_value();
             next_id.set_value(id + 1);
-            picked.push(UploadRow::new(id, name, size, content_type, modified));
+            picked.push((
+                UploadRow::new(id, name, size, content_type, modified),
+                file.clone(),
+            ));
             shelf.update_value(|s| {
                 s.push((id, file));
             });
         }
-        rows.update(|r| r.extend(picked));
+        list_in_chunks(rows, picked, preparing);
         error.set(refusals.into_iter().map(PortalError::Invalid).collect());
     };
     let on_pick = move |ev: leptos::ev::Event| {
@@ -191,6 +204,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 multipart_threshold,
                 checksum,
                 tells_batches,
+                strip_location: strip_location.get_untracked(),
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -266,12 +280,21 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 client=settings.client
                 allowed_types=settings.allowed_types.clone()
                 on_pick
+                listed=Signal::derive(move || rows.with(|r| !r.is_empty()))
                 picker
                 camera
             />
             <p class="limits">{limits} " " <span class="drop-hint">{td!(locale, drop_hint)}</span></p>
             <p class="limits quota">{quota_line}</p>
             <NamingChoice naming />
+            <label class="check">
+                <input
+                    type="checkbox"
+                    prop:checked=strip_location
+                    on:change=move |ev| strip_location.set(event_target_checked(&ev))
+                />
+                {td!(locale, strip_location)}
+            </label>
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">
                 <button type="submit" disabled=move || !hydrated.get() || busy.get()>
@@ -289,7 +312,10 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             </p>
         </form>
         <p class="summary" role="status" aria-live="polite">
-            {move || summary(locale, &rows.get())}
+            {move || match preparing.get() {
+                0 => summary(locale, &rows.get()),
+                count => td_string!(locale, preparing, count = count),
+            }}
         </p>
         // Bytes, speed and time left: visual only (the live summary above is what is announced).
         <p class="totals">{totals}</p>
@@ -306,7 +332,12 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
     let done = count(|s| matches!(s, RowStatus::Done { .. }));
     let failed = count(|s| matches!(s, RowStatus::Failed(_)));
     let cancelled = count(|s| matches!(s, RowStatus::Cancelled));
-    let uploading = count(|s| matches!(s, RowStatus::Uploading | RowStatus::Waiting { .. }));
+    let uploading = count(|s| {
+        matches!(
+            s,
+            RowStatus::Uploading | RowStatus::Waiting { .. } | RowStatus::Finishing
+        )
+    });
     let files = |n: usize| {
         if n == 1 {
             td_string!(locale, file_count_single).to_owned()
@@ -335,6 +366,57 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
         ),
         _ => td_string!(locale, summary_running, done = done, files = files(total)),
     }
+}
+
+/// Rows join the list a chunk at a time, each with its thumbnail's URL, the page drawing each
+/// chunk before the next (a thousand rows drawn at once, or a thousand URLs made, is one long
+/// task that freezes the page); `preparing` counts those still to come.
+#[cfg(feature = "hydrate")]
+fn list_in_chunks(
+    rows: RwSignal<Vec<UploadRow>>,
+    picked: Vec<(UploadRow, web_sys::File)>,
+    preparing: RwSignal<usize>,
+) {
+    const CHUNK: usize = 50;
+    let listed = move |chunk: Vec<(UploadRow, web_sys::File)>| {
+        let chunk = chunk.into_iter().map(|(mut row, file)| {
+            row.preview = preview_of(&file);
+            row
+        });
+        rows.update(|r| r.extend(chunk));
+    };
+    if picked.len() <= CHUNK {
+        listed(picked);
+        return;
+    }
+    preparing.update(|n| *n += picked.len());
+    leptos::task::spawn_local(async move {
+        let mut picked = picked.into_iter();
+        loop {
+            // The page draws what is listed before the next chunk.
+            crate::upload::sleep(0.0).await;
+            let chunk: Vec<_> = picked.by_ref().take(CHUNK).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let count = chunk.len();
+            listed(chunk);
+            preparing.update(|n| *n -= count);
+        }
+    });
+}
+
+/// An object URL of `file` for its thumbnail, when it is an image the browser can show (no
+/// HEIC, TIFF or SVG). Making it reads nothing: the image decodes when its row is near the screen.
+#[cfg(feature = "hydrate")]
+fn preview_of(file: &web_sys::File) -> Option<String> {
+    let shown = matches!(
+        file.type_().as_str(),
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/avif" | "image/bmp"
+    );
+    shown
+        .then(|| web_sys::Url::create_object_url_with_blob(file).ok())
+        .flatten()
 }
 
 /// The files of a picker, a drop or a paste.

@@ -41,9 +41,11 @@ pub fn admit(
             max: settings.max_file_size,
         });
     }
-    // An empty browser type is left to the server, which guesses it from the name.
+    // A type the browser did not know (none, or octet-stream: HEIC on Windows) is left to the
+    // server, which decides it from the name.
     let content_type = offered.content_type.to_ascii_lowercase();
-    if !content_type.is_empty() && !type_allowed(&settings.allowed_types, &content_type) {
+    let unknown = content_type.is_empty() || content_type == "application/octet-stream";
+    if !unknown && !type_allowed(&settings.allowed_types, &content_type) {
         return Err(Notice::TypeRefused {
             name,
             content_type,
@@ -122,6 +124,7 @@ mod tests {
             max_files: 2,
             parallel_uploads: 3,
             upload_retries: 5,
+            strip_location: false,
             multipart_threshold: 0,
             allowed_types: vec!["image/*".into()],
             client: Default::default(),
@@ -150,6 +153,9 @@ mod tests {
             Ok(())
         );
         assert_eq!(admit(&settings, &[], &offer("a.bin", 10, "", 1.0)), Ok(()));
+        // HEIC as Windows browsers give it: the server decides its type from the name.
+        let heic = offer("IMG_1.HEIC", 10, "application/octet-stream", 1.0);
+        assert_eq!(admit(&settings, &[], &heic), Ok(()));
         let waiting = vec![("a.png".to_owned(), 10, 1.0)];
         assert_eq!(
             admit(&settings, &waiting, &offer("a.png", 10, "image/png", 1.0)),

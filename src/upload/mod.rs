@@ -3,6 +3,7 @@
 //! ones (rows, problems, checks, progress) build on both sides, the rest in the browser only.
 
 pub mod check;
+pub mod location;
 pub mod problem;
 pub mod progress;
 pub mod row;
@@ -16,6 +17,8 @@ mod network;
 #[cfg(feature = "hydrate")]
 mod parts;
 #[cfg(feature = "hydrate")]
+mod photo;
+#[cfg(feature = "hydrate")]
 mod queue;
 #[cfg(feature = "hydrate")]
 mod xhr;
@@ -23,6 +26,6 @@ mod xhr;
 #[cfg(feature = "hydrate")]
 pub use keep_alive::keep_alive_while;
 #[cfg(feature = "hydrate")]
-pub use network::beacon;
+pub use network::{beacon, sleep};
 #[cfg(feature = "hydrate")]
 pub use queue::{start, Start};

@@ -318,6 +318,7 @@ impl Parts {
             })
             .collect();
         let verified = etags.borrow().iter().all(|(_, (_, checked))| *checked);
+        row.status.set(RowStatus::Finishing);
         let done = complete_multipart(upload, parts).await.map_err(signing)?;
         if let Some(key) = self.fingerprint.borrow().as_deref() {
             Self::forget(key);

@@ -47,6 +47,8 @@ pub struct Start {
     /// Sending through an upload request: when the last run ends, the request hears that the
     /// batch did (its webhook's batch message).
     pub tells_batches: bool,
+    /// Take the location out of JPEG photos before they go up.
+    pub strip_location: bool,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -76,6 +78,7 @@ struct Job {
     retries: u32,
     parallel: usize,
     checksum: Checksum,
+    strip_location: bool,
 }
 
 fn spec(row: &UploadRow) -> FileSpec {
@@ -170,6 +173,7 @@ pub fn start(start: Start) -> Vec<u32> {
                             retries: start.retries,
                             parallel: start.parallel,
                             checksum: start.checksum,
+                            strip_location: start.strip_location,
                         };
                         (job, registration)
                     })
@@ -242,7 +246,20 @@ async fn upload(job: Job) -> bool {
         retries,
         parallel,
         checksum,
+        strip_location,
     } = job;
+    // The bytes that go up, the hash and the parts all come from the photo without its place.
+    let file = if strip_location && super::photo::is_jpeg(&row.name, &row.content_type) {
+        match super::photo::without_location(&file).await {
+            Ok(file) => file,
+            Err(problem) => {
+                row.status.set(RowStatus::Failed(problem));
+                return false;
+            }
+        }
+    } else {
+        file
+    };
     let mut engine = match signed {
         Some(signed) => {
             let digest: Hashing = super::integrity::digest(file.clone().into(), checksum)

@@ -35,6 +35,9 @@ pub enum RowStatus {
         attempt: u32,
         attempts: u32,
     },
+    /// Every byte sent in parts; the bucket is putting them together (a large file can take a
+    /// while, with the bar full).
+    Finishing,
     Done {
         key: String,
         url: String,
@@ -56,6 +59,7 @@ impl RowStatus {
             RowStatus::Queued => "queued",
             RowStatus::Uploading => "uploading",
             RowStatus::Waiting { .. } => "waiting",
+            RowStatus::Finishing => "finishing",
             RowStatus::Done { .. } => "done",
             RowStatus::Failed(_) => "failed",
             RowStatus::Cancelled => "cancelled",
@@ -68,18 +72,39 @@ impl RowStatus {
             RowStatus::Queued => td_string!(locale, state_queued),
             RowStatus::Uploading => td_string!(locale, state_uploading),
             RowStatus::Waiting { .. } => td_string!(locale, state_waiting),
+            RowStatus::Finishing => td_string!(locale, state_finishing),
             RowStatus::Done { .. } => td_string!(locale, state_done),
             RowStatus::Failed(_) => td_string!(locale, state_failed),
             RowStatus::Cancelled => td_string!(locale, state_cancelled),
         }
     }
 
-    /// Queued, uploading or waiting to try again: the engine holds it.
+    /// Queued, uploading, waiting to try again or finishing: the engine holds it.
     pub fn is_pending(&self) -> bool {
         matches!(
             self,
-            RowStatus::Queued | RowStatus::Uploading | RowStatus::Waiting { .. }
+            RowStatus::Queued
+                | RowStatus::Uploading
+                | RowStatus::Waiting { .. }
+                | RowStatus::Finishing
         )
+    }
+}
+
+/// The extension of a picked file's name as typed (`HEIC` of `IMG_1.HEIC`): ASCII letters and
+/// digits, 4 at most; empty for none. Byte loops, not `&str` patterns: the page's WASM carries
+/// no substring searcher for it.
+pub fn extension_of(name: &str) -> &str {
+    let bytes = name.as_bytes();
+    match bytes.iter().rposition(|&b| b == b'.') {
+        Some(dot)
+            if dot > 0
+                && (1..=4).contains(&(bytes.len() - dot - 1))
+                && bytes[dot + 1..].iter().all(u8::is_ascii_alphanumeric) =>
+        {
+            &name[dot + 1..]
+        }
+        _ => "",
     }
 }
 
@@ -93,6 +118,8 @@ pub struct UploadRow {
     pub content_type: String,
     /// `File.lastModified`, to recognise the same file picked twice.
     pub modified: f64,
+    /// An object URL of the picked image, for its thumbnail (a type the browser can show).
+    pub preview: Option<String>,
     pub progress: ArcRwSignal<u8>,
     pub status: ArcRwSignal<RowStatus>,
     /// Stops the engine's work on this file (aborting its request) when cancelled.
@@ -107,6 +134,7 @@ impl UploadRow {
             size,
             content_type,
             modified,
+            preview: None,
             progress: ArcRwSignal::new(0),
             status: ArcRwSignal::new(RowStatus::Queued),
             cancel: Arc::default(),
@@ -125,8 +153,10 @@ impl UploadRow {
     }
 
     /// Stops the row's upload, if it has not ended: its request is aborted, nothing is stored.
+    /// A file the bucket is already putting together is not stopped (it may be stored already).
     pub fn cancel(&self) {
-        if !self.status.get_untracked().is_pending() {
+        let status = self.status.get_untracked();
+        if !status.is_pending() || status == RowStatus::Finishing {
             return;
         }
         if let Some(handle) = self.cancel.lock().expect("one thread").take() {
@@ -134,5 +164,27 @@ impl UploadRow {
         }
         self.progress.set(0);
         self.status.set(RowStatus::Cancelled);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::extension_of;
+
+    #[test]
+    fn extensions_are_short_and_plain() {
+        for (name, extension) in [
+            ("IMG_1.HEIC", "HEIC"),
+            ("a.jpeg", "jpeg"),
+            ("archive.tar.gz", "gz"),
+            ("README", ""),
+            (".bashrc", ""),
+            ("trailing.", ""),
+            ("x.longer", ""),
+            ("照片.jpg", "jpg"),
+            ("a.j p", ""),
+        ] {
+            assert_eq!(extension_of(name), extension, "{name}");
+        }
     }
 }

@@ -216,6 +216,9 @@ pub struct Config {
     /// Times the page tries a file again after a network or storage fault (with backoff).
     #[arg(long, env = "PORTAL_UPLOAD_RETRIES", default_value_t = 5)]
     pub upload_retries: u32,
+    /// The uploader's "Remove location from photos" starts ticked (the reader can untick it).
+    #[arg(long, env = "PORTAL_STRIP_LOCATION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub strip_location: bool,
     /// Files this large or larger go up in parts and can resume after a reload; 0 turns
     /// multipart off. Bytes or with a unit (64MiB).
     #[arg(long, env = "PORTAL_MULTIPART_THRESHOLD", default_value = "64MiB", value_parser = parse_size)]

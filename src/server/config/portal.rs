@@ -287,6 +287,7 @@ impl Config {
             max_files: self.max_files,
             parallel_uploads: self.parallel_uploads,
             upload_retries: self.upload_retries,
+            strip_location: self.strip_location,
             multipart_threshold: self.multipart_threshold,
             part_size: self.part_size,
             multipart_expiry: Duration::from_secs(self.multipart_expiry),

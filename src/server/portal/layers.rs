@@ -219,11 +219,12 @@ async fn server_fn_status(
 
 /// The Content-Security-Policy of a page: scripts only from the portal or carrying this
 /// response's nonce (Leptos's hydration script), WebAssembly compiled, styles from the
-/// portal, and connections and form posts to the portal and the bucket only.
+/// portal, images also from picked files (`blob:`, the uploader's thumbnails), and connections
+/// and form posts to the portal and the bucket only.
 pub fn page_policy(nonce: &str, bucket_origin: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data: {bucket_origin}; connect-src 'self' {bucket_origin}; \
+         style-src 'self'; img-src 'self' data: blob: {bucket_origin}; connect-src 'self' {bucket_origin}; \
          form-action 'self' {bucket_origin}; frame-ancestors 'none'; base-uri 'none'; \
          object-src 'none'; manifest-src 'self'"
     )

@@ -1,5 +1,6 @@
 //! What the uploader is told: the upload rules it shows and pre-fills for a viewer (the server
-//! enforces them again on signing), their limits, and the kind of browser asking.
+//! enforces them again on signing), their limits, the kind of browser asking, and the folders
+//! they used lately.
 
 use time::OffsetDateTime;
 
@@ -37,6 +38,7 @@ pub async fn uploader_settings(
         max_files: rules.max_files,
         parallel_uploads: rules.parallel_uploads,
         upload_retries: rules.upload_retries,
+        strip_location: rules.strip_location,
         multipart_threshold: rules.multipart_threshold,
         allowed_types: rules.allowed_types.clone(),
         client,
@@ -50,4 +52,66 @@ pub async fn uploader_settings(
         // A phone has no other phone to continue on.
         phone: client == ClientKind::Desktop && state.access.may_create_requests(viewer),
     })
+}
+
+/// Uploads looked at for the folders used lately, and folders offered at most.
+const LATEST_UPLOADS: u32 = 200;
+const RECENT_FOLDERS: usize = 8;
+
+/// The folders `viewer` uploaded to lately, as the folder field takes them (after their root),
+/// newest first.
+pub async fn recent_folders(state: &AppState, viewer: &Viewer) -> Result<Vec<String>, PortalError> {
+    let keys = state
+        .ledger
+        .latest_keys(&viewer.name, LATEST_UPLOADS)
+        .await
+        .map_err(limits::ledger_failed)?;
+    Ok(folders_of(&keys, &viewer.root, RECENT_FOLDERS))
+}
+
+/// The folders of `keys` under `root`, after it, each once in the order first met, `max` at
+/// most (the root itself is the empty folder, and is left out: the field starts empty).
+fn folders_of(keys: &[String], root: &str, max: usize) -> Vec<String> {
+    let mut folders: Vec<String> = Vec::new();
+    for key in keys {
+        let folder = key.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let Some(after) = format!("{folder}/").strip_prefix(root).map(str::to_owned) else {
+            continue;
+        };
+        if !after.is_empty() && !folders.contains(&after) {
+            folders.push(after);
+            if folders.len() == max {
+                break;
+            }
+        }
+    }
+    folders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::folders_of;
+
+    #[test]
+    fn recent_folders_are_the_latest_first_each_once() {
+        let keys: Vec<String> = [
+            "uploads/alice/trip/2026/a.jpg",
+            "uploads/alice/b.txt",
+            "uploads/alice/notes/c.txt",
+            "uploads/alice/trip/2026/d.jpg",
+            "elsewhere/e.txt",
+            "uploads/alice/x/f.txt",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            folders_of(&keys, "uploads/alice/", 8),
+            ["trip/2026/", "notes/", "x/"]
+        );
+        assert_eq!(
+            folders_of(&keys, "uploads/alice/", 2),
+            ["trip/2026/", "notes/"]
+        );
+        assert_eq!(folders_of(&keys, "", 1), ["uploads/alice/trip/2026/"]);
+    }
 }

@@ -38,6 +38,8 @@ pub struct UploadRules {
     pub max_files: u32,
     pub parallel_uploads: u32,
     pub upload_retries: u32,
+    /// The uploader's "Remove location from photos" starts ticked.
+    pub strip_location: bool,
     /// 0 when multipart is off.
     pub multipart_threshold: u64,
     pub part_size: u64,
@@ -57,6 +59,7 @@ impl UploadRules {
             max_files: 3,
             parallel_uploads: 3,
             upload_retries: 5,
+            strip_location: false,
             multipart_threshold: 0,
             part_size: 8 << 20,
             multipart_expiry: Duration::from_secs(3600),

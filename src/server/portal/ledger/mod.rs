@@ -258,6 +258,23 @@ impl Ledger {
         row.map(|r| entry(&r)).transpose()
     }
 
+    /// The keys of `user`'s latest stored uploads of their own (not through a request),
+    /// newest first, at most `limit`.
+    pub async fn latest_keys(&self, user: &str, limit: u32) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query(
+            "SELECT object_key FROM uploads WHERE user_name = $1 AND request_id = '' \
+             AND completed_at IS NOT NULL AND deleted_at IS NULL \
+             ORDER BY signed_at DESC LIMIT $2",
+        )
+        .bind(user)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| row.try_get("object_key"))
+        .collect()
+    }
+
     pub async fn entry(&self, id: &str) -> Result<Option<LedgerEntry>, sqlx::Error> {
         sqlx::query(&format!(
             "SELECT {ENTRY_COLUMNS} FROM uploads WHERE id = $1"

@@ -46,8 +46,8 @@ pub async fn for_phone(
     naming: NamingMode,
     title: &str,
 ) -> Result<String, PortalError> {
-    // The uploader's folder, as it signs it: in full, inside the viewer's root.
-    let folder = crate::naming::folder_under_root(folder, &viewer.root)
+    // The uploader's folder, read as its uploads are: after the root, or in full.
+    let folder = crate::naming::folder_in_root(folder, &viewer.root)
         .map_err(|e| PortalError::Invalid(Notice::Folder(e)))?;
     let form = RequestForm {
         title: title.to_owned(),

@@ -3,7 +3,7 @@
 
 use crate::error::{Notice, PortalError, RequestNotice};
 use crate::model::NamingMode;
-use crate::naming::folder_under_root;
+use crate::naming::folder_in_root;
 
 use super::webhook::{check_url, WebhookKind};
 
@@ -80,14 +80,8 @@ pub fn check(
         return Err(refused(RequestNotice::TitleRequired));
     }
     let instructions = text(&form.instructions, MAX_INSTRUCTIONS, false)?;
-    let typed = form.folder.trim();
-    let folder = if typed.starts_with(root) || typed.is_empty() && root.is_empty() {
-        typed.to_owned()
-    } else {
-        format!("{root}{typed}")
-    };
     let folder =
-        folder_under_root(&folder, root).map_err(|e| PortalError::Invalid(Notice::Folder(e)))?;
+        folder_in_root(&form.folder, root).map_err(|e| PortalError::Invalid(Notice::Folder(e)))?;
     let expires_at = expiry(&form.expires, now)?;
     let mb = |field: &str| number(field, 1_000_000).map(|n| n.saturating_mul(1_000_000));
     Ok(RequestRules {

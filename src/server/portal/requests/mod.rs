@@ -106,10 +106,12 @@ pub fn check_files(
                 max: request.max_file_size,
             }));
         }
-        if !type_matches(&request.allowed_types, &file.name, &file.content_type) {
+        let content_type =
+            crate::server::protocol::content::object_type(&file.name, &file.content_type);
+        if !type_matches(&request.allowed_types, &file.name, &content_type) {
             return Err(PortalError::Invalid(Notice::TypeRefused {
                 name: file.name.clone(),
-                content_type: file.content_type.clone(),
+                content_type,
                 allowed: request.allowed_types.clone(),
             }));
         }
