@@ -12,13 +12,19 @@ test('the whole upload flow works from the keyboard', async ({ page }) => {
   await page.keyboard.press('ArrowDown');
   await expect(page.getByLabel('Original name')).toBeChecked();
   await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Remove location from photos')).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(page.getByLabel('Remove location from photos')).toBeChecked();
+  await page.keyboard.press('Tab');
   await expect(page.getByLabel('Destination folder')).toBeFocused();
   await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.type(`uploads/keyboard-${Date.now()}`);
+  // Typed after the root, which the field shows fixed before it.
+  await page.keyboard.type(`keyboard-${Date.now()}`);
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Upload' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(row(page, 'typed.txt').getByText('done', { exact: true })).toBeVisible();
+  await expect(row(page, 'typed.txt').getByRole('link')).toHaveText(/^uploads\/keyboard-\d+\/typed\.txt$/);
   // The outcome is announced politely.
   await expect(page.getByRole('status')).toHaveText('The file is uploaded.');
 });
