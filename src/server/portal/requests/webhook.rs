@@ -130,16 +130,8 @@ pub fn signature(key: &str, timestamp: i64, body: &str) -> String {
 /// The body announcing `entry`'s arrival through `request`, as `kind` wants it.
 pub fn body(kind: WebhookKind, request: &UploadRequest, entry: &LedgerEntry) -> String {
     let upload = Upload::of(entry);
-    let mut text = format!(
-        "**{}**\n{}: {} ({})",
-        request.title,
-        shown_sender(&entry.sender_name),
-        upload.name,
-        format_size(upload.size)
-    );
-    quote_note(&mut text, &entry.sender_note);
-    match kind {
-        WebhookKind::Json => json!({
+    if kind == WebhookKind::Json {
+        return json!({
             "event": "upload",
             "request": {"id": request.id, "title": request.title},
             "sender": entry.sender_name,
@@ -149,10 +141,18 @@ pub fn body(kind: WebhookKind, request: &UploadRequest, entry: &LedgerEntry) -> 
             "size": upload.size,
             "etag": upload.etag,
             "completed_at": upload.completed_at,
-        }),
-        _ => return robot(kind, request, text),
+        })
+        .to_string();
     }
-    .to_string()
+    let mut text = format!(
+        "**{}**\n{}: {} ({})",
+        request.title,
+        shown_sender(&entry.sender_name),
+        upload.name,
+        format_size(upload.size)
+    );
+    quote_note(&mut text, &entry.sender_note);
+    robot(kind, request, text)
 }
 
 /// Files listed by name in a robot's batch message at most (the JSON lists them all).
@@ -169,6 +169,18 @@ pub fn batch_body(
 ) -> String {
     let uploads: Vec<Upload> = entries.iter().map(Upload::of).collect();
     let bytes: u64 = uploads.iter().map(|u| u.size).sum();
+    if kind == WebhookKind::Json {
+        return json!({
+            "event": "batch",
+            "request": {"id": request.id, "title": request.title},
+            "sender": name,
+            "note": note,
+            "files": uploads.len(),
+            "bytes": bytes,
+            "uploads": uploads,
+        })
+        .to_string();
+    }
     let mut text = format!(
         "**{}**\n{}: {} files / {} 个文件 ({})",
         request.title,
@@ -188,19 +200,7 @@ pub fn batch_body(
         text.push_str(&format!("\n- … +{}", uploads.len() - LISTED));
     }
     quote_note(&mut text, note);
-    match kind {
-        WebhookKind::Json => json!({
-            "event": "batch",
-            "request": {"id": request.id, "title": request.title},
-            "sender": name,
-            "note": note,
-            "files": uploads.len(),
-            "bytes": bytes,
-            "uploads": uploads,
-        }),
-        _ => return robot(kind, request, text),
-    }
-    .to_string()
+    robot(kind, request, text)
 }
 
 /// One stored upload as a webhook tells it.
