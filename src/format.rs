@@ -20,18 +20,23 @@ pub fn format_wait(seconds: u64) -> String {
 }
 
 /// Human-readable size: `0 B`, `999 B`, `1.5 KB`, `5.0 MB` (decimal units, as file managers show).
+/// Integer arithmetic only: float formatting would bring `core`'s float printer (~7 KB of
+/// brotli) into the browser's WASM.
 pub fn format_size(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {
         return format!("{bytes} B");
     }
-    let mut value = bytes as f64 / 1000.0;
+    let mut scale: u64 = 1000;
     let mut unit = 0;
-    while value >= 999.95 && unit + 1 < UNITS.len() {
-        value /= 1000.0;
+    // Tenths of the unit, rounded half up: 999,950 bytes is 1000.0 KB, so it reads 1.0 MB.
+    let tenths = |scale: u64| bytes.saturating_add(scale / 20) / (scale / 10);
+    while tenths(scale) >= 10_000 && unit + 1 < UNITS.len() {
+        scale *= 1000;
         unit += 1;
     }
-    format!("{value:.1} {}", UNITS[unit])
+    let t = tenths(scale);
+    format!("{}.{} {}", t / 10, t % 10, UNITS[unit])
 }
 
 #[cfg(test)]
@@ -47,6 +52,10 @@ mod tests {
         assert_eq!(format_size(5 * 1024 * 1024), "5.2 MB");
         assert_eq!(format_size(999_999), "1.0 MB");
         assert_eq!(format_size(1_000_000_000), "1.0 GB");
+        assert_eq!(format_size(1_049), "1.0 KB");
+        assert_eq!(format_size(1_050), "1.1 KB");
+        assert_eq!(format_size(999_949), "999.9 KB");
+        assert_eq!(format_size(u64::MAX), "18446.7 PB");
     }
 
     #[test]

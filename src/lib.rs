@@ -9,6 +9,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod error_reply;
 pub mod format;
 pub mod model;
 pub mod naming;

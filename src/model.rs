@@ -120,6 +120,18 @@ pub struct UploaderSettings {
     /// "Remove location from photos" starts ticked.
     #[serde(default)]
     pub strip_location: bool,
+    /// "Photo size" starts at Smaller.
+    #[serde(default)]
+    pub photo_smaller: bool,
+    /// The reader may change "Photo size".
+    #[serde(default)]
+    pub photo_choice: bool,
+    /// A smaller photo's longest edge, in pixels.
+    #[serde(default)]
+    pub photo_edge: u32,
+    /// A smaller JPEG's or WebP's quality, in percent.
+    #[serde(default)]
+    pub photo_quality: u32,
     /// Files this large or larger go up in parts, resumably; 0 when multipart is off.
     pub multipart_threshold: u64,
     /// Allowed MIME types (`image/*` style patterns allowed); empty means any type.

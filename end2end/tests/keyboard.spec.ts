@@ -16,6 +16,11 @@ test('the whole upload flow works from the keyboard', async ({ page }) => {
   await page.keyboard.press('Space');
   await expect(page.getByLabel('Remove location from photos')).toBeChecked();
   await page.keyboard.press('Tab');
+  // "Photo size" is a native select: the arrow keys choose, as everywhere.
+  await expect(page.getByLabel('Photo size')).toBeFocused();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByLabel('Photo size')).toHaveValue('s');
+  await page.keyboard.press('Tab');
   await expect(page.getByLabel('Destination folder')).toBeFocused();
   await page.keyboard.press('ControlOrMeta+a');
   // Typed after the root, which the field shows fixed before it.

@@ -105,7 +105,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
     let action = move || {
         let status = action_status.get();
         let name = name.clone();
-        if status.is_pending() && status != RowStatus::Finishing {
+        if status.cancellable() {
             let row = action_row.clone();
             view! {
                 <button
@@ -172,7 +172,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             >
                 <div
                     class="fill"
-                    style:transform=move || format!("scaleX({})", f32::from(bar.get()) / 100.0)
+                    style:transform=move || crate::upload::progress::bar_scale(bar.get())
                 ></div>
             </div>
             {details}

@@ -27,6 +27,8 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     }
     let naming = RwSignal::new(NamingMode::Random);
     let strip_location = RwSignal::new(settings.strip_location);
+    let smaller_photos = RwSignal::new(settings.photo_smaller);
+    let (photo_edge, photo_quality) = (settings.photo_edge, settings.photo_quality);
     // The folder field holds what follows the root, which it shows fixed before it.
     let folder = RwSignal::new(
         settings
@@ -111,7 +113,14 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             if let Err(refusal) =
                 rules.with_value(|rules| crate::upload::check::admit(rules, &waiting, &offered))
             {
-                refusals.push(refusal);
+                // "At most N files" is said once however many files it turns away; the other
+                // refusals name their file.
+                let full = |notice: &crate::error::Notice| {
+                    matches!(notice, crate::error::Notice::TooManyFiles { .. })
+                };
+                if !(full(&refusal) && refusals.iter().any(full)) {
+                    refusals.push(refusal);
+                }
                 continue;
             }
             waiting.push((name.clone(), size, modified));
@@ -205,6 +214,9 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 checksum,
                 tells_batches,
                 strip_location: strip_location.get_untracked(),
+                shrink: smaller_photos
+                    .get_untracked()
+                    .then_some((photo_edge, photo_quality)),
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -223,6 +235,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             multipart_threshold,
             checksum,
             tells_batches,
+            photo_quality,
         );
     };
     let on_upload = move |ev: leptos::ev::SubmitEvent| {
@@ -295,6 +308,16 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 />
                 {td!(locale, strip_location)}
             </label>
+            <label class="check" hidden=!settings.photo_choice>
+                {td!(locale, photo_size)}
+                " "
+                <select on:change=move |ev| smaller_photos.set(event_target_value(&ev) == "s")>
+                    <option value="o" selected=!settings.photo_smaller>{td!(locale, photo_original)}</option>
+                    <option value="s" selected=settings.photo_smaller>
+                        {td_string!(locale, photo_smaller, edge = photo_edge)}
+                    </option>
+                </select>
+            </label>
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">
                 <button type="submit" disabled=move || !hydrated.get() || busy.get()>
@@ -335,7 +358,10 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
     let uploading = count(|s| {
         matches!(
             s,
-            RowStatus::Uploading | RowStatus::Waiting { .. } | RowStatus::Finishing
+            RowStatus::Shrinking
+                | RowStatus::Uploading
+                | RowStatus::Waiting { .. }
+                | RowStatus::Finishing
         )
     });
     let files = |n: usize| {

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod location;
+pub mod photo_size;
 pub mod problem;
 pub mod progress;
 pub mod row;

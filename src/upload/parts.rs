@@ -135,7 +135,8 @@ impl Parts {
         for field in [
             self.spec.name.as_str(),
             &self.spec.size.to_string(),
-            &self.file.last_modified().to_string(),
+            // Whole milliseconds, as `f64`'s `Display` wrote them before (no float printer).
+            &(self.file.last_modified() as u64).to_string(),
             &self.folder,
             naming,
         ] {

@@ -21,6 +21,13 @@ pub fn percent_sent(loaded: f64, total: f64) -> u8 {
     (ratio * 100.0).floor().clamp(0.0, 99.0) as u8
 }
 
+/// The bar's CSS scale for a percentage, `scaleX(0.07)`, written without float formatting (it
+/// would bring `core`'s float printer into the browser's WASM).
+pub fn bar_scale(percent: u8) -> String {
+    let percent = percent.min(100);
+    format!("scaleX({}.{:02})", percent / 100, percent % 100)
+}
+
 /// The batch's bytes, speed and time left: `12.3 MB of 40.0 MB · 5.1 MB/s · about 6 s left`.
 pub fn totals_line(locale: Locale, sent: u64, total: u64, elapsed_seconds: f64) -> String {
     use crate::format::format_size;
@@ -40,9 +47,12 @@ pub fn totals_line(locale: Locale, sent: u64, total: u64, elapsed_seconds: f64) 
         let left = total.saturating_sub(sent) as f64 / speed;
         if sent < total {
             line.push_str(&match left {
-                s if s < 60.0 => td_string!(locale, left_seconds, count = s.ceil().max(1.0)),
-                s if s < 3600.0 => td_string!(locale, left_minutes, count = (s / 60.0).ceil()),
-                s => td_string!(locale, left_hours, count = (s / 3600.0).ceil()),
+                // Whole counts as integers: printing an `f64` would bring the float printer.
+                s if s < 60.0 => td_string!(locale, left_seconds, count = s.ceil().max(1.0) as u64),
+                s if s < 3600.0 => {
+                    td_string!(locale, left_minutes, count = (s / 60.0).ceil() as u64)
+                }
+                s => td_string!(locale, left_hours, count = (s / 3600.0).ceil() as u64),
             });
         }
     }
@@ -52,6 +62,15 @@ pub fn totals_line(locale: Locale, sent: u64, total: u64, elapsed_seconds: f64) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bars_scale_by_hundredths() {
+        assert_eq!(bar_scale(0), "scaleX(0.00)");
+        assert_eq!(bar_scale(7), "scaleX(0.07)");
+        assert_eq!(bar_scale(42), "scaleX(0.42)");
+        assert_eq!(bar_scale(100), "scaleX(1.00)");
+        assert_eq!(bar_scale(250), "scaleX(1.00)");
+    }
 
     #[test]
     fn progress_is_whole_percent_and_never_claims_done() {

@@ -49,6 +49,9 @@ pub struct Start {
     pub tells_batches: bool,
     /// Take the location out of JPEG photos before they go up.
     pub strip_location: bool,
+    /// "Photo size: Smaller": the longest edge in pixels and the quality in percent that
+    /// JPEG, PNG and WebP photos are redrawn at before they are signed.
+    pub shrink: Option<(u32, u32)>,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -125,7 +128,7 @@ pub fn start(start: Start) -> Vec<u32> {
     let ids = taken.iter().map(|(row, _)| row.id).collect();
     start.error.set(Vec::new());
     start.active.update(|n| *n += 1);
-    let jobs: Vec<_> = taken
+    let mut jobs: Vec<_> = taken
         .into_iter()
         .map(|(row, file)| {
             let registration = row.arm();
@@ -134,17 +137,22 @@ pub fn start(start: Start) -> Vec<u32> {
         .collect();
     let threshold = start.multipart_threshold;
     let in_parts = move |row: &UploadRow| threshold > 0 && row.size >= threshold;
-    // One signing for the files sent whole; large ones are started one by one, in parts.
-    let batch = UploadBatch {
-        files: jobs
-            .iter()
-            .filter(|(row, ..)| !in_parts(row))
-            .map(|(row, ..)| spec(row))
-            .collect(),
-        naming: start.naming,
-        folder: start.folder.clone(),
-    };
     leptos::task::spawn_local(async move {
+        if let Some((edge, quality)) = start.shrink {
+            for (row, file, _) in &mut jobs {
+                shrink(row, file, edge, quality).await;
+            }
+        }
+        // One signing for the files sent whole; large ones are started one by one, in parts.
+        let batch = UploadBatch {
+            files: jobs
+                .iter()
+                .filter(|(row, ..)| !in_parts(row))
+                .map(|(row, ..)| spec(row))
+                .collect(),
+            naming: start.naming,
+            folder: start.folder.clone(),
+        };
         let signed = if batch.files.is_empty() {
             Ok(Vec::new())
         } else {
@@ -202,6 +210,28 @@ pub fn start(start: Start) -> Vec<u32> {
     ids
 }
 
+/// Redraws a picked photo smaller, one at a time before the batch is signed (one decoded
+/// photo in memory at once), so its ticket is for the bytes that go up. The list keeps showing
+/// the size picked; this run's `row` and `file` are the smaller ones.
+async fn shrink(row: &mut UploadRow, file: &mut web_sys::File, edge: u32, quality: u32) {
+    let Some(kind) = super::photo_size::shrinkable(&row.name, &row.content_type) else {
+        return;
+    };
+    if !matches!(row.status.get_untracked(), RowStatus::Queued) {
+        return;
+    }
+    row.status.set(RowStatus::Shrinking);
+    if let Some(smaller) = super::photo::smaller(file, kind, edge, quality).await {
+        row.size = smaller.size() as u64;
+        row.content_type = kind.to_owned();
+        *file = smaller;
+    }
+    // Cancelled meanwhile: it stays so.
+    if matches!(row.status.get_untracked(), RowStatus::Shrinking) {
+        row.status.set(RowStatus::Queued);
+    }
+}
+
 /// The file's digest, computed once while the first attempt sends it and shared by every
 /// attempt.
 type Hashing = Shared<LocalBoxFuture<'static, Result<Digest, String>>>;
@@ -249,7 +279,7 @@ async fn upload(job: Job) -> bool {
         strip_location,
     } = job;
     // The bytes that go up, the hash and the parts all come from the photo without its place.
-    let file = if strip_location && super::photo::is_jpeg(&row.name, &row.content_type) {
+    let file = if strip_location && super::photo_size::is_jpeg(&row.name, &row.content_type) {
         match super::photo::without_location(&file).await {
             Ok(file) => file,
             Err(problem) => {

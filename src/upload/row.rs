@@ -26,6 +26,8 @@ pub enum Note {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RowStatus {
     Queued,
+    /// A photo being redrawn smaller before it goes up ("Photo size: Smaller").
+    Shrinking,
     Uploading,
     /// Not stored yet, and the engine will try again: after `retry_in` seconds, or (offline)
     /// when the network is back. `attempt` of `attempts` is the one to come.
@@ -57,6 +59,7 @@ impl RowStatus {
     pub fn label(&self) -> &'static str {
         match self {
             RowStatus::Queued => "queued",
+            RowStatus::Shrinking => "shrinking",
             RowStatus::Uploading => "uploading",
             RowStatus::Waiting { .. } => "waiting",
             RowStatus::Finishing => "finishing",
@@ -70,6 +73,7 @@ impl RowStatus {
     pub fn shown(&self, locale: Locale) -> &'static str {
         match self {
             RowStatus::Queued => td_string!(locale, state_queued),
+            RowStatus::Shrinking => td_string!(locale, state_shrinking),
             RowStatus::Uploading => td_string!(locale, state_uploading),
             RowStatus::Waiting { .. } => td_string!(locale, state_waiting),
             RowStatus::Finishing => td_string!(locale, state_finishing),
@@ -79,11 +83,19 @@ impl RowStatus {
         }
     }
 
-    /// Queued, uploading, waiting to try again or finishing: the engine holds it.
+    /// Pending, and not yet with the bucket putting its parts together (it may be stored
+    /// already): Cancel still stops it.
+    pub fn cancellable(&self) -> bool {
+        self.is_pending() && !matches!(self, RowStatus::Finishing)
+    }
+
+    /// Queued, being made smaller, uploading, waiting to try again or finishing: the engine
+    /// holds it.
     pub fn is_pending(&self) -> bool {
         matches!(
             self,
             RowStatus::Queued
+                | RowStatus::Shrinking
                 | RowStatus::Uploading
                 | RowStatus::Waiting { .. }
                 | RowStatus::Finishing
@@ -155,8 +167,7 @@ impl UploadRow {
     /// Stops the row's upload, if it has not ended: its request is aborted, nothing is stored.
     /// A file the bucket is already putting together is not stopped (it may be stored already).
     pub fn cancel(&self) {
-        let status = self.status.get_untracked();
-        if !status.is_pending() || status == RowStatus::Finishing {
+        if !self.status.get_untracked().cancellable() {
             return;
         }
         if let Some(handle) = self.cancel.lock().expect("one thread").take() {
@@ -169,7 +180,30 @@ impl UploadRow {
 
 #[cfg(test)]
 mod tests {
-    use super::extension_of;
+    use super::{extension_of, RowStatus};
+    use crate::upload::problem::Problem;
+
+    #[test]
+    fn cancel_stops_what_the_bucket_is_not_yet_putting_together() {
+        for status in [
+            RowStatus::Queued,
+            RowStatus::Shrinking,
+            RowStatus::Uploading,
+        ] {
+            assert!(status.cancellable(), "{status:?}");
+        }
+        let waiting = RowStatus::Waiting {
+            problem: Problem::Offline,
+            retry_in: None,
+            attempt: 2,
+            attempts: 6,
+        };
+        assert!(waiting.cancellable());
+        assert!(RowStatus::Finishing.is_pending());
+        assert!(!RowStatus::Finishing.cancellable());
+        assert!(!RowStatus::Cancelled.cancellable());
+        assert!(!RowStatus::Failed(Problem::Offline).cancellable());
+    }
 
     #[test]
     fn extensions_are_short_and_plain() {

@@ -42,6 +42,16 @@ pub enum AccessKind {
     Users,
 }
 
+/// What the uploader's "Photo size" starts at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PhotoSizeKind {
+    /// Photos go up as they are.
+    Original,
+    /// JPEG, PNG and WebP photos larger than PORTAL_PHOTO_MAX_EDGE are redrawn smaller in the
+    /// browser before they go up.
+    Smaller,
+}
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "upload-portal",
@@ -219,6 +229,18 @@ pub struct Config {
     /// The uploader's "Remove location from photos" starts ticked (the reader can untick it).
     #[arg(long, env = "PORTAL_STRIP_LOCATION", default_value_t = false, action = clap::ArgAction::Set)]
     pub strip_location: bool,
+    /// The uploader's "Photo size" starts at: original (photos go up as they are) or smaller.
+    #[arg(long, env = "PORTAL_PHOTO_SIZE", value_enum, default_value_t = PhotoSizeKind::Original)]
+    pub photo_size: PhotoSizeKind,
+    /// Readers may change "Photo size" (false hides it: every photo goes up as PORTAL_PHOTO_SIZE says).
+    #[arg(long, env = "PORTAL_PHOTO_SIZE_CHOICE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub photo_size_choice: bool,
+    /// A smaller photo's longest edge, in pixels (64 to 16384).
+    #[arg(long, env = "PORTAL_PHOTO_MAX_EDGE", default_value_t = 2560, value_parser = clap::value_parser!(u32).range(64..=16384))]
+    pub photo_max_edge: u32,
+    /// A smaller JPEG or WebP photo's quality, from 0.1 to 1.
+    #[arg(long, env = "PORTAL_PHOTO_QUALITY", default_value_t = 0.85)]
+    pub photo_quality: f64,
     /// Files this large or larger go up in parts and can resume after a reload; 0 turns
     /// multipart off. Bytes or with a unit (64MiB).
     #[arg(long, env = "PORTAL_MULTIPART_THRESHOLD", default_value = "64MiB", value_parser = parse_size)]

@@ -12,7 +12,7 @@ use crate::server::portal::access::accounts;
 use crate::server::portal::access::limits::LimitSettings;
 use crate::server::portal::access::{AccessMode, AccessSettings};
 use crate::server::portal::settings::Site;
-use crate::server::portal::settings::{CallbackSettings, UploadRules};
+use crate::server::portal::settings::{CallbackSettings, PhotoRules, UploadRules};
 use crate::server::protocol::callback::{self, CallbackSpec};
 use crate::server::protocol::{MAX_OBJECT_SIZE, MIN_PART_SIZE};
 
@@ -279,6 +279,12 @@ impl Config {
                 format!("{bad:?} is not a MIME type like image/png or image/*"),
             ));
         }
+        if !(0.1..=1.0).contains(&self.photo_quality) {
+            return Err(config_error(
+                "PORTAL_PHOTO_QUALITY",
+                format!("{} is not between 0.1 and 1", self.photo_quality),
+            ));
+        }
         Ok(UploadRules {
             portal_url: String::new(),
             upload_root,
@@ -288,6 +294,12 @@ impl Config {
             parallel_uploads: self.parallel_uploads,
             upload_retries: self.upload_retries,
             strip_location: self.strip_location,
+            photos: PhotoRules {
+                starts_smaller: self.photo_size == super::PhotoSizeKind::Smaller,
+                choice: self.photo_size_choice,
+                max_edge: self.photo_max_edge,
+                quality_percent: (self.photo_quality * 100.0).round() as u8,
+            },
             multipart_threshold: self.multipart_threshold,
             part_size: self.part_size,
             multipart_expiry: Duration::from_secs(self.multipart_expiry),

@@ -2,6 +2,7 @@
 
 use super::storage::region_of_endpoint;
 use super::*;
+use crate::server::portal::settings::PhotoRules;
 
 fn config(args: &[&str]) -> Config {
     let mut all = vec!["upload-portal"];
@@ -368,4 +369,50 @@ fn generated_credentials_when_none_are_set() {
         assert!(target.generated_credentials);
         assert!(target.credentials.access_key_id.starts_with("LTAIdev"));
     }
+}
+
+#[test]
+fn photo_size_settings_reach_the_rules() {
+    let keys = ["--access-key-id", "id", "--access-key-secret", "s"];
+    let defaults = config(&keys).validate().unwrap().portal.rules.photos;
+    assert_eq!(
+        defaults,
+        PhotoRules {
+            starts_smaller: false,
+            choice: true,
+            max_edge: 2560,
+            quality_percent: 85,
+        }
+    );
+    let mut args = keys.to_vec();
+    args.extend([
+        "--photo-size",
+        "smaller",
+        "--photo-size-choice",
+        "false",
+        "--photo-max-edge",
+        "1600",
+        "--photo-quality",
+        "0.7",
+    ]);
+    let set = config(&args).validate().unwrap().portal.rules.photos;
+    assert_eq!(
+        (
+            set.starts_smaller,
+            set.choice,
+            set.max_edge,
+            set.quality_percent
+        ),
+        (true, false, 1600, 70)
+    );
+    for quality in ["0", "1.5", "NaN"] {
+        let mut args = keys.to_vec();
+        args.extend(["--photo-quality", quality]);
+        let error = config(&args).validate().unwrap_err();
+        assert_eq!(error.variable, "PORTAL_PHOTO_QUALITY", "{quality}");
+    }
+    let mut args = vec!["upload-portal"];
+    args.extend(keys);
+    args.extend(["--photo-max-edge", "10"]);
+    assert!(Config::try_parse_from(args).is_err());
 }

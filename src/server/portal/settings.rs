@@ -27,6 +27,30 @@ pub struct PortalSettings {
     pub site: Site,
 }
 
+/// How the uploader's "Photo size" works: what it starts at, whether the reader may change
+/// it, and what "Smaller" means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhotoRules {
+    pub starts_smaller: bool,
+    pub choice: bool,
+    /// The longest edge of a smaller photo, in pixels.
+    pub max_edge: u32,
+    /// JPEG and WebP quality of a smaller photo, in percent.
+    pub quality_percent: u8,
+}
+
+impl Default for PhotoRules {
+    /// Original, with the choice shown; smaller is 2560 px at quality 0.85.
+    fn default() -> Self {
+        PhotoRules {
+            starts_smaller: false,
+            choice: true,
+            max_edge: 2560,
+            quality_percent: 85,
+        }
+    }
+}
+
 /// The rules every signed upload follows.
 #[derive(Clone, Debug)]
 pub struct UploadRules {
@@ -40,6 +64,7 @@ pub struct UploadRules {
     pub upload_retries: u32,
     /// The uploader's "Remove location from photos" starts ticked.
     pub strip_location: bool,
+    pub photos: PhotoRules,
     /// 0 when multipart is off.
     pub multipart_threshold: u64,
     pub part_size: u64,
@@ -60,6 +85,7 @@ impl UploadRules {
             parallel_uploads: 3,
             upload_retries: 5,
             strip_location: false,
+            photos: PhotoRules::default(),
             multipart_threshold: 0,
             part_size: 8 << 20,
             multipart_expiry: Duration::from_secs(3600),
