@@ -182,8 +182,10 @@ impl From<Checksum> for bool {
     }
 }
 
-/// The browsers the page adapts to.
+/// The browsers the page adapts to. On the wire (the island's props) a number: serde's reader
+/// of an enum weighs 1.3 KB in the page's WASM, its reader of a number nothing more.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "u32", from = "u32")]
 pub enum ClientKind {
     #[default]
     Desktop,
@@ -221,6 +223,24 @@ impl ClientKind {
     }
 }
 
+impl From<ClientKind> for u32 {
+    fn from(kind: ClientKind) -> u32 {
+        kind as u32
+    }
+}
+
+impl From<u32> for ClientKind {
+    /// An unknown number is a desktop browser, the plainest page.
+    fn from(number: u32) -> Self {
+        match number {
+            1 => ClientKind::Mobile,
+            2 => ClientKind::WeChatAndroid,
+            3 => ClientKind::WeChatOther,
+            _ => ClientKind::Desktop,
+        }
+    }
+}
+
 /// Who is using the page, as the server sees them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -232,8 +252,10 @@ pub struct Viewer {
     pub signed_in: bool,
 }
 
-/// The limits that apply to the viewer, as the page shows them.
+/// The limits that apply to the viewer, as the page shows them. On the wire (the island's
+/// props) three numbers in this order: a struct's reader weighs 1.5 KB in the page's WASM.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "[u64; 3]", from = "[u64; 3]")]
 pub struct Limits {
     /// Signing requests per minute, per user and per address.
     pub signs_per_minute: u32,
@@ -241,6 +263,26 @@ pub struct Limits {
     pub daily_bytes: u64,
     /// Bytes the viewer has used (or holds signed tickets for) in the last 24 hours.
     pub used_bytes: u64,
+}
+
+impl From<Limits> for [u64; 3] {
+    fn from(limits: Limits) -> Self {
+        [
+            limits.signs_per_minute.into(),
+            limits.daily_bytes,
+            limits.used_bytes,
+        ]
+    }
+}
+
+impl From<[u64; 3]> for Limits {
+    fn from([signs_per_minute, daily_bytes, used_bytes]: [u64; 3]) -> Self {
+        Limits {
+            signs_per_minute: u32::try_from(signs_per_minute).unwrap_or(u32::MAX),
+            daily_bytes,
+            used_bytes,
+        }
+    }
 }
 
 /// What the sign-in form asks for.
@@ -518,5 +560,32 @@ mod tests {
         assert_eq!(ClientKind::from_user_agent(desktop), ClientKind::Desktop);
         assert_eq!(ClientKind::from_user_agent(""), ClientKind::Desktop);
         assert!(ClientKind::WeChatOther.is_wechat() && !ClientKind::Mobile.is_wechat());
+    }
+
+    #[test]
+    fn the_islands_props_carry_kinds_and_limits_as_numbers() {
+        // Each kind its own number, read back as itself.
+        for kind in [
+            ClientKind::Desktop,
+            ClientKind::Mobile,
+            ClientKind::WeChatAndroid,
+            ClientKind::WeChatOther,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert!(json.parse::<u32>().is_ok(), "{json}");
+            assert_eq!(serde_json::from_str::<ClientKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(
+            serde_json::from_str::<ClientKind>("99").unwrap(),
+            ClientKind::Desktop
+        );
+        let limits = Limits {
+            signs_per_minute: 60,
+            daily_bytes: u64::MAX,
+            used_bytes: 7,
+        };
+        let json = serde_json::to_string(&limits).unwrap();
+        assert_eq!(json, format!("[60,{},7]", u64::MAX));
+        assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), limits);
     }
 }

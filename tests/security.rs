@@ -322,13 +322,13 @@ async fn a_plain_form_ticket_stores_one_file() {
         .map(|(_, v)| v.into_owned())
         .expect("redirected to the ticket's page");
     // The room is counted from now on.
-    let settings: Value = h
+    let settings: upload_portal::model::UploaderSettings = h
         .call("portal_settings", json!({}))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(settings["limits"]["used_bytes"], 1 << 20);
+    assert_eq!(settings.limits.used_bytes, 1 << 20);
     let form = plain_form(&h, &id).await;
     let data = vec![7u8; 300 * 1024];
     for name in ["one.png", "two.png", "three.png"] {
@@ -340,13 +340,13 @@ async fn a_plain_form_ticket_stores_one_file() {
     let counts = check_expired_tickets(&h.state, later).await.unwrap();
     assert_eq!((counts.completed, counts.removed), (1, 2));
     assert_eq!(h.stored_files().len(), 1, "one ticket, one file");
-    let settings: Value = h
+    let settings: upload_portal::model::UploaderSettings = h
         .call("portal_settings", json!({}))
         .await
         .json()
         .await
         .unwrap();
-    assert_eq!(settings["limits"]["used_bytes"], data.len());
+    assert_eq!(settings.limits.used_bytes, data.len() as u64);
 }
 
 /// V4a: a plain form's file of a type the portal does not allow is removed at confirmation.

@@ -34,6 +34,7 @@ pub fn FolderField(folder: RwSignal<String>, root: String) -> impl IntoView {
                     autocomplete="off"
                     spellcheck="false"
                     value=folder.get_untracked()
+                    prop:value=folder
                     aria-describedby="folder-hint"
                     on:input=move |ev| folder.set(event_target_value(&ev))
                 />

@@ -46,7 +46,6 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     let busy = Memo::new(move |_| active.get() > 0);
     // Until the WASM runs, the button cannot work: keep it disabled so nobody clicks in vain.
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
     #[cfg(feature = "hydrate")]
     crate::upload::keep_alive_while(busy, locale);
 
@@ -85,6 +84,68 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     // The rules the picker checks files against (the server checks them again).
     #[cfg(feature = "hydrate")]
     let rules = StoredValue::new(settings.clone());
+    // Survive a reload: the batch's journal is kept in the browser's storage as it runs (one per
+    // request link); a page that opens on an unfinished one lists it, finished rows done and
+    // the rest to be picked again, which are then matched by name, size and date.
+    #[cfg(feature = "hydrate")]
+    let journal_key = StoredValue::new(settings.sender.clone());
+    #[cfg(feature = "hydrate")]
+    let keep_journal = move || {
+        let journal = rows.with_untracked(|rows| {
+            crate::upload::journal::Journal::of_rows(
+                rows,
+                &folder.get_untracked(),
+                naming.get_untracked(),
+                js_sys::Date::now() as u64,
+            )
+        });
+        journal_key.with_value(|k| crate::upload::kept::keep(k.as_deref(), &journal));
+    };
+    #[cfg(feature = "hydrate")]
+    let restore = move || {
+        let Some(journal) = journal_key.with_value(|k| crate::upload::kept::kept(k.as_deref()))
+        else {
+            return;
+        };
+        folder.set(journal.folder.clone());
+        naming.set(journal.naming);
+        let listed: Vec<UploadRow> = journal
+            .files
+            .into_iter()
+            .map(|entry| {
+                let id = next_id.get_value();
+                next_id.set_value(id + 1);
+                let row = UploadRow::new(
+                    id,
+                    entry.name,
+                    entry.size,
+                    String::new(),
+                    entry.modified as f64,
+                );
+                row.status.set(match entry.stored {
+                    Some(stored) => RowStatus::Done {
+                        key: stored.key,
+                        url: stored.url,
+                        etag: stored.etag,
+                        note: None,
+                        verified: stored.verified,
+                    },
+                    None => RowStatus::Missing,
+                });
+                row
+            })
+            .collect();
+        // Before anything picked while the page was waking.
+        rows.update(|r| {
+            r.splice(0..0, listed);
+        });
+    };
+    // Once the page is awake (the server's HTML lists nothing): the batch a reload cut short.
+    Effect::new(move |_| {
+        hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        restore();
+    });
 
     // Files picked, dropped or pasted join the list, if the rules admit them.
     #[cfg(feature = "hydrate")]
@@ -104,6 +165,31 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 file.type_(),
                 file.last_modified(),
             );
+            // A file the list has finished is not sent twice; one a reload cut short, picked
+            // again, goes back to its row.
+            let listed = rows.with_untracked(|rows| {
+                rows.iter()
+                    .find(|r| {
+                        r.name == name
+                            && r.size == size
+                            && r.modified == modified
+                            && matches!(
+                                r.status.get_untracked(),
+                                RowStatus::Missing | RowStatus::Done { .. }
+                            )
+                    })
+                    .cloned()
+            });
+            if let Some(row) = listed {
+                if matches!(row.status.get_untracked(), RowStatus::Missing) {
+                    row.status.set(RowStatus::Queued);
+                    waiting.push((name, size, modified));
+                    shelf.update_value(|s| s.push((row.id, file)));
+                } else {
+                    refusals.push(crate::error::Notice::AlreadyListed { name });
+                }
+                continue;
+            }
             let offered = crate::upload::check::Offered {
                 name: &name,
                 size,
@@ -217,6 +303,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 shrink: smaller_photos
                     .get_untracked()
                     .then_some((photo_edge, photo_quality)),
+                keep_journal: std::rc::Rc::new(keep_journal),
             });
             // The totals line follows what runs now: a new batch, or one more row in it.
             batch.update_value(|(started, ids)| {
@@ -355,6 +442,7 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
     let done = count(|s| matches!(s, RowStatus::Done { .. }));
     let failed = count(|s| matches!(s, RowStatus::Failed(_)));
     let cancelled = count(|s| matches!(s, RowStatus::Cancelled));
+    let missing = count(|s| matches!(s, RowStatus::Missing));
     let uploading = count(|s| {
         matches!(
             s,
@@ -373,6 +461,13 @@ fn summary(locale: Locale, rows: &[UploadRow]) -> String {
     };
     match (total, uploading) {
         (0, _) => String::new(),
+        // After a reload cut a batch short, until its files are picked again.
+        (_, 0) if missing > 0 => td_string!(
+            locale,
+            summary_missing,
+            missing = missing,
+            files = files(total)
+        ),
         (1, 0) if done == 1 => td_string!(locale, summary_single_done).to_owned(),
         (_, 0) if done == total => td_string!(locale, summary_all_done, count = total),
         (_, 0) if done + failed + cancelled == total => {

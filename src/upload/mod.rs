@@ -3,6 +3,7 @@
 //! ones (rows, problems, checks, progress) build on both sides, the rest in the browser only.
 
 pub mod check;
+pub mod journal;
 pub mod location;
 pub mod photo_size;
 pub mod problem;
@@ -13,6 +14,8 @@ pub mod row;
 mod integrity;
 #[cfg(feature = "hydrate")]
 mod keep_alive;
+#[cfg(feature = "hydrate")]
+pub mod kept;
 #[cfg(feature = "hydrate")]
 mod network;
 #[cfg(feature = "hydrate")]

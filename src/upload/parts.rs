@@ -16,7 +16,7 @@ use md5::{Digest as _, Md5};
 use super::network::{self, Motion};
 use super::problem::{signing_problem as signing, Problem};
 use super::xhr;
-use crate::api::{abort_multipart, complete_multipart, resume_multipart, start_multipart};
+use crate::api::{complete_multipart, resume_multipart, start_multipart};
 use crate::error::{Notice, PortalError};
 use crate::model::{
     part_range, Checksum, FileSpec, MultipartPlan, MultipartUpload, NamingMode, StoredPart,
@@ -26,10 +26,6 @@ use crate::upload::row::{RowStatus, UploadRow};
 /// Bytes hashed from each end of the file for its fingerprint.
 const FINGERPRINT_EDGE: f64 = 64.0 * 1024.0;
 const STORAGE_PREFIX: &str = "upload-portal.multipart.";
-
-fn storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok().flatten()
-}
 
 /// Sets part `number`'s entry in a list kept sorted by part number: a sorted Vec, not a
 /// BTreeMap, so the page's WASM carries no B-tree code for these maps.
@@ -78,10 +74,15 @@ impl Drop for AbortOnCancel {
         if let Some(key) = self.fingerprint.borrow_mut().take() {
             Parts::forget(&key);
         }
+        // Told by a beacon: the page needs no answer, and so carries no client for the call.
         if let Some(upload) = self.current.borrow_mut().take() {
-            leptos::task::spawn_local(async move {
-                let _ = abort_multipart(upload).await;
-            });
+            if let Ok(upload) = serde_json::to_string(&upload) {
+                let root = leptos::server_fn::client::get_server_url();
+                super::network::beacon(
+                    &format!("{root}/api/abort_multipart"),
+                    &format!(r#"{{"upload":{upload}}}"#),
+                );
+            }
         }
     }
 }
@@ -160,18 +161,18 @@ impl Parts {
     }
 
     fn remembered(key: &str) -> Option<MultipartUpload> {
-        let text = storage()?.get_item(key).ok().flatten()?;
+        let text = super::kept::storage()?.get_item(key).ok().flatten()?;
         serde_json::from_str(&text).ok()
     }
 
     fn remember(key: &str, upload: &MultipartUpload) {
-        if let (Some(storage), Ok(text)) = (storage(), serde_json::to_string(upload)) {
+        if let (Some(storage), Ok(text)) = (super::kept::storage(), serde_json::to_string(upload)) {
             let _ = storage.set_item(key, &text);
         }
     }
 
     fn forget(key: &str) {
-        if let Some(storage) = storage() {
+        if let Some(storage) = super::kept::storage() {
             let _ = storage.remove_item(key);
         }
     }

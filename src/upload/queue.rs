@@ -52,6 +52,9 @@ pub struct Start {
     /// "Photo size: Smaller": the longest edge in pixels and the quality in percent that
     /// JPEG, PNG and WebP photos are redrawn at before they are signed.
     pub shrink: Option<(u32, u32)>,
+    /// Writes the batch's journal (what survives a reload): called as the run starts, as each
+    /// file is stored, and as the run ends.
+    pub keep_journal: std::rc::Rc<dyn Fn()>,
 }
 
 /// A ticket and when to stop trusting it (ms since the epoch).
@@ -128,6 +131,7 @@ pub fn start(start: Start) -> Vec<u32> {
     let ids = taken.iter().map(|(row, _)| row.id).collect();
     start.error.set(Vec::new());
     start.active.update(|n| *n += 1);
+    (start.keep_journal)();
     let mut jobs: Vec<_> = taken
         .into_iter()
         .map(|(row, file)| {
@@ -163,6 +167,7 @@ pub fn start(start: Start) -> Vec<u32> {
             Err(error) => start.error.set(vec![error]),
             Ok(tickets) => {
                 let shelf = start.shelf;
+                let keep_journal = start.keep_journal.clone();
                 let mut tickets = tickets.into_iter();
                 let runs: Vec<_> = jobs
                     .into_iter()
@@ -189,12 +194,14 @@ pub fn start(start: Start) -> Vec<u32> {
                 futures::stream::iter(runs)
                     .for_each_concurrent(start.parallel.max(1), |(job, registration)| {
                         let id = job.row.id;
+                        let keep_journal = keep_journal.clone();
                         // Cancelling the row aborts this future, and with it the request.
                         Abortable::new(upload(job), registration).map(move |stored| {
                             if stored == Ok(true) {
                                 shelf.update_value(|s| {
                                     s.retain(|(i, _)| *i != id);
                                 });
+                                keep_journal();
                             }
                         })
                     })
@@ -206,6 +213,7 @@ pub fn start(start: Start) -> Vec<u32> {
             }
         }
         start.active.update(|n| *n -= 1);
+        (start.keep_journal)();
     });
     ids
 }

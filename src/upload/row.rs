@@ -52,6 +52,9 @@ pub enum RowStatus {
     Failed(Problem),
     /// Stopped by the user; nothing of it is stored.
     Cancelled,
+    /// Listed from the journal of a batch a reload cut short: not stored, and the page no
+    /// longer holds the file. Picking it again queues it.
+    Missing,
 }
 
 impl RowStatus {
@@ -66,6 +69,7 @@ impl RowStatus {
             RowStatus::Done { .. } => "done",
             RowStatus::Failed(_) => "failed",
             RowStatus::Cancelled => "cancelled",
+            RowStatus::Missing => "missing",
         }
     }
 
@@ -80,6 +84,7 @@ impl RowStatus {
             RowStatus::Done { .. } => td_string!(locale, state_done),
             RowStatus::Failed(_) => td_string!(locale, state_failed),
             RowStatus::Cancelled => td_string!(locale, state_cancelled),
+            RowStatus::Missing => td_string!(locale, state_missing),
         }
     }
 
@@ -202,6 +207,8 @@ mod tests {
         assert!(RowStatus::Finishing.is_pending());
         assert!(!RowStatus::Finishing.cancellable());
         assert!(!RowStatus::Cancelled.cancellable());
+        assert!(!RowStatus::Missing.cancellable());
+        assert!(!RowStatus::Missing.is_pending());
         assert!(!RowStatus::Failed(Problem::Offline).cancellable());
     }
 
