@@ -47,13 +47,6 @@ fn field(text: &str) -> String {
     text.replace(char::is_control, " ")
 }
 
-impl Entry {
-    /// Whether a picked file is this one: the same name (as kept), size and date.
-    pub fn is(&self, name: &str, size: u64, modified: f64) -> bool {
-        self.size == size && self.modified as f64 == modified && self.name == field(name)
-    }
-}
-
 impl Journal {
     /// The batch the list holds, with where the finished files are: every row but the
     /// cancelled ones, and but those a reload left missing that were not picked again before
@@ -221,11 +214,13 @@ mod tests {
             "uploads/a/x1.jpg"
         );
         assert!(journal.files[0].stored.as_ref().unwrap().verified);
-        // A name with a tab is kept as a picker would match it again.
-        assert!(journal.files[1].is("two\tjpg", 102, 1.7e12));
-        assert!(!journal.files[1].is("two\tjpg", 103, 1.7e12));
-        assert!(!journal.files[1].is("two\tjpg", 102, 1.7e12 + 1.0));
-        assert!(!journal.files[2].is("two.jpg", 104, 1.7e12));
+        // A name with a tab is kept with a space in its place, its size and date as they were.
+        let second = &journal.files[1];
+        assert_eq!(
+            (second.name.as_str(), second.size, second.modified),
+            ("two jpg", 102, 1_700_000_000_000)
+        );
+        assert_eq!(journal.files[2].name, "four.jpg");
         let text = journal.to_text();
         assert_eq!(text.lines().count(), 4);
         assert_eq!(Journal::from_text(&text), Some(journal));

@@ -131,7 +131,6 @@ pub fn start(start: Start) -> Vec<u32> {
     let ids = taken.iter().map(|(row, _)| row.id).collect();
     start.error.set(Vec::new());
     start.active.update(|n| *n += 1);
-    (start.keep_journal)();
     let mut jobs: Vec<_> = taken
         .into_iter()
         .map(|(row, file)| {
@@ -139,6 +138,8 @@ pub fn start(start: Start) -> Vec<u32> {
             (row, file, registration)
         })
         .collect();
+    // Written once the rows are queued: a cancelled row tried again is in the batch again.
+    (start.keep_journal)();
     let threshold = start.multipart_threshold;
     let in_parts = move |row: &UploadRow| threshold > 0 && row.size >= threshold;
     leptos::task::spawn_local(async move {

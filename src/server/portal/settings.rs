@@ -39,6 +39,8 @@ pub struct PhotoRules {
     pub quality_percent: u8,
 }
 
+/// The configuration's defaults (PORTAL_PHOTO_*), for tests' rules.
+#[cfg(test)]
 impl Default for PhotoRules {
     /// Original, with the choice shown; smaller is 2560 px at quality 0.85.
     fn default() -> Self {
