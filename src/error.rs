@@ -338,31 +338,6 @@ impl PortalError {
     }
 }
 
-impl leptos::server_fn::error::FromServerFnError for PortalError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        use leptos::server_fn::error::ServerFnErrorErr as E;
-        match value {
-            // The body did not decode: the request itself is malformed.
-            E::Args(_) | E::Deserialization(_) | E::MissingArg(_) => {
-                PortalError::Invalid(Notice::Unreadable)
-            }
-            other => PortalError::Transport(other.to_string()),
-        }
-    }
-
-    /// Read by `error_reply`'s small reader, not the derived one (which would weigh 6.8 KB
-    /// of brotli in the browser's WASM); the same JSON either way.
-    fn de(data: leptos::server_fn::Bytes) -> Self {
-        crate::error_reply::read_error(&data).unwrap_or_else(|| {
-            Self::from_server_fn_error(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
-                "an error this page does not know".into(),
-            ))
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,5 @@
-//! The browser's reader of a refused call's reply: the JSON `PortalError`'s derived `Serialize`
-//! writes, read by one small visitor. Pure; its tests hold it to the derived reader.
+//! How `PortalError` crosses a server fn: JSON, as its derived `Serialize` writes it, and in
+//! the browser read back by one small visitor. Pure; its tests hold it to the derived reader.
 //!
 //! Why not the derive: its reader (a visitor per variant, per struct and per field name, for
 //! 40 variants in four enums) weighed 6.8 KB of brotli on every phone that opens '/'.
@@ -8,6 +8,31 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{Limit, Notice, PortalError};
 use crate::naming::FolderError;
+
+impl leptos::server_fn::error::FromServerFnError for PortalError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match value {
+            // The body did not decode: the request itself is malformed.
+            E::Args(_) | E::Deserialization(_) | E::MissingArg(_) => {
+                PortalError::Invalid(Notice::Unreadable)
+            }
+            other => PortalError::Transport(other.to_string()),
+        }
+    }
+
+    /// Read by the small reader below, not the derived one (which would weigh 6.8 KB of
+    /// brotli in the browser's WASM); the same JSON either way.
+    fn de(data: leptos::server_fn::Bytes) -> Self {
+        read_error(&data).unwrap_or_else(|| {
+            Self::from_server_fn_error(leptos::server_fn::error::ServerFnErrorErr::Deserialization(
+                "an error this page does not know".into(),
+            ))
+        })
+    }
+}
 
 /// A JSON value, as much of one as an error holds: text, whole numbers, lists and objects.
 #[derive(Debug)]
