@@ -107,8 +107,10 @@ pub struct CompletedUpload {
 }
 
 /// What the uploader needs to know of the server's upload rules: the island's props, so
-/// nothing here is secret (the server checks every rule again when it signs).
+/// nothing here is secret (the server checks every rule again when it signs). On the wire a
+/// list of the fields in order ([`SettingsWire`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "SettingsWire", from = "SettingsWire")]
 pub struct UploaderSettings {
     pub default_folder: String,
     pub upload_root: String,
@@ -118,19 +120,14 @@ pub struct UploaderSettings {
     /// Times the page tries a file again after a network or storage fault.
     pub upload_retries: u32,
     /// "Remove location from photos" starts ticked.
-    #[serde(default)]
     pub strip_location: bool,
     /// "Photo size" starts at Smaller.
-    #[serde(default)]
     pub photo_smaller: bool,
     /// The reader may change "Photo size".
-    #[serde(default)]
     pub photo_choice: bool,
     /// A smaller photo's longest edge, in pixels.
-    #[serde(default)]
     pub photo_edge: u32,
     /// A smaller JPEG's or WebP's quality, in percent.
-    #[serde(default)]
     pub photo_quality: u32,
     /// Files this large or larger go up in parts, resumably; 0 when multipart is off.
     pub multipart_threshold: u64,
@@ -144,12 +141,84 @@ pub struct UploaderSettings {
     pub checksum: Checksum,
     /// A sender's pass when the uploader sends through an upload request: its calls then go
     /// to `/r/<pass>/api/...`, and the request's rules apply.
-    #[serde(default)]
     pub sender: Option<String>,
     /// The reader may press "Continue on phone" (a short-lived request of their own, shown as
     /// a QR code; what the phone sends joins this list).
-    #[serde(default)]
     pub phone: bool,
+}
+
+/// [`UploaderSettings`] on the wire: its fields in order, as a list. serde's reader of a struct
+/// matches field names and weighs 6.4 KB in the page's WASM; a list's reader does not.
+#[derive(Serialize, Deserialize)]
+struct SettingsWire(
+    String,
+    String,
+    u64,
+    u32,
+    u32,
+    u32,
+    bool,
+    bool,
+    bool,
+    u32,
+    u32,
+    u64,
+    Vec<String>,
+    ClientKind,
+    Limits,
+    Checksum,
+    Option<String>,
+    bool,
+);
+
+impl From<UploaderSettings> for SettingsWire {
+    fn from(s: UploaderSettings) -> Self {
+        SettingsWire(
+            s.default_folder,
+            s.upload_root,
+            s.max_file_size,
+            s.max_files,
+            s.parallel_uploads,
+            s.upload_retries,
+            s.strip_location,
+            s.photo_smaller,
+            s.photo_choice,
+            s.photo_edge,
+            s.photo_quality,
+            s.multipart_threshold,
+            s.allowed_types,
+            s.client,
+            s.limits,
+            s.checksum,
+            s.sender,
+            s.phone,
+        )
+    }
+}
+
+impl From<SettingsWire> for UploaderSettings {
+    fn from(w: SettingsWire) -> Self {
+        UploaderSettings {
+            default_folder: w.0,
+            upload_root: w.1,
+            max_file_size: w.2,
+            max_files: w.3,
+            parallel_uploads: w.4,
+            upload_retries: w.5,
+            strip_location: w.6,
+            photo_smaller: w.7,
+            photo_choice: w.8,
+            photo_edge: w.9,
+            photo_quality: w.10,
+            multipart_threshold: w.11,
+            allowed_types: w.12,
+            client: w.13,
+            limits: w.14,
+            checksum: w.15,
+            sender: w.16,
+            phone: w.17,
+        }
+    }
 }
 
 /// The digest the page computes while a file goes up, chosen by what the store answers. On the
@@ -587,5 +656,49 @@ mod tests {
         let json = serde_json::to_string(&limits).unwrap();
         assert_eq!(json, format!("[60,{},7]", u64::MAX));
         assert_eq!(serde_json::from_str::<Limits>(&json).unwrap(), limits);
+    }
+
+    #[test]
+    fn the_islands_settings_travel_as_a_list_of_their_fields() {
+        let settings = UploaderSettings {
+            default_folder: "uploads/alice/".into(),
+            upload_root: "uploads/".into(),
+            max_file_size: 1 << 40,
+            max_files: 1000,
+            parallel_uploads: 3,
+            upload_retries: 2,
+            strip_location: true,
+            photo_smaller: false,
+            photo_choice: true,
+            photo_edge: 2560,
+            photo_quality: 85,
+            multipart_threshold: 1 << 26,
+            allowed_types: vec!["image/*".into()],
+            client: ClientKind::WeChatAndroid,
+            limits: Limits {
+                signs_per_minute: 60,
+                daily_bytes: 5,
+                used_bytes: 1,
+            },
+            checksum: Checksum::Md5,
+            sender: Some("pass".into()),
+            phone: true,
+        };
+        let json = serde_json::to_string(&settings).unwrap();
+        assert_eq!(
+            json,
+            format!(
+                "[\"uploads/alice/\",\"uploads/\",{},1000,3,2,true,false,true,2560,85,{},[\"image/*\"],2,[60,5,1],false,\"pass\",true]",
+                1u64 << 40,
+                1u64 << 26
+            )
+        );
+        assert_eq!(
+            serde_json::from_str::<UploaderSettings>(&json).unwrap(),
+            settings
+        );
+        // Each field in its place: a list one short is refused, not read shifted.
+        let short = json.replace(",true]", "]");
+        assert!(serde_json::from_str::<UploaderSettings>(&short).is_err());
     }
 }

@@ -161,11 +161,36 @@ fn is_unsafe_in_name(c: char) -> bool {
         )
 }
 
-/// The file's own name made safe to use as the last part of a key: basename, Unicode NFC,
-/// unsafe characters replaced by `_`, surrounding spaces and dots trimmed, at most 255 bytes
-/// (the extension kept when shortening). A name with nothing left becomes `file`.
+/// The sub-folders a file was picked in, below the destination folder: the page names a file
+/// of a folder picked or dropped whole by its path inside it (`trip/day 1/a.jpg`), and those
+/// folders are kept (`trip/day 1/`), each made safe like a file's name (`a:b` → `a_b`). A plain
+/// name has none (`""`). `.` and `..` are refused: no folder walk gives them.
+pub fn relative_folder(client_name: &str) -> Result<String, FolderError> {
+    let Some((folders, _)) = client_name.rsplit_once('/') else {
+        return Ok(String::new());
+    };
+    let mut relative = String::new();
+    for segment in folders.split('/').filter(|s| !s.trim().is_empty()) {
+        if matches!(segment.trim(), "." | "..") {
+            return Err(FolderError::DotSegment);
+        }
+        relative.push_str(&safe_name(segment));
+        relative.push('/');
+    }
+    Ok(relative)
+}
+
+/// The file's own name made safe to use as the last part of a key: basename, then
+/// [`safe_name`].
 pub fn original_name(client_name: &str) -> String {
-    let cleaned: String = basename(client_name)
+    safe_name(basename(client_name))
+}
+
+/// A name made safe as one part of a key: Unicode NFC, unsafe characters replaced by `_`,
+/// surrounding spaces and dots trimmed, at most 255 bytes (the extension kept when
+/// shortening). A name with nothing left becomes `file`.
+fn safe_name(name: &str) -> String {
+    let cleaned: String = name
         .nfc()
         .map(|c| if is_unsafe_in_name(c) { '_' } else { c })
         .collect();
@@ -362,6 +387,34 @@ mod tests {
         assert_eq!(original_name(".."), "file");
         assert_eq!(original_name(""), "file");
         assert_eq!(original_name("noextension"), "noextension");
+    }
+
+    #[test]
+    fn a_files_path_keeps_its_folders_made_safe() {
+        assert_eq!(relative_folder("a.jpg").unwrap(), "");
+        assert_eq!(relative_folder("trip/a.jpg").unwrap(), "trip/");
+        assert_eq!(relative_folder("trip/day 1/a.jpg").unwrap(), "trip/day 1/");
+        // Empty segments go, as in a typed folder; unsafe characters become `_`.
+        assert_eq!(relative_folder("/a//b/c.txt").unwrap(), "a/b/");
+        assert_eq!(
+            relative_folder("x:y/$HOME/t\\u/z.txt").unwrap(),
+            "x_y/_HOME/t_u/"
+        );
+        assert_eq!(relative_folder(".git/config").unwrap(), ".git/");
+        assert_eq!(relative_folder("cafe\u{301}/a").unwrap(), "caf\u{e9}/");
+        assert_eq!(
+            relative_folder(&format!("{}/a", "d".repeat(300))).unwrap(),
+            format!("{}/", "d".repeat(255))
+        );
+        for bad in ["../a.jpg", "a/../../b.jpg", "a/./b", " .. /x"] {
+            assert_eq!(
+                relative_folder(bad),
+                Err(FolderError::DotSegment),
+                "{bad:?}"
+            );
+        }
+        // The file's own name is what follows the last `/`.
+        assert_eq!(original_name("trip/day 1/a.jpg"), "a.jpg");
     }
 
     #[test]

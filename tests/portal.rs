@@ -144,6 +144,56 @@ async fn original_names_never_overwrite() {
         .ends_with("uploads/%E7%9B%B8%E5%86%8C/%E6%97%85%E8%A1%8C%20%E7%85%A7%E7%89%87.png"));
 }
 
+/// A folder picked or dropped whole: each file's path inside it (`trip/day 1/b.jpg`) keeps its
+/// sub-folders under the destination folder, in both naming modes.
+#[tokio::test]
+async fn files_of_a_folder_keep_their_paths() {
+    let h = Harness::start(&[]).await;
+    let tree = json!([
+        {"name": "trip/a.txt", "size": 1, "content_type": "text/plain"},
+        {"name": "trip/day 1/b.jpg", "size": 1, "content_type": "image/jpeg"},
+        {"name": "trip/day 2/b.jpg", "size": 1, "content_type": "image/jpeg"},
+        {"name": "trip/x:y/$c.txt", "size": 1, "content_type": "text/plain"},
+    ]);
+    let (status, tickets) = h.sign(None, tree.clone(), "original", "albums").await;
+    assert_eq!(status, 200, "{tickets}");
+    let keys: Vec<&str> = tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "uploads/albums/trip/a.txt",
+            "uploads/albums/trip/day 1/b.jpg",
+            "uploads/albums/trip/day 2/b.jpg",
+            "uploads/albums/trip/x_y/_c.txt",
+        ]
+    );
+    assert_eq!(h.upload(&tickets[1], "b.jpg", b"1").await.status(), 200);
+    assert_eq!(
+        std::fs::read(h.object_path("uploads/albums/trip/day 1/b.jpg")).unwrap(),
+        b"1"
+    );
+    let (status, tickets) = h.sign(None, tree, "random", "albums").await;
+    assert_eq!(status, 200, "{tickets}");
+    for (ticket, folder) in tickets.as_array().unwrap().iter().zip([
+        "uploads/albums/trip/",
+        "uploads/albums/trip/day 1/",
+        "uploads/albums/trip/day 2/",
+        "uploads/albums/trip/x_y/",
+    ]) {
+        let name = ticket["key"]
+            .as_str()
+            .unwrap()
+            .strip_prefix(folder)
+            .unwrap();
+        assert!(!name.contains('/') && name.len() >= 32, "{ticket}");
+    }
+}
+
 #[tokio::test]
 async fn bad_batches_are_refused_with_readable_errors() {
     let h = Harness::start(&[
@@ -160,6 +210,17 @@ async fn bad_batches_are_refused_with_readable_errors() {
         (one.clone(), "../etc", "The destination folder must not contain \"..\" or \".\" as a folder name."),
         (one.clone(), "a\\b", "The destination folder must not contain a backslash; use / between folders."),
         (json!([]), "uploads/", "Pick at least one file to upload."),
+        // A path out of the destination folder, or one that would make too long a key.
+        (
+            json!([{"name": "../../etc/a.png", "size": 1, "content_type": "image/png"}]),
+            "uploads/",
+            "A file name is empty, too long or not valid.",
+        ),
+        (
+            json!([{"name": format!("{}/a.png", ["d"; 300].join("/")), "size": 1, "content_type": "image/png"}]),
+            "uploads/",
+            "The destination folder is longer than 512 bytes.",
+        ),
         (
             json!([{"name": "a.png", "size": 1, "content_type": ""}, {"name": "b.png", "size": 1, "content_type": ""}, {"name": "c.png", "size": 1, "content_type": ""}]),
             "uploads/",
@@ -241,10 +302,9 @@ async fn the_page_is_complete_html_without_secrets() {
         (response.status().as_u16(), response.text().await.unwrap())
     };
     assert_eq!(status, 200, "{settings}");
-    assert!(
-        settings.contains("\"default_folder\":\"uploads/inbox/\""),
-        "{settings}"
-    );
+    let read: upload_portal::model::UploaderSettings =
+        serde_json::from_str(&settings).expect("the uploader's settings");
+    assert_eq!(read.default_folder, "uploads/inbox/", "{settings}");
     assert!(!settings.contains(SK));
 }
 

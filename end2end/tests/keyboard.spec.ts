@@ -8,6 +8,8 @@ test('the whole upload flow works from the keyboard', async ({ page }) => {
   await page.getByLabel('Files').setInputFiles({ name: 'typed.txt', mimeType: 'text/plain', buffer: Buffer.from('keys') });
   await page.getByLabel('Files').focus();
   await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Or a whole folder')).toBeFocused();
+  await page.keyboard.press('Tab');
   await expect(page.getByLabel('Random name')).toBeFocused();
   await page.keyboard.press('ArrowDown');
   await expect(page.getByLabel('Original name')).toBeChecked();

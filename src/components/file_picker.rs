@@ -1,15 +1,18 @@
-//! The picker: the files input and, in WeChat on Android, a camera input beside it. After each
-//! pick both are drawn anew, and the picker says "Add more files" once the list holds some.
+//! The picker: the files input, with a folder input beside it on desktops and a camera input
+//! in WeChat on Android. After each pick the phone's inputs are drawn anew, and the picker says
+//! "Add more files" once the list holds some.
 
 use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::custom_attribute;
 
 use crate::components::use_locale;
-use crate::i18n::td;
+use crate::i18n::td_string;
 use crate::model::ClientKind;
 
 /// The multi-file picker. In WeChat's in-app browser the `accept` list is left out (a specific
 /// list can stop its picker from opening), and on Android a separate "Take photo" control opens
-/// the camera, which `multiple` hides there. `on_pick` gets either input's change event; the
+/// the camera, which `multiple` hides there. On desktops "Or a whole folder" picks a folder
+/// (`webkitdirectory`). `on_pick` gets any input's change event; the files and camera
 /// inputs are then replaced by fresh ones, so that picking the same files again, or after a
 /// cancel, always fires (some WebViews keep a used input's state). `listed`: the list holds
 /// files, so a pick adds to them.
@@ -20,9 +23,10 @@ pub fn FilePicker(
     allowed_types: Vec<String>,
     on_pick: impl Fn(leptos::ev::Event) + Clone + Send + Sync + 'static,
     listed: Signal<bool>,
-    /// The multi-file input and the camera input, for files picked before the page woke.
+    /// The multi-file, camera and folder inputs, for files picked before the page woke.
     picker: NodeRef<leptos::html::Input>,
     camera: NodeRef<leptos::html::Input>,
+    tree: NodeRef<leptos::html::Input>,
 ) -> impl IntoView {
     let locale = use_locale();
     let accept =
@@ -42,6 +46,20 @@ pub fn FilePicker(
             }
         }
     };
+    // A whole folder, its files keeping their paths: desktops only (phones pick files). A
+    // desktop browser fires again for the same folder once the input is emptied, which the
+    // pick does: this input is not drawn anew.
+    let folder = (client == ClientKind::Desktop).then(|| {
+        let input =
+            view! { <input id="tree" type="file" on:change=picked.clone() node_ref=tree /> }
+                .add_any_attr(custom_attribute("webkitdirectory", ""));
+        view! {
+            <div class="field">
+                <label for="tree">{td_string!(locale, pick_folder)}</label>
+                {input}
+            </div>
+        }
+    });
     let camera = (client == ClientKind::WeChatAndroid).then(|| {
         let input = move || {
             picks.track();
@@ -51,16 +69,16 @@ pub fn FilePicker(
         };
         view! {
             <div class="field camera">
-                <label for="camera">{td!(locale, take_photo)}</label>
+                <label for="camera">{td_string!(locale, take_photo)}</label>
                 {input}
             </div>
         }
     });
     let label = move || {
         if listed.get() {
-            td!(locale, add_more_files).into_any()
+            td_string!(locale, add_more_files)
         } else {
-            td!(locale, files_label).into_any()
+            td_string!(locale, files_label)
         }
     };
     view! {
@@ -68,6 +86,7 @@ pub fn FilePicker(
             <label for="files">{label}</label>
             {files}
         </div>
+        {folder}
         {camera}
     }
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::use_locale;
-use crate::i18n::td;
+use crate::i18n::td_string;
 
 /// The id of the list of folders used lately, which the page around the uploader draws (the
 /// island carries no code for it).
@@ -16,14 +16,13 @@ pub const RECENT_FOLDERS: &str = "recent-folders";
 pub fn FolderField(folder: RwSignal<String>, root: String) -> impl IntoView {
     let locale = use_locale();
     let hint = if root.is_empty() {
-        td!(locale, folder_hint_any).into_any()
+        td_string!(locale, folder_hint_any).to_owned()
     } else {
-        let shown = root.clone();
-        td!(locale, folder_hint_root, root = move || shown.clone()).into_any()
+        td_string!(locale, folder_hint_root, root = &root)
     };
     view! {
         <div class="field">
-            <label for="folder">{td!(locale, folder_label)}</label>
+            <label for="folder">{td_string!(locale, folder_label)}</label>
             <div class="folder-input">
                 <span class="root">{root}</span>
                 <input

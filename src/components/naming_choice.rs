@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::components::use_locale;
-use crate::i18n::td;
+use crate::i18n::td_string;
 use crate::model::NamingMode;
 
 /// The two naming radios: a random name keeping the extension (default), or the file's own.
@@ -13,12 +13,12 @@ pub fn NamingChoice(naming: RwSignal<NamingMode>) -> impl IntoView {
     let locale = use_locale();
     view! {
         <fieldset class="field naming">
-            <legend>{td!(locale, naming_legend)}</legend>
+            <legend>{td_string!(locale, naming_legend)}</legend>
             <NamingRadio naming mode=NamingMode::Random value="random">
-                {td!(locale, naming_random)}
+                {td_string!(locale, naming_random)}
             </NamingRadio>
             <NamingRadio naming mode=NamingMode::Original value="original">
-                {td!(locale, naming_original)}
+                {td_string!(locale, naming_original)}
             </NamingRadio>
         </fieldset>
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::use_locale;
 use crate::error::PortalError;
-use crate::i18n::{td, td_string};
+use crate::i18n::td_string;
 use crate::model::NamingMode;
 use crate::upload::row::UploadRow;
 
@@ -82,14 +82,14 @@ pub fn ContinueOnPhone(
     let image = move || request.with(|id| id.as_ref().map(|id| format!("/requests/{id}/qr.svg")));
     view! {
         <button type="button" class="secondary" hidden=move || !hidden() on:click=start>
-            {td!(locale, continue_on_phone)}
+            {td_string!(locale, continue_on_phone)}
         </button>
         <figure class="phone" hidden=hidden>
             <img src=image alt=td_string!(locale, qr_code) width="264" height="264" />
             <figcaption>
-                {td!(locale, phone_hint)} " "
+                {td_string!(locale, phone_hint)} " "
                 <button type="button" class="secondary" on:click=move |_| stop(true)>
-                    {td!(locale, phone_stop)}
+                    {td_string!(locale, phone_stop)}
                 </button>
             </figcaption>
         </figure>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::use_locale;
 use crate::format::format_size;
-use crate::i18n::{td, td_string, Locale};
+use crate::i18n::{td_string, Locale};
 use crate::upload::problem::Problem;
 use crate::upload::row::{Note, RowStatus, UploadRow};
 
@@ -53,7 +53,8 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
     let shown_status = status.clone();
     let shown = move || shown_status.get().shown(locale);
     let details_status = status.clone();
-    let details = move || match details_status.get() {
+    let details = move || {
+        match details_status.get() {
         RowStatus::Done {
             key,
             url,
@@ -64,8 +65,8 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
             <div class="result">
                 <a href=url target="_blank" rel="noopener">{key}</a>
                 " "
-                <span class="etag">{td!(locale, etag)} " " <code>{etag}</code></span>
-                {verified.then(|| view! { <span class="verified">{td!(locale, verified)}</span> })}
+                <span class="etag">{td_string!(locale, etag)} " " <code>{etag}</code></span>
+                {verified.then(|| view! { <span class="verified">{td_string!(locale, verified)}</span> })}
                 {note
                     .map(|note| {
                         let text = move || match &note {
@@ -96,6 +97,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
         }
         .into_any(),
         _ => ().into_any(),
+    }
     };
     let bar = progress.clone();
     let name_for_bar = row.name.clone();
@@ -114,7 +116,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                     aria-label=move || td_string!(locale, cancel_label, name = name.clone())
                     on:click=move |_| row.cancel()
                 >
-                    {td!(locale, cancel)}
+                    {td_string!(locale, cancel)}
                 </button>
             }
             .into_any()
@@ -126,7 +128,7 @@ fn UploadRowView(row: UploadRow, on_retry: Callback<u32>) -> impl IntoView {
                     aria-label=move || td_string!(locale, retry_label, name = name.clone())
                     on:click=move |_| on_retry.run(id)
                 >
-                    {td!(locale, retry)}
+                    {td_string!(locale, retry)}
                 </button>
             }
             .into_any()

@@ -9,7 +9,7 @@ use crate::components::naming_choice::NamingChoice;
 use crate::components::phone_link::ContinueOnPhone;
 use crate::components::upload_list::UploadList;
 use crate::error::PortalError;
-use crate::i18n::{td, td_string, Locale};
+use crate::i18n::{td_string, Locale};
 use crate::model::{NamingMode, UploaderSettings};
 use crate::upload::row::{RowStatus, UploadRow};
 
@@ -149,7 +149,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
 
     // Files picked, dropped or pasted join the list, if the rules admit them.
     #[cfg(feature = "hydrate")]
-    let add_files = move |files: Vec<web_sys::File>| {
+    let add_files = move |files: Vec<crate::upload::picked::Named>| {
         let mut waiting: Vec<(String, u64, f64)> = rows
             .get_untracked()
             .iter()
@@ -158,13 +158,9 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             .collect();
         let mut picked = Vec::new();
         let mut refusals = Vec::new();
-        for file in files {
-            let (name, size, content_type, modified) = (
-                file.name(),
-                file.size() as u64,
-                file.type_(),
-                file.last_modified(),
-            );
+        for (name, file) in files {
+            let (size, content_type, modified) =
+                (file.size() as u64, file.type_(), file.last_modified());
             // A file the list has finished is not sent twice; one a reload cut short, picked
             // again, goes back to its row.
             let listed = rows.with_untracked(|rows| {
@@ -228,7 +224,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         {
             let input: web_sys::HtmlInputElement = event_target(&ev);
             if let Some(list) = input.files() {
-                add_files(files_of(&list));
+                add_files(crate::upload::picked::of_list(&list));
             }
             // Let the same file be picked again later.
             input.set_value("");
@@ -240,20 +236,22 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
     // fires no change event when the same files are picked again.)
     let picker = NodeRef::<leptos::html::Input>::new();
     let camera = NodeRef::<leptos::html::Input>::new();
+    let tree = NodeRef::<leptos::html::Input>::new();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        for input in [picker, camera]
+        for input in [picker, camera, tree]
             .into_iter()
             .filter_map(|n| n.get_untracked())
         {
             if let Some(list) = input.files().filter(|list| list.length() > 0) {
-                add_files(files_of(&list));
+                add_files(crate::upload::picked::of_list(&list));
                 input.set_value("");
             }
         }
     });
-    // Files dragged onto the uploader (the zone is highlighted while they are over it), or
-    // pasted anywhere on the page (a screenshot, files copied in a file manager).
+    // Files and folders dragged onto the uploader (the zone is highlighted while they are over
+    // it), or files pasted anywhere on the page (a screenshot, files copied in a file manager).
+    // A dropped folder is walked for its files, which keep their paths inside it.
     let over = RwSignal::new(0i32);
     let dragging = Memo::new(move |_| over.get() > 0);
     let on_drag_enter = move |_: leptos::ev::DragEvent| over.update(|n| *n += 1);
@@ -264,8 +262,14 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         ev.prevent_default();
         over.set(0);
         #[cfg(feature = "hydrate")]
-        if let Some(list) = ev.data_transfer().and_then(|data| data.files()) {
-            add_files(files_of(&list));
+        if let Some(data) = ev.data_transfer() {
+            use crate::upload::picked;
+            match picked::dropped_folders(&data) {
+                Some(entries) => leptos::task::spawn_local(async move {
+                    add_files(picked::walk(entries).await);
+                }),
+                None => add_files(data.files().map_or_else(Vec::new, |l| picked::of_list(&l))),
+            }
         }
     };
     #[cfg(feature = "hydrate")]
@@ -274,7 +278,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             if let Some(list) = ev.clipboard_data().and_then(|data| data.files()) {
                 if list.length() > 0 {
                     ev.prevent_default();
-                    add_files(files_of(&list));
+                    add_files(crate::upload::picked::of_list(&list));
                 }
             }
         });
@@ -340,12 +344,7 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         settings.max_files,
         crate::format::format_size(settings.max_file_size),
     );
-    let limits = td!(
-        locale,
-        limits,
-        count = max_files,
-        size = move || max_size.clone()
-    );
+    let limits = td_string!(locale, limits, count = max_files, size = max_size);
     let quota = settings.limits.clone();
     let quota_line = move || {
         let mut line = if quota.signs_per_minute > 0 {
@@ -383,8 +382,9 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                 listed=Signal::derive(move || rows.with(|r| !r.is_empty()))
                 picker
                 camera
+                tree
             />
-            <p class="limits">{limits} " " <span class="drop-hint">{td!(locale, drop_hint)}</span></p>
+            <p class="limits">{limits} " " <span class="drop-hint">{td_string!(locale, drop_hint)}</span></p>
             <p class="limits quota">{quota_line}</p>
             <NamingChoice naming />
             <label class="check">
@@ -393,13 +393,13 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
                     prop:checked=strip_location
                     on:change=move |ev| strip_location.set(event_target_checked(&ev))
                 />
-                {td!(locale, strip_location)}
+                {td_string!(locale, strip_location)}
             </label>
             <label class="check" hidden=!settings.photo_choice>
-                {td!(locale, photo_size)}
+                {td_string!(locale, photo_size)}
                 " "
                 <select on:change=move |ev| smaller_photos.set(event_target_value(&ev) == "s")>
-                    <option value="o" selected=!settings.photo_smaller>{td!(locale, photo_original)}</option>
+                    <option value="o" selected=!settings.photo_smaller>{td_string!(locale, photo_original)}</option>
                     <option value="s" selected=settings.photo_smaller>
                         {td_string!(locale, photo_smaller, edge = photo_edge)}
                     </option>
@@ -408,10 +408,10 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             <FolderField folder root=settings.upload_root.clone() />
             <div class="actions">
                 <button type="submit" disabled=move || !hydrated.get() || busy.get()>
-                    {td!(locale, upload)}
+                    {td_string!(locale, upload)}
                 </button>
                 <button type="button" class="secondary" hidden=move || !busy.get() on:click=cancel_all>
-                    {td!(locale, cancel_all)}
+                    {td_string!(locale, cancel_all)}
                 </button>
                 {settings.phone.then(|| view! { <ContinueOnPhone folder naming rows next_id error /> })}
             </div>
@@ -538,10 +538,4 @@ fn preview_of(file: &web_sys::File) -> Option<String> {
     shown
         .then(|| web_sys::Url::create_object_url_with_blob(file).ok())
         .flatten()
-}
-
-/// The files of a picker, a drop or a paste.
-#[cfg(feature = "hydrate")]
-fn files_of(list: &web_sys::FileList) -> Vec<web_sys::File> {
-    (0..list.length()).filter_map(|i| list.get(i)).collect()
 }

@@ -23,6 +23,8 @@ mod parts;
 #[cfg(feature = "hydrate")]
 mod photo;
 #[cfg(feature = "hydrate")]
+pub mod picked;
+#[cfg(feature = "hydrate")]
 mod queue;
 #[cfg(feature = "hydrate")]
 mod xhr;

@@ -13,7 +13,10 @@ use super::state::AppState;
 use super::storage::Target;
 use crate::error::{Limit, Notice, PortalError};
 use crate::model::{type_allowed, FileSpec, NamingMode, UploadBatch, UploadTicket, Viewer};
-use crate::naming::{folder_in_root, numbered_name, original_name, random_name, suffixed_name};
+use crate::naming::{
+    folder_in_root, numbered_name, original_name, random_name, relative_folder, suffixed_name,
+    FolderError, MAX_FOLDER_BYTES,
+};
 use crate::server::protocol::callback::CallbackSpec;
 use crate::server::protocol::policy::Condition;
 
@@ -231,15 +234,15 @@ pub async fn decide(
         }));
     }
     let folder = folder_in_root(&batch.folder, root).map_err(|e| invalid(Notice::Folder(e)))?;
-    let content_types = batch
+    let checked = batch
         .files
         .iter()
-        .map(|file| check_file(rules, file))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|file| Ok((check_file(rules, file)?, folder_of(&folder, file)?)))
+        .collect::<Result<Vec<_>, PortalError>>()?;
 
     let mut taken = HashSet::new();
     let mut decisions = Vec::with_capacity(batch.files.len());
-    for (file, content_type) in batch.files.iter().zip(content_types) {
+    for (file, (content_type, folder)) in batch.files.iter().zip(checked) {
         let name = match batch.naming {
             NamingMode::Random => random_name(&random_id(), &file.name),
             NamingMode::Original => {
@@ -378,6 +381,18 @@ pub async fn sign_fallback(
         fields,
         expires_at: expires.unix_timestamp(),
     })
+}
+
+/// The folder `file` goes to: the destination `folder`, then the sub-folders it was picked in
+/// (a folder picked or dropped whole), in both naming modes. The two together are held to a
+/// folder's length, so that every key fits.
+fn folder_of(folder: &str, file: &FileSpec) -> Result<String, PortalError> {
+    let relative =
+        relative_folder(&file.name).map_err(|_| PortalError::Invalid(Notice::BadFileName))?;
+    if folder.len() + relative.len() > MAX_FOLDER_BYTES {
+        return Err(PortalError::Invalid(Notice::Folder(FolderError::TooLong)));
+    }
+    Ok(format!("{folder}{relative}"))
 }
 
 /// Checks one file's description; returns the content type the object will get.

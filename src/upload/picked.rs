@@ -1,0 +1,87 @@
+//! The files a pick, a drop or a paste hands over, each with the name it is listed and signed
+//! under: its path inside a folder picked or dropped whole (`trip/day 1/a.jpg`), else its name.
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DataTransfer, File, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
+};
+
+/// A file and the name it is listed under.
+pub type Named = (String, File);
+
+/// The files of a picker or a paste. A folder picker (`webkitdirectory`) gives each file its
+/// path inside the folder picked, the folder's own name first.
+pub fn of_list(list: &FileList) -> Vec<Named> {
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(|file| {
+            let path = Reflect::get(&file, &"webkitRelativePath".into())
+                .ok()
+                .and_then(|path| path.as_string())
+                .filter(|path| !path.is_empty());
+            (path.unwrap_or_else(|| file.name()), file)
+        })
+        .collect()
+}
+
+/// The folders among what was dropped, taken while the drop event lasts (its items are gone
+/// after it). `None` when no folder was dropped: the drop's file list is then all there is.
+pub fn dropped_folders(data: &DataTransfer) -> Option<Vec<FileSystemEntry>> {
+    let items = data.items();
+    let entries: Vec<FileSystemEntry> = (0..items.length())
+        .filter_map(|i| items.get(i)?.webkit_get_as_entry().ok().flatten())
+        .collect();
+    entries
+        .iter()
+        .any(FileSystemEntry::is_directory)
+        .then_some(entries)
+}
+
+/// Every file under the dropped `entries`, walked a folder at a time (in the order the browser
+/// lists them: sorting would cost the page 1.5 KB), with its path from the dropped folder's name
+/// down. Empty folders give nothing; an entry the browser cannot read is left out.
+pub async fn walk(mut entries: Vec<FileSystemEntry>) -> Vec<Named> {
+    let mut files = Vec::new();
+    while !entries.is_empty() {
+        let entry = entries.remove(0);
+        if entry.is_directory() {
+            let reader = entry
+                .unchecked_into::<FileSystemDirectoryEntry>()
+                .create_reader();
+            // A folder's entries come a batch at a time, until an empty one.
+            while let Some(batch) = called(|done, failed| {
+                let _ = reader.read_entries_with_callback_and_callback(done, failed);
+            })
+            .await
+            {
+                let batch: Array = batch.unchecked_into();
+                if batch.length() == 0 {
+                    break;
+                }
+                entries.extend(batch.iter().map(JsCast::unchecked_into));
+            }
+        } else if let Some(file) = called(|done, failed| {
+            entry
+                .unchecked_ref::<FileSystemFileEntry>()
+                .file_with_callback_and_callback(done, failed);
+        })
+        .await
+        {
+            // `/trip/day 1/a.jpg`: the path from the drop.
+            let path = entry.full_path().trim_start_matches('/').to_owned();
+            files.push((path, file.unchecked_into()));
+        }
+    }
+    files
+}
+
+/// What an API that answers through a success and an error callback gave; `None` on its error.
+async fn called(
+    call: impl Fn(&js_sys::Function, &js_sys::Function),
+) -> Option<wasm_bindgen::JsValue> {
+    JsFuture::from(Promise::new(&mut |done, failed| call(&done, &failed)))
+        .await
+        .ok()
+}
