@@ -6,7 +6,7 @@ mod common;
 
 use common::{Harness, SK};
 use reqwest::multipart::{Form, Part};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn signed_tickets_upload_to_the_bucket() {
@@ -87,6 +87,16 @@ async fn signed_tickets_upload(args: &[&str], expected_fields: &[&str]) {
     assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"12345");
 }
 
+/// The keys of a signed batch's tickets, in order.
+fn keys_of(tickets: &Value) -> Vec<&str> {
+    tickets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["key"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn original_names_never_overwrite() {
     let h = Harness::start(&[]).await;
@@ -97,12 +107,7 @@ async fn original_names_never_overwrite() {
     ]);
     let (status, tickets) = h.sign(None, three, "original", "uploads/phone").await;
     assert_eq!(status, 200, "{tickets}");
-    let keys: Vec<&str> = tickets
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["key"].as_str().unwrap())
-        .collect();
+    let keys = keys_of(&tickets);
     assert_eq!(
         keys,
         [
@@ -157,12 +162,7 @@ async fn files_of_a_folder_keep_their_paths() {
     ]);
     let (status, tickets) = h.sign(None, tree.clone(), "original", "albums").await;
     assert_eq!(status, 200, "{tickets}");
-    let keys: Vec<&str> = tickets
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["key"].as_str().unwrap())
-        .collect();
+    let keys = keys_of(&tickets);
     assert_eq!(
         keys,
         [
