@@ -1,6 +1,7 @@
 // Folders on the desktop (#16): a folder picked whole (`webkitdirectory`) or dropped on the page
 // arrives with its structure under the destination folder, in both naming modes (random names
-// keep the sub-folders); the server makes each folder name safe; empty folders are ignored.
+// keep the sub-folders); the server makes each folder name safe; empty folders and a file
+// manager's clutter (`.DS_Store`, `Thumbs.db`, `._` files) are left out.
 // Phones keep the plain picker.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,10 +20,14 @@ const TREE: Record<string, string> = {
   'trip/x:y/d.txt': 'd',
 };
 
-/** The tree on disk, with an empty folder beside the files; returns the path of `trip`. */
+/** A file manager's clutter, which the page leaves out of a folder. */
+const CLUTTER = ['trip/.DS_Store', 'trip/day 1/Thumbs.db', 'trip/._a.txt'];
+
+/** The tree on disk, with an empty folder and some clutter beside the files; returns the path
+ * of `trip`. */
 function treeOnDisk(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-tree-'));
-  for (const [name, text] of Object.entries(TREE)) {
+  for (const [name, text] of [...Object.entries(TREE), ...CLUTTER.map((name) => [name, 'clutter'])]) {
     fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
     fs.writeFileSync(path.join(root, name), `${text} (${run})`);
   }
@@ -42,9 +47,11 @@ async function dropFolder(page: Page, dir: string) {
   }
 }
 
-/** Uploads what is listed and checks each file's key, from its path in the tree, and bytes. */
+/** Uploads what is listed (the tree's files, and nothing else) and checks each file's key, from
+ * its path in the tree, and bytes. */
 async function uploadAndCheck(page: Page, key: (name: string) => RegExp) {
   await expect(page.locator('li.upload')).toHaveCount(Object.keys(TREE).length);
+  for (const name of CLUTTER) await expect(row(page, name)).toHaveCount(0);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(page.locator('li.upload[data-state="done"]')).toHaveCount(Object.keys(TREE).length);
   for (const [name, text] of Object.entries(TREE)) {

@@ -39,10 +39,11 @@ test('a reload in the middle of a batch, then the files picked again, sends exac
   await page.getByLabel('Files').setInputFiles(paths);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(page.locator('li.upload[data-state="done"]')).toHaveCount(3);
-  await page.unrouteAll({ behavior: 'ignoreErrors' });
 
-  // The page is killed and opened again.
+  // The page is killed and opened again. The hanging POSTs die with it: the routes are lifted
+  // only then (lifted before, they let the held POSTs go on, and some of them finished).
   await page.reload();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
   await expect(page.getByRole('button', { name: 'Upload', exact: true })).toBeEnabled();
   await expect(page.getByRole('status')).toHaveText('7 of 10 files not finished: pick them again to continue.');
   await expect(page.locator('li.upload')).toHaveCount(10);

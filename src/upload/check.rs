@@ -55,6 +55,19 @@ pub fn admit(
     Ok(())
 }
 
+/// Whether a file of a folder picked or dropped whole (`path` inside it, `trip/.DS_Store`) is
+/// a file manager's clutter rather than the reader's: Finder's `.DS_Store` and `._` files,
+/// Windows' `Thumbs.db` and `desktop.ini`. They are left out of the list; the same file picked
+/// by itself (no folder in its path) is the reader's choice and kept.
+pub fn is_folder_clutter(path: &str) -> bool {
+    // (A byte scan: `rsplit_once` brought a string searcher into the page's WASM.)
+    let Some(slash) = path.bytes().rposition(|b| b == b'/') else {
+        return false;
+    };
+    let name = &path[slash + 1..];
+    matches!(name, ".DS_Store" | "Thumbs.db" | "desktop.ini") || name.starts_with("._")
+}
+
 /// CRC-64/XZ, which OSS calls crc64ecma. Its 32 KiB of tables are built on first use rather
 /// than shipped in the page's WASM.
 pub fn crc64() -> &'static crc::Crc<u64, crc::Table<16>> {
@@ -115,6 +128,28 @@ pub fn stored_matches(
 mod tests {
     use super::*;
     use crate::i18n::Locale;
+
+    #[test]
+    fn a_folders_clutter_is_told_from_its_files() {
+        for clutter in [
+            "trip/.DS_Store",
+            "trip/day 1/Thumbs.db",
+            "trip/desktop.ini",
+            "trip/._IMG_0001.JPG",
+        ] {
+            assert!(is_folder_clutter(clutter), "{clutter}");
+        }
+        for kept in [
+            ".DS_Store",
+            "Thumbs.db",
+            "trip/IMG_0001.JPG",
+            "trip/.env",
+            "trip/.DS_Store.txt",
+            "trip/My Thumbs.db",
+        ] {
+            assert!(!is_folder_clutter(kept), "{kept}");
+        }
+    }
 
     fn settings() -> crate::model::UploaderSettings {
         crate::model::UploaderSettings {

@@ -8,11 +8,14 @@ use web_sys::{
     DataTransfer, File, FileList, FileSystemDirectoryEntry, FileSystemEntry, FileSystemFileEntry,
 };
 
+use super::check::is_folder_clutter;
+
 /// A file and the name it is listed under.
 pub type Named = (String, File);
 
 /// The files of a picker or a paste. A folder picker (`webkitdirectory`) gives each file its
-/// path inside the folder picked, the folder's own name first.
+/// path inside the folder picked, the folder's own name first; a file manager's clutter in it
+/// (`.DS_Store`...) is left out.
 pub fn of_list(list: &FileList) -> Vec<Named> {
     (0..list.length())
         .filter_map(|i| list.get(i))
@@ -23,6 +26,7 @@ pub fn of_list(list: &FileList) -> Vec<Named> {
                 .filter(|path| !path.is_empty());
             (path.unwrap_or_else(|| file.name()), file)
         })
+        .filter(|(name, _)| !is_folder_clutter(name))
         .collect()
 }
 
@@ -41,7 +45,8 @@ pub fn dropped_folders(data: &DataTransfer) -> Option<Vec<FileSystemEntry>> {
 
 /// Every file under the dropped `entries`, walked a folder at a time (in the order the browser
 /// lists them: sorting would cost the page 1.5 KB), with its path from the dropped folder's name
-/// down. Empty folders give nothing; an entry the browser cannot read is left out.
+/// down. Empty folders give nothing; a file manager's clutter and an entry the browser cannot
+/// read are left out.
 pub async fn walk(mut entries: Vec<FileSystemEntry>) -> Vec<Named> {
     let mut files = Vec::new();
     while !entries.is_empty() {
@@ -71,7 +76,9 @@ pub async fn walk(mut entries: Vec<FileSystemEntry>) -> Vec<Named> {
         {
             // `/trip/day 1/a.jpg`: the path from the drop.
             let path = entry.full_path().trim_start_matches('/').to_owned();
-            files.push((path, file.unchecked_into()));
+            if !is_folder_clutter(&path) {
+                files.push((path, file.unchecked_into()));
+            }
         }
     }
     files
