@@ -216,6 +216,12 @@ async fn bad_batches_are_refused_with_readable_errors() {
             "uploads/",
             "A file name is empty, too long or not valid.",
         ),
+        // A folder's name, not a file's.
+        (
+            json!([{"name": "trip/a.png/", "size": 1, "content_type": "image/png"}]),
+            "uploads/",
+            "A file name is empty, too long or not valid.",
+        ),
         (
             json!([{"name": format!("{}/a.png", ["d"; 300].join("/")), "size": 1, "content_type": "image/png"}]),
             "uploads/",

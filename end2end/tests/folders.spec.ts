@@ -78,6 +78,12 @@ test('a folder picked whole keeps its sub-folders under the destination folder',
   }
   // Original names: the path itself, each folder name made safe (`x:y` → `x_y`).
   await uploadAndCheck(page, (name) => new RegExp(`^uploads/${escaped(folder + name.replace('x:y', 'x_y'))}$`));
+  // The folder field offers, first, where the files were sent, not the sub-folders they brought.
+  await openPortal(page);
+  const offered = await page.locator('#recent-folders option')
+    .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+  expect(offered[0]).toBe(folder);
+  expect(offered.filter((offer) => offer.startsWith(folder))).toEqual([folder]);
 });
 
 test('a folder dropped on the page arrives with its structure, under random names too', async ({ page }, info) => {

@@ -195,12 +195,12 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
             if let Err(refusal) =
                 rules.with_value(|rules| crate::upload::check::admit(rules, &waiting, &offered))
             {
-                // "At most N files" is said once however many files it turns away; the other
-                // refusals name their file.
-                let full = |notice: &crate::error::Notice| {
-                    matches!(notice, crate::error::Notice::TooManyFiles { .. })
-                };
-                if !(full(&refusal) && refusals.iter().any(full)) {
+                // Said once however many files it turns away: "at most N files", or a type
+                // refused (a folder of 300 text files); the other refusals name their file.
+                if !refusals
+                    .iter()
+                    .any(|said| crate::upload::check::says_the_same(said, &refusal))
+                {
                     refusals.push(refusal);
                 }
                 continue;
@@ -265,9 +265,13 @@ pub fn Uploader(locale: Locale, settings: UploaderSettings) -> impl IntoView {
         if let Some(data) = ev.data_transfer() {
             use crate::upload::picked;
             match picked::dropped_folders(&data) {
-                Some(entries) => leptos::task::spawn_local(async move {
-                    add_files(picked::walk(entries).await);
-                }),
+                Some(entries) => {
+                    // One more than the list takes, for "at most N files" to be said.
+                    let most = rules.with_value(|rules| rules.max_files as usize + 1);
+                    leptos::task::spawn_local(async move {
+                        add_files(picked::walk(entries, most).await);
+                    })
+                }
                 None => add_files(data.files().map_or_else(Vec::new, |l| picked::of_list(&l))),
             }
         }

@@ -55,6 +55,22 @@ pub fn admit(
     Ok(())
 }
 
+/// Whether refusing a second file would say what `said` says already: "at most N files", or
+/// the same type refused (its first file named). Each is said once however many files it
+/// turns away.
+pub fn says_the_same(said: &Notice, refusal: &Notice) -> bool {
+    match (said, refusal) {
+        (Notice::TooManyFiles { .. }, Notice::TooManyFiles { .. }) => true,
+        (
+            Notice::TypeRefused {
+                content_type: said, ..
+            },
+            Notice::TypeRefused { content_type, .. },
+        ) => said == content_type,
+        _ => false,
+    }
+}
+
 /// Whether a file of a folder picked or dropped whole (`path` inside it, `trip/.DS_Store`) is
 /// a file manager's clutter rather than the reader's: Finder's `.DS_Store` and `._` files,
 /// Windows' `Thumbs.db` and `desktop.ini`. They are left out of the list; the same file picked
@@ -128,6 +144,33 @@ pub fn stored_matches(
 mod tests {
     use super::*;
     use crate::i18n::Locale;
+
+    #[test]
+    fn a_refusal_is_said_once_per_kind() {
+        let refused = |name: &str, content_type: &str| Notice::TypeRefused {
+            name: name.into(),
+            content_type: content_type.into(),
+            allowed: vec!["image/*".into()],
+        };
+        let full = Notice::TooManyFiles { max: 3 };
+        assert!(says_the_same(&full, &Notice::TooManyFiles { max: 3 }));
+        assert!(says_the_same(
+            &refused("a.txt", "text/plain"),
+            &refused("b.txt", "text/plain")
+        ));
+        assert!(!says_the_same(
+            &refused("a.txt", "text/plain"),
+            &refused("c.pdf", "application/pdf")
+        ));
+        assert!(!says_the_same(&full, &refused("a.txt", "text/plain")));
+        // A file too large is named each time: each is its own.
+        let large = |name: &str| Notice::TooLarge {
+            name: name.into(),
+            size: 9,
+            max: 1,
+        };
+        assert!(!says_the_same(&large("a"), &large("b")));
+    }
 
     #[test]
     fn a_folders_clutter_is_told_from_its_files() {

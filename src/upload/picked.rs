@@ -43,21 +43,26 @@ pub fn dropped_folders(data: &DataTransfer) -> Option<Vec<FileSystemEntry>> {
         .then_some(entries)
 }
 
-/// Every file under the dropped `entries`, walked a folder at a time (in the order the browser
-/// lists them: sorting would cost the page 1.5 KB), with its path from the dropped folder's name
-/// down. Empty folders give nothing; a file manager's clutter and an entry the browser cannot
-/// read are left out.
-pub async fn walk(mut entries: Vec<FileSystemEntry>) -> Vec<Named> {
+/// The files under the dropped `entries`, walked a folder at a time (in the order the browser
+/// lists them: sorting would cost the page 1.5 KB), with their paths from the dropped folder's
+/// name down; `most` at most (more than the list takes: a home folder dropped by mistake is not
+/// read to its end). Empty folders give nothing; a file manager's clutter and an entry the
+/// browser cannot read are left out.
+pub async fn walk(mut entries: Vec<FileSystemEntry>, most: usize) -> Vec<Named> {
     let mut files = Vec::new();
-    while !entries.is_empty() {
-        let entry = entries.remove(0);
+    let mut next = 0;
+    while next < entries.len() && files.len() < most {
+        let entry = entries[next].clone();
+        next += 1;
         if entry.is_directory() {
             let reader = entry
                 .unchecked_into::<FileSystemDirectoryEntry>()
                 .create_reader();
             // A folder's entries come a batch at a time, until an empty one.
             while let Some(batch) = called(|done, failed| {
-                let _ = reader.read_entries_with_callback_and_callback(done, failed);
+                if let Err(error) = reader.read_entries_with_callback_and_callback(done, failed) {
+                    let _ = failed.call1(&error, &error);
+                }
             })
             .await
             {

@@ -65,20 +65,29 @@ const RECENT_FOLDERS: usize = 8;
 /// The folders `viewer` uploaded to lately, as the folder field takes them (after their root),
 /// newest first.
 pub async fn recent_folders(state: &AppState, viewer: &Viewer) -> Result<Vec<String>, PortalError> {
-    let keys = state
+    let uploads = state
         .ledger
-        .latest_keys(&viewer.name, LATEST_UPLOADS)
+        .latest_uploads(&viewer.name, LATEST_UPLOADS)
         .await
         .map_err(limits::ledger_failed)?;
-    Ok(folders_of(&keys, &viewer.root, RECENT_FOLDERS))
+    Ok(folders_of(&uploads, &viewer.root, RECENT_FOLDERS))
 }
 
-/// The folders of `keys` under `root`, after it, each once in the order first met, `max` at
-/// most (the root itself is the empty folder, and is left out: the field starts empty).
-fn folders_of(keys: &[String], root: &str, max: usize) -> Vec<String> {
+/// The folders `uploads` (keys and file names as picked) went to under `root`, after it, each
+/// once in the order first met, `max` at most (the root itself is the empty folder, and is left
+/// out: the field starts empty). A file of a folder picked whole counts for the folder it was
+/// sent to, not for the sub-folders it brought (`trip/day 1/` of `trip/day 1/b.jpg`).
+fn folders_of(uploads: &[(String, String)], root: &str, max: usize) -> Vec<String> {
     let mut folders: Vec<String> = Vec::new();
-    for key in keys {
+    for (key, file_name) in uploads {
         let folder = key.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let folder = match file_name.rsplit_once('/') {
+            Some((brought, _)) => folder
+                .strip_suffix(brought)
+                .and_then(|sent_to| sent_to.strip_suffix('/'))
+                .unwrap_or(folder),
+            None => folder,
+        };
         let Some(after) = format!("{folder}/").strip_prefix(root).map(str::to_owned) else {
             continue;
         };
@@ -96,18 +105,22 @@ fn folders_of(keys: &[String], root: &str, max: usize) -> Vec<String> {
 mod tests {
     use super::folders_of;
 
+    fn uploads(keys: &[(&str, &str)]) -> Vec<(String, String)> {
+        keys.iter()
+            .map(|(key, name)| (key.to_string(), name.to_string()))
+            .collect()
+    }
+
     #[test]
     fn recent_folders_are_the_latest_first_each_once() {
-        let keys: Vec<String> = [
-            "uploads/alice/trip/2026/a.jpg",
-            "uploads/alice/b.txt",
-            "uploads/alice/notes/c.txt",
-            "uploads/alice/trip/2026/d.jpg",
-            "elsewhere/e.txt",
-            "uploads/alice/x/f.txt",
-        ]
-        .map(String::from)
-        .to_vec();
+        let keys = uploads(&[
+            ("uploads/alice/trip/2026/a.jpg", "a.jpg"),
+            ("uploads/alice/b.txt", "b.txt"),
+            ("uploads/alice/notes/c.txt", "c.txt"),
+            ("uploads/alice/trip/2026/d.jpg", ""),
+            ("elsewhere/e.txt", "e.txt"),
+            ("uploads/alice/x/f.txt", "f.txt"),
+        ]);
         assert_eq!(
             folders_of(&keys, "uploads/alice/", 8),
             ["trip/2026/", "notes/", "x/"]
@@ -117,5 +130,17 @@ mod tests {
             ["trip/2026/", "notes/"]
         );
         assert_eq!(folders_of(&keys, "", 1), ["uploads/alice/trip/2026/"]);
+    }
+
+    #[test]
+    fn a_folder_picked_whole_counts_for_where_it_was_sent() {
+        let keys = uploads(&[
+            ("uploads/alice/albums/trip/day 1/b.jpg", "trip/day 1/b.jpg"),
+            ("uploads/alice/albums/trip/3f9c0e1a.txt", "trip/a.txt"),
+            // Made safe on the way: `x:y` is `x_y` in both.
+            ("uploads/alice/albums/trip/x_y/d.txt", "trip/x_y/d.txt"),
+            ("uploads/alice/trip/e.txt", "trip/e.txt"),
+        ]);
+        assert_eq!(folders_of(&keys, "uploads/alice/", 8), ["albums/"]);
     }
 }

@@ -237,17 +237,17 @@ pub async fn decide(
     let checked = batch
         .files
         .iter()
-        .map(|file| Ok((check_file(rules, file)?, folder_of(&folder, file)?)))
+        .map(|file| Ok((check_file(rules, file)?, sub_folders(&folder, file)?)))
         .collect::<Result<Vec<_>, PortalError>>()?;
 
     let mut taken = HashSet::new();
     let mut decisions = Vec::with_capacity(batch.files.len());
-    for (file, (content_type, folder)) in batch.files.iter().zip(checked) {
+    for (file, (content_type, sub_folders)) in batch.files.iter().zip(checked) {
+        let own_name = original_name(&file.name);
+        let folder = format!("{folder}{sub_folders}");
         let name = match batch.naming {
             NamingMode::Random => random_name(&random_id(), &file.name),
-            NamingMode::Original => {
-                free_name(target, &folder, &original_name(&file.name), &taken).await?
-            }
+            NamingMode::Original => free_name(target, &folder, &own_name, &taken).await?,
         };
         let key = format!("{folder}{name}");
         taken.insert(key.clone());
@@ -255,7 +255,8 @@ pub async fn decide(
             key,
             size: file.size,
             content_type,
-            file_name: original_name(&file.name),
+            // As picked: a folder's file by its path in it (`trip/day 1/b.jpg`).
+            file_name: format!("{sub_folders}{own_name}"),
         });
     }
     Ok(decisions)
@@ -383,22 +384,24 @@ pub async fn sign_fallback(
     })
 }
 
-/// The folder `file` goes to: the destination `folder`, then the sub-folders it was picked in
-/// (a folder picked or dropped whole), in both naming modes. The two together are held to a
+/// The sub-folders `file` was picked in (a folder picked or dropped whole), which it keeps
+/// under the destination `folder` in both naming modes. The two together are held to a
 /// folder's length, so that every key fits.
-fn folder_of(folder: &str, file: &FileSpec) -> Result<String, PortalError> {
+fn sub_folders(folder: &str, file: &FileSpec) -> Result<String, PortalError> {
     let relative =
         relative_folder(&file.name).map_err(|_| PortalError::Invalid(Notice::BadFileName))?;
     if folder.len() + relative.len() > MAX_FOLDER_BYTES {
         return Err(PortalError::Invalid(Notice::Folder(FolderError::TooLong)));
     }
-    Ok(format!("{folder}{relative}"))
+    Ok(relative)
 }
 
 /// Checks one file's description; returns the content type the object will get.
 fn check_file(rules: &UploadRules, file: &FileSpec) -> Result<String, PortalError> {
     let invalid = PortalError::Invalid;
+    // A name ending in `/` names a folder, not a file.
     if file.name.trim().is_empty()
+        || file.name.trim_end().ends_with('/')
         || file.name.len() > MAX_CLIENT_NAME_BYTES
         || file.name.contains('\0')
     {

@@ -260,9 +260,14 @@ impl Ledger {
 
     /// The keys of `user`'s latest stored uploads of their own (not through a request),
     /// newest first, at most `limit`.
-    pub async fn latest_keys(&self, user: &str, limit: u32) -> Result<Vec<String>, sqlx::Error> {
+    /// The keys and file names (as picked) of `user`'s latest stored uploads, newest first.
+    pub async fn latest_uploads(
+        &self,
+        user: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
         sqlx::query(
-            "SELECT object_key FROM uploads WHERE user_name = $1 AND request_id = '' \
+            "SELECT object_key, file_name FROM uploads WHERE user_name = $1 AND request_id = '' \
              AND completed_at IS NOT NULL AND deleted_at IS NULL \
              ORDER BY signed_at DESC LIMIT $2",
         )
@@ -271,7 +276,7 @@ impl Ledger {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|row| row.try_get("object_key"))
+        .map(|row| Ok((row.try_get("object_key")?, row.try_get("file_name")?)))
         .collect()
     }
 
