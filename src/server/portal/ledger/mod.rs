@@ -136,6 +136,69 @@ const ENTRY_COLUMNS: &str = "id, user_name, object_key, declared_size, content_t
      expires_at, client_ip, user_agent, completed_at, etag, stored_size, completed_by, file_name, \
      deleted_at, deleted_by, request_id, sender_name, sender_note";
 
+/// The page size of a SQLite ledger. A ticket's row and index entries are small, and each
+/// commit writes every page it touched into the WAL: 1 KiB pages write a quarter of the bytes
+/// 4 KiB pages do, and the ledger's syncs hold up signing far less (bench/REPORT.md, #19).
+const SQLITE_PAGE_BYTES: u32 = 1024;
+
+/// A ledger with other pages no larger than this is rewritten with 1 KiB pages at start
+/// (VACUUM copies the file: seconds). A larger one is left as it is, with a warning.
+const REPAGE_AT_START_BYTES: u64 = 256 << 20;
+
+/// Moves a SQLite ledger made with other pages (before 1 KiB pages were chosen) to
+/// [`SQLITE_PAGE_BYTES`], once, while no other connection is open. If that fails (another
+/// process has the file open), the ledger keeps its pages and the portal starts all the same.
+async fn to_small_pages(
+    connection: &mut sqlx::SqliteConnection,
+    file: &std::path::Path,
+) -> Result<(), sqlx::Error> {
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut *connection)
+        .await?;
+    if page == i64::from(SQLITE_PAGE_BYTES) {
+        return Ok(());
+    }
+    let bytes = std::fs::metadata(file).map_or(u64::MAX, |m| m.len());
+    if bytes > REPAGE_AT_START_BYTES {
+        tracing::warn!(
+            page,
+            bytes,
+            "the ledger keeps its {page}-byte pages (too large to rewrite at start); with the \
+             portal stopped, `sqlite3 <ledger> 'PRAGMA journal_mode=DELETE; PRAGMA \
+             page_size=1024; VACUUM; PRAGMA journal_mode=WAL;'` rewrites it"
+        );
+        return Ok(());
+    }
+    // The page size of a WAL database is fixed: out of WAL, VACUUM with the new size, back.
+    let rewritten = rewrite_pages(connection).await;
+    sqlx::query("PRAGMA journal_mode = WAL")
+        .execute(&mut *connection)
+        .await?;
+    match rewritten {
+        Ok(()) => tracing::info!(from = page, "the ledger was rewritten with 1 KiB pages"),
+        Err(error) => tracing::warn!(%error, page, "the ledger keeps its pages"),
+    }
+    Ok(())
+}
+
+/// Out of WAL mode (which only a connection alone on the file can leave), then VACUUM with
+/// [`SQLITE_PAGE_BYTES`]. The caller puts the file back in WAL mode whatever happened.
+async fn rewrite_pages(connection: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode = DELETE")
+        .fetch_one(&mut *connection)
+        .await?;
+    if !mode.eq_ignore_ascii_case("delete") {
+        return Err(sqlx::Error::Protocol(
+            "another process has the ledger open".into(),
+        ));
+    }
+    sqlx::query(&format!("PRAGMA page_size = {SQLITE_PAGE_BYTES}"))
+        .execute(&mut *connection)
+        .await?;
+    sqlx::query("VACUUM").execute(&mut *connection).await?;
+    Ok(())
+}
+
 impl Ledger {
     /// Connects (creating the SQLite file when missing) and brings the schema up to date.
     pub async fn open(url: &str) -> Result<Self, sqlx::Error> {
@@ -153,11 +216,14 @@ impl Ledger {
         let (pool, sqlite_file) = if engine == "sqlite" {
             // The Any driver cannot set SQLite's options: open once natively to create the
             // file and switch it to WAL (a setting kept in the file), then pool through Any.
+            // A new file gets 1 KiB pages (see `to_small_pages`).
             let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
+                .page_size(SQLITE_PAGE_BYTES)
                 .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
             use sqlx::ConnectOptions;
-            let connection = options.connect().await?;
+            let mut connection = options.connect().await?;
+            to_small_pages(&mut connection, options.get_filename()).await?;
             sqlx::Connection::close(connection).await?;
             let pool = AnyPoolOptions::new()
                 .max_connections(8)

@@ -389,6 +389,72 @@ mod tests {
         Ledger::open(&url).await.unwrap()
     }
 
+    /// A new ledger's pages are 1 KiB: a commit writes each page it touched into the WAL.
+    #[tokio::test]
+    async fn a_new_ledger_has_small_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = sqlite_ledger(&dir).await;
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+        assert_eq!(page, 1024);
+    }
+
+    /// A ledger made with 4 KiB pages (before #19) is rewritten with 1 KiB pages at start,
+    /// its rows and its WAL mode kept.
+    #[tokio::test]
+    async fn an_older_ledger_gets_small_pages_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.sqlite");
+        {
+            let old = rusqlite::Connection::open(&file).unwrap();
+            old.execute_batch(
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; \
+                 CREATE TABLE kept (n INTEGER); INSERT INTO kept VALUES (7);",
+            )
+            .unwrap();
+        }
+        let ledger = sqlite_ledger(&dir).await;
+        ledger.record_signed(vec![entry("t1")]).await.unwrap();
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+        let kept: i64 = sqlx::query_scalar("SELECT n FROM kept")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+        assert_eq!((page, mode.as_str(), kept), (1024, "wal", 7));
+        assert_eq!(ledger.pending_count("alice").await.unwrap(), 1);
+    }
+
+    /// Another process with the older ledger open: it keeps its pages, and the portal starts.
+    #[tokio::test]
+    async fn an_older_ledger_open_elsewhere_keeps_its_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.sqlite");
+        let elsewhere = rusqlite::Connection::open(&file).unwrap();
+        elsewhere
+            .execute_batch(
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE kept (n);",
+            )
+            .unwrap();
+        let ledger = sqlite_ledger(&dir).await;
+        ledger.record_signed(vec![entry("t1")]).await.unwrap();
+        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap();
+        assert_eq!(page, 4096);
+        assert_eq!(ledger.pending_count("alice").await.unwrap(), 1);
+        drop(elsewhere);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_writes_are_each_committed_and_answered() {
         let dir = tempfile::tempdir().unwrap();
