@@ -389,47 +389,53 @@ mod tests {
         Ledger::open(&url).await.unwrap()
     }
 
+    /// `PRAGMA name` of `ledger`'s database.
+    async fn pragma<T>(ledger: &Ledger, name: &str) -> T
+    where
+        T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+    {
+        sqlx::query_scalar(&format!("PRAGMA {name}"))
+            .fetch_one(&ledger.pool)
+            .await
+            .unwrap()
+    }
+
+    /// A ledger file made as before #19: 4 KiB pages, WAL, and a row of its own. The
+    /// connection that made it, left open or not.
+    fn older_ledger(dir: &tempfile::TempDir) -> rusqlite::Connection {
+        let connection = rusqlite::Connection::open(dir.path().join("ledger.sqlite")).unwrap();
+        connection
+            .execute_batch(
+                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; \
+                 CREATE TABLE kept (n INTEGER); INSERT INTO kept VALUES (7);",
+            )
+            .unwrap();
+        connection
+    }
+
     /// A new ledger's pages are 1 KiB: a commit writes each page it touched into the WAL.
     #[tokio::test]
     async fn a_new_ledger_has_small_pages() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = sqlite_ledger(&dir).await;
-        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&ledger.pool)
-            .await
-            .unwrap();
-        assert_eq!(page, 1024);
+        assert_eq!(pragma::<i64>(&ledger, "page_size").await, 1024);
     }
 
-    /// A ledger made with 4 KiB pages (before #19) is rewritten with 1 KiB pages at start,
-    /// its rows and its WAL mode kept.
+    /// A ledger made with 4 KiB pages is rewritten with 1 KiB pages at start, its rows and its
+    /// WAL mode kept.
     #[tokio::test]
     async fn an_older_ledger_gets_small_pages_and_keeps_its_rows() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("ledger.sqlite");
-        {
-            let old = rusqlite::Connection::open(&file).unwrap();
-            old.execute_batch(
-                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; \
-                 CREATE TABLE kept (n INTEGER); INSERT INTO kept VALUES (7);",
-            )
-            .unwrap();
-        }
+        drop(older_ledger(&dir));
         let ledger = sqlite_ledger(&dir).await;
         ledger.record_signed(vec![entry("t1")]).await.unwrap();
-        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&ledger.pool)
-            .await
-            .unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&ledger.pool)
-            .await
-            .unwrap();
         let kept: i64 = sqlx::query_scalar("SELECT n FROM kept")
             .fetch_one(&ledger.pool)
             .await
             .unwrap();
-        assert_eq!((page, mode.as_str(), kept), (1024, "wal", 7));
+        assert_eq!(kept, 7);
+        assert_eq!(pragma::<i64>(&ledger, "page_size").await, 1024);
+        assert_eq!(pragma::<String>(&ledger, "journal_mode").await, "wal");
         assert_eq!(ledger.pending_count("alice").await.unwrap(), 1);
     }
 
@@ -437,20 +443,10 @@ mod tests {
     #[tokio::test]
     async fn an_older_ledger_open_elsewhere_keeps_its_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("ledger.sqlite");
-        let elsewhere = rusqlite::Connection::open(&file).unwrap();
-        elsewhere
-            .execute_batch(
-                "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE kept (n);",
-            )
-            .unwrap();
+        let elsewhere = older_ledger(&dir);
         let ledger = sqlite_ledger(&dir).await;
         ledger.record_signed(vec![entry("t1")]).await.unwrap();
-        let page: i64 = sqlx::query_scalar("PRAGMA page_size")
-            .fetch_one(&ledger.pool)
-            .await
-            .unwrap();
-        assert_eq!(page, 4096);
+        assert_eq!(pragma::<i64>(&ledger, "page_size").await, 4096);
         assert_eq!(ledger.pending_count("alice").await.unwrap(), 1);
         drop(elsewhere);
     }
