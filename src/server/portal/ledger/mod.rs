@@ -145,9 +145,23 @@ const SQLITE_PAGE_BYTES: u32 = 1024;
 /// (VACUUM copies the file: seconds). A larger one is left as it is, with a warning.
 const REPAGE_AT_START_BYTES: u64 = 256 << 20;
 
+/// How an operator rewrites a ledger the portal left with other pages (with the portal stopped).
+const REPAGE_BY_HAND: &str = "sqlite3 <ledger file> 'PRAGMA journal_mode=DELETE; \
+     PRAGMA page_size=1024; VACUUM; PRAGMA journal_mode=WAL;'";
+
+/// The options a SQLite ledger's file is opened with first: created when missing, with
+/// [`SQLITE_PAGE_BYTES`] pages (set before WAL: a WAL file's page size is fixed), in WAL mode.
+fn sqlite_options(url: &str) -> Result<sqlx::sqlite::SqliteConnectOptions, sqlx::Error> {
+    Ok(sqlx::sqlite::SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .page_size(SQLITE_PAGE_BYTES)
+        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal))
+}
+
 /// Moves a SQLite ledger made with other pages (before 1 KiB pages were chosen) to
-/// [`SQLITE_PAGE_BYTES`], once, while no other connection is open. If that fails (another
-/// process has the file open), the ledger keeps its pages and the portal starts all the same.
+/// [`SQLITE_PAGE_BYTES`], once, while no other connection is open. If the rewrite fails
+/// (another process has the file open), the ledger keeps its pages and the portal starts; if
+/// the page size cannot be read or WAL mode cannot be set again, the start fails.
 async fn to_small_pages(
     connection: &mut sqlx::SqliteConnection,
     file: &std::path::Path,
@@ -161,11 +175,11 @@ async fn to_small_pages(
     let bytes = std::fs::metadata(file).map_or(u64::MAX, |m| m.len());
     if bytes > REPAGE_AT_START_BYTES {
         tracing::warn!(
+            file = %file.display(),
             page,
             bytes,
             "the ledger keeps its {page}-byte pages (too large to rewrite at start); with the \
-             portal stopped, `sqlite3 <ledger> 'PRAGMA journal_mode=DELETE; PRAGMA \
-             page_size=1024; VACUUM; PRAGMA journal_mode=WAL;'` rewrites it"
+             portal stopped, `{REPAGE_BY_HAND}` rewrites it"
         );
         return Ok(());
     }
@@ -176,7 +190,13 @@ async fn to_small_pages(
         .await?;
     match rewritten {
         Ok(()) => tracing::info!(from = page, "the ledger was rewritten with 1 KiB pages"),
-        Err(error) => tracing::warn!(%error, page, "the ledger keeps its pages"),
+        Err(error) => tracing::warn!(
+            file = %file.display(),
+            %error,
+            page,
+            "the ledger keeps its {page}-byte pages; with the portal stopped, \
+             `{REPAGE_BY_HAND}` rewrites it"
+        ),
     }
     Ok(())
 }
@@ -188,9 +208,9 @@ async fn rewrite_pages(connection: &mut sqlx::SqliteConnection) -> Result<(), sq
         .fetch_one(&mut *connection)
         .await?;
     if !mode.eq_ignore_ascii_case("delete") {
-        return Err(sqlx::Error::Protocol(
-            "another process has the ledger open".into(),
-        ));
+        return Err(sqlx::Error::Protocol(format!(
+            "the journal mode stayed {mode}"
+        )));
     }
     sqlx::query(&format!("PRAGMA page_size = {SQLITE_PAGE_BYTES}"))
         .execute(&mut *connection)
@@ -216,11 +236,7 @@ impl Ledger {
         let (pool, sqlite_file) = if engine == "sqlite" {
             // The Any driver cannot set SQLite's options: open once natively to create the
             // file and switch it to WAL (a setting kept in the file), then pool through Any.
-            // A new file gets 1 KiB pages (see `to_small_pages`).
-            let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .page_size(SQLITE_PAGE_BYTES)
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal);
+            let options = sqlite_options(url)?;
             use sqlx::ConnectOptions;
             let mut connection = options.connect().await?;
             to_small_pages(&mut connection, options.get_filename()).await?;
@@ -642,6 +658,30 @@ fn entry(row: &AnyRow) -> Result<LedgerEntry, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new ledger's file is made with 1 KiB pages by the options it is first opened with,
+    /// not rewritten after (a commit writes each page it touched into the WAL).
+    #[tokio::test]
+    async fn a_new_ledger_file_is_made_with_small_pages() {
+        use sqlx::ConnectOptions;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ledger.sqlite");
+        let url = format!("sqlite://{}", file.display());
+        let mut connection = sqlite_options(&url).unwrap().connect().await.unwrap();
+        sqlx::query("CREATE TABLE t (n INTEGER)")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        sqlx::Connection::close(connection).await.unwrap();
+        let made = rusqlite::Connection::open(&file).unwrap();
+        let page: i64 = made
+            .query_row("PRAGMA page_size", [], |row| row.get(0))
+            .unwrap();
+        let mode: String = made
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!((page, mode.as_str()), (1024, "wal"));
+    }
 
     #[test]
     fn filters_bind_in_order() {

@@ -413,14 +413,6 @@ mod tests {
         connection
     }
 
-    /// A new ledger's pages are 1 KiB: a commit writes each page it touched into the WAL.
-    #[tokio::test]
-    async fn a_new_ledger_has_small_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let ledger = sqlite_ledger(&dir).await;
-        assert_eq!(pragma::<i64>(&ledger, "page_size").await, 1024);
-    }
-
     /// A ledger made with 4 KiB pages is rewritten with 1 KiB pages at start, its rows and its
     /// WAL mode kept.
     #[tokio::test]
