@@ -340,9 +340,8 @@ impl Ledger {
         row.map(|r| entry(&r)).transpose()
     }
 
-    /// The keys of `user`'s latest stored uploads of their own (not through a request),
-    /// newest first, at most `limit`.
-    /// The keys and file names (as picked) of `user`'s latest stored uploads, newest first.
+    /// The keys and file names (as picked) of `user`'s latest stored uploads of their own (not
+    /// through a request), newest first, at most `limit`.
     pub async fn latest_uploads(
         &self,
         user: &str,
