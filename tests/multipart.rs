@@ -346,6 +346,159 @@ async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
     }
 }
 
+/// The inode of a file (the same file under two names has one).
+fn inode(path: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap().ino()
+}
+
+async fn delete_object(h: &Harness, key: &str) {
+    let response = signed(h, reqwest::Method::DELETE, key, &[], "", &[])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+}
+
+/// Parts as long as the first are written at their place in the upload's body file, and the
+/// body becomes the object: completing copies only the short last part (the object's file is
+/// the body's, not a copy). A completion that fails leaves the upload as it was.
+#[tokio::test]
+async fn parts_go_into_their_place_and_the_body_becomes_the_object() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/in-place.bin";
+    let id = initiate(&h, key).await;
+    let dir = h.bucket_root.join("multipart").join(&id);
+    let part =
+        |fill: u32| -> Vec<u8> { (0..100 * 1024u32).map(|i| (i / 7 + fill) as u8).collect() };
+    let (one, two, tail) = (part(1), part(2), b"the short last part".to_vec());
+    // Part 2 first (its length sets the part size), then 1, then part 2 again with other
+    // bytes: the later one is kept (in a file of its own: the bytes in the body stay whole
+    // until it is), and it is what completing copies in.
+    for (number, data) in [(2, &part(9)), (1, &one), (2, &two), (3, &tail)] {
+        let response = put_part(&h, key, &id, number, data).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            response.headers()["etag"],
+            format!("\"{}\"", common::md5_hex(data))
+        );
+    }
+    let body = dir.join("body");
+    let record = |number: u32| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join(format!("{number:05}.json"))).unwrap())
+            .unwrap()
+    };
+    assert_eq!(record(1)["body_offset"], 0);
+    for number in [2, 3] {
+        let part = record(number);
+        assert!(part.get("body_offset").is_none(), "{part}");
+        assert!(dir.join(part["file"].as_str().unwrap()).is_file(), "{part}");
+    }
+    assert_eq!(
+        std::fs::read(dir.join("body-part-size")).unwrap(),
+        b"102400"
+    );
+    let body_inode = inode(&body);
+
+    let parts = [
+        (1, common::md5_hex(&one)),
+        (2, common::md5_hex(&two)),
+        (3, common::md5_hex(&tail)),
+    ];
+    let parts: Vec<(u32, &str)> = parts.iter().map(|(n, e)| (*n, e.as_str())).collect();
+    // The key is taken and the upload forbids overwriting: refused, and nothing changes.
+    std::fs::create_dir_all(h.object_path(key).parent().unwrap()).unwrap();
+    std::fs::write(h.object_path(key), b"already here").unwrap();
+    let refused = complete(&h, key, &id, &parts).await;
+    assert_eq!(refused.status(), 409);
+    assert_eq!(std::fs::read(h.object_path(key)).unwrap(), b"already here");
+    delete_object(&h, key).await;
+
+    // Tried again: the object is the body, with the last part copied in after the others.
+    let response = complete(&h, key, &id, &parts).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        std::fs::read(h.object_path(key)).unwrap(),
+        [one, two, tail].concat()
+    );
+    assert_eq!(inode(&h.object_path(key)), body_inode);
+    assert!(!dir.exists());
+    assert_eq!(
+        complete(&h, key, &id, &parts).await.status(),
+        404,
+        "completed once"
+    );
+    // Nothing was left in the bucket's temp folder.
+    assert_eq!(
+        std::fs::read_dir(h.bucket_root.join("tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+/// A part kept in the body but left out of the object: the object is copied from the parts
+/// instead, and the body is left as it is, so a later completion may still use every part.
+#[tokio::test]
+async fn a_part_left_out_keeps_the_body_as_it_is() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/left-out.bin";
+    let id = initiate(&h, key).await;
+    let dir = h.bucket_root.join("multipart").join(&id);
+    let parts: Vec<Vec<u8>> = (1..=3u8).map(|n| vec![n; 100 * 1024]).collect();
+    for (number, data) in (1..).zip(&parts) {
+        assert_eq!(put_part(&h, key, &id, number, data).await.status(), 200);
+    }
+    let body_inode = inode(&dir.join("body"));
+    let etags: Vec<String> = parts.iter().map(|p| common::md5_hex(p)).collect();
+    // Parts 1 and 2 only, onto a key that is taken: the copy is refused.
+    std::fs::create_dir_all(h.object_path(key).parent().unwrap()).unwrap();
+    std::fs::write(h.object_path(key), b"taken").unwrap();
+    let refused = complete(&h, key, &id, &[(1, &etags[0]), (2, &etags[1])]).await;
+    assert_eq!(refused.status(), 409);
+    delete_object(&h, key).await;
+    // All three: the body, untouched by the copy, is the object.
+    let listed: Vec<(u32, &str)> = (1..).zip(etags.iter().map(String::as_str)).collect();
+    let response = complete(&h, key, &id, &listed).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(std::fs::read(h.object_path(key)).unwrap(), parts.concat());
+    assert_eq!(inode(&h.object_path(key)), body_inode);
+
+    // Another upload: part 3 left out, the object copied from parts 1 and 2.
+    let id = initiate(&h, "uploads/two-of-three.bin").await;
+    let key = "uploads/two-of-three.bin";
+    for (number, data) in (1..).zip(&parts) {
+        assert_eq!(put_part(&h, key, &id, number, data).await.status(), 200);
+    }
+    let body_inode = inode(&h.bucket_root.join("multipart").join(&id).join("body"));
+    let response = complete(&h, key, &id, &listed[..2]).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        std::fs::read(h.object_path(key)).unwrap(),
+        parts[..2].concat()
+    );
+    assert_ne!(inode(&h.object_path(key)), body_inode);
+}
+
+/// A body that became an object's file (a completion stopped between making the object and
+/// taking the body out of the upload) ends the upload: no part is written into the object.
+#[tokio::test]
+async fn a_body_that_became_an_object_ends_its_upload() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/published.bin";
+    let id = initiate(&h, key).await;
+    let dir = h.bucket_root.join("multipart").join(&id);
+    let first = vec![5u8; 100 * 1024];
+    assert_eq!(put_part(&h, key, &id, 1, &first).await.status(), 200);
+    std::fs::create_dir_all(h.object_path(key).parent().unwrap()).unwrap();
+    std::fs::hard_link(dir.join("body"), h.object_path(key)).unwrap();
+    let late = put_part(&h, key, &id, 2, &vec![6u8; 100 * 1024]).await;
+    assert_eq!(error_code(&late.text().await.unwrap()), "NoSuchUpload");
+    let again = complete(&h, key, &id, &[(1, &common::md5_hex(&first))]).await;
+    assert_eq!(error_code(&again.text().await.unwrap()), "NoSuchUpload");
+    assert_eq!(std::fs::read(h.object_path(key)).unwrap(), first);
+}
+
 /// The portal's four multipart endpoints against the embedded bucket, as the page uses them.
 #[tokio::test]
 async fn the_portal_starts_resumes_completes_and_aborts() {

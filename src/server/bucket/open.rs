@@ -16,6 +16,7 @@ use crate::server::protocol::MAX_OBJECT_SIZE;
 pub async fn open(settings: &BucketSettings) -> std::io::Result<Arc<Bucket>> {
     let root = settings.data_dir.join(&settings.name);
     let store = ObjectStore::open(&root).await?;
+    super::multipart::forget_ended(&store).await?;
     // Rules set with PutBucketCors are kept here; until then, the portal's own rule.
     let cors_file = root.join("cors.xml");
     let host_id = settings
@@ -44,6 +45,7 @@ pub async fn open(settings: &BucketSettings) -> std::io::Result<Arc<Bucket>> {
             callback_key(settings).await?,
             settings.callback_public_key_url.clone(),
         ))),
+        uploads: Default::default(),
     }))
 }
 

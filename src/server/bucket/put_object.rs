@@ -69,7 +69,7 @@ pub fn body_refused<E>(intake: Intake<E>) -> BucketError {
     }
 }
 
-fn store_error(error: StoreError) -> BucketError {
+pub(super) fn store_error(error: StoreError) -> BucketError {
     match error {
         StoreError::AlreadyExists => BucketError::new(
             OssCode::FileAlreadyExists,

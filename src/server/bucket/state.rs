@@ -48,6 +48,8 @@ pub struct Bucket {
     pub max_object_size: u64,
     /// Signs upload callbacks; its public key is served at `?callback-public-key`.
     pub callback: Option<Arc<CallbackSigner>>,
+    /// The multipart uploads being written now.
+    pub uploads: super::multipart::locks::Uploads,
 }
 
 impl Bucket {

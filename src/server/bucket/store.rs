@@ -139,83 +139,20 @@ impl ObjectStore {
         Ok(())
     }
 
-    /// The temp file's path, to read back what was written.
-    pub fn temp_path(temp: &TempObject) -> &Path {
-        temp.path.as_deref().expect("uncommitted temp has a path")
-    }
-
     /// Streams `chunks` into a new temp file, computing the MD5 and CRC-64 on the way, and
     /// syncs it. Stops with `TooLarge` as soon as more than `limit` bytes arrive; a chunk error
     /// (the client went away) comes back as `Source`. The temp file goes unless committed.
-    ///
-    /// Memory stays small whatever the number of uploads: what has arrived is written as soon
-    /// as the socket has nothing more ready (a slow upload holds one chunk), and a fast one is
-    /// written in batches of up to [`WRITE_BATCH`] bytes, one blocking write each.
-    pub async fn receive<S, E>(&self, mut chunks: S, limit: u64) -> Result<Received, Intake<E>>
+    pub async fn receive<S, E>(&self, chunks: S, limit: u64) -> Result<Received, Intake<E>>
     where
         S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
     {
-        use futures_util::{FutureExt, StreamExt};
-        use md5::{Digest, Md5};
         let (temp, out) = self.create_temp().await.map_err(Intake::Io)?;
-        let mut out = Some(out.into_std().await);
-        let mut md5 = Md5::new();
-        let mut crc = CRC64.digest();
-        let mut size: u64 = 0;
-        let mut ended = false;
-        while !ended {
-            let mut batch: Vec<bytes::Bytes> = Vec::new();
-            let mut batched = 0usize;
-            // Wait for one chunk, then take whatever else is ready without waiting.
-            let mut next = chunks.next().await;
-            loop {
-                let Some(chunk) = next else {
-                    ended = true;
-                    break;
-                };
-                let chunk = chunk.map_err(Intake::Source)?;
-                size += chunk.len() as u64;
-                if size > limit {
-                    return Err(Intake::TooLarge);
-                }
-                md5.update(&chunk);
-                crc.update(&chunk);
-                batched += chunk.len();
-                batch.push(chunk);
-                if batched >= WRITE_BATCH {
-                    break;
-                }
-                match chunks.next().now_or_never() {
-                    Some(more) => next = more,
-                    None => break,
-                }
-            }
-            if batch.is_empty() {
-                continue;
-            }
-            let mut file = out.take().expect("the temp file is back after each write");
-            file = tokio::task::spawn_blocking(move || {
-                use std::io::Write;
-                for chunk in &batch {
-                    file.write_all(chunk)?;
-                }
-                Ok::<_, io::Error>(file)
-            })
-            .await
-            .map_err(|e| Intake::Io(io::Error::other(e)))?
-            .map_err(Intake::Io)?;
-            out = Some(file);
-        }
-        let file = out.take().expect("the temp file is back after each write");
-        tokio::task::spawn_blocking(move || file.sync_data())
-            .await
-            .map_err(|e| Intake::Io(io::Error::other(e)))?
-            .map_err(Intake::Io)?;
+        let written = write_at(chunks, limit, out.into_std().await, 0).await?;
         Ok(Received {
             temp,
-            size,
-            md5: md5.finalize().into(),
-            crc64: crc.finalize(),
+            size: written.size,
+            md5: written.md5,
+            crc64: written.crc64,
         })
     }
 
@@ -230,6 +167,16 @@ impl ObjectStore {
             .open(&path)
             .await?;
         Ok((TempObject { path: Some(path) }, file))
+    }
+
+    /// A temp name for the file at `path` (a second hard link: `path` stays as it is), to
+    /// commit a file written elsewhere without copying it.
+    pub async fn link_temp(&self, path: &Path) -> io::Result<TempObject> {
+        let temp = self
+            .tmp
+            .join(format!("{}.part", uuid::Uuid::new_v4().simple()));
+        fs::hard_link(path, &temp).await?;
+        Ok(TempObject { path: Some(temp) })
     }
 
     /// Makes a complete temp file visible as `key`. With `overwrite` false it fails with
@@ -362,6 +309,94 @@ impl ObjectStore {
         // Bytes on disk are the truth for the length, whatever the sidecar says.
         Ok(Some((file, ObjectMeta { size, ..meta })))
     }
+}
+
+/// What [`write_at`] wrote: its length and digests.
+pub struct Written {
+    pub size: u64,
+    pub md5: [u8; 16],
+    pub crc64: u64,
+}
+
+/// Streams `chunks` into `file` from byte `start` on, computing the MD5 and CRC-64 on the
+/// way, and syncs the file. Stops with `TooLarge` as soon as more than `limit` bytes arrive; a
+/// chunk error (the client went away) comes back as `Source`.
+///
+/// Memory stays small whatever the number of uploads: what has arrived is written as soon as
+/// the socket has nothing more ready (a slow upload holds one chunk), and a fast one is written
+/// in batches of up to [`WRITE_BATCH`] bytes, one blocking write each.
+pub async fn write_at<S, E>(
+    mut chunks: S,
+    limit: u64,
+    file: std::fs::File,
+    start: u64,
+) -> Result<Written, Intake<E>>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    use futures_util::{FutureExt, StreamExt};
+    use md5::{Digest, Md5};
+    let mut out = Some(file);
+    let mut md5 = Md5::new();
+    let mut crc = CRC64.digest();
+    let mut size: u64 = 0;
+    let mut ended = false;
+    while !ended {
+        let mut batch: Vec<bytes::Bytes> = Vec::new();
+        let mut batched = 0usize;
+        let at = start + size;
+        // Wait for one chunk, then take whatever else is ready without waiting.
+        let mut next = chunks.next().await;
+        loop {
+            let Some(chunk) = next else {
+                ended = true;
+                break;
+            };
+            let chunk = chunk.map_err(Intake::Source)?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(Intake::TooLarge);
+            }
+            md5.update(&chunk);
+            crc.update(&chunk);
+            batched += chunk.len();
+            batch.push(chunk);
+            if batched >= WRITE_BATCH {
+                break;
+            }
+            match chunks.next().now_or_never() {
+                Some(more) => next = more,
+                None => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let file = out.take().expect("the file is back after each write");
+        let file = tokio::task::spawn_blocking(move || {
+            use std::os::unix::fs::FileExt;
+            let mut at = at;
+            for chunk in &batch {
+                file.write_all_at(chunk, at)?;
+                at += chunk.len() as u64;
+            }
+            Ok::<_, io::Error>(file)
+        })
+        .await
+        .map_err(|e| Intake::Io(io::Error::other(e)))?
+        .map_err(Intake::Io)?;
+        out = Some(file);
+    }
+    let file = out.take().expect("the file is back after each write");
+    tokio::task::spawn_blocking(move || file.sync_data())
+        .await
+        .map_err(|e| Intake::Io(io::Error::other(e)))?
+        .map_err(Intake::Io)?;
+    Ok(Written {
+        size,
+        md5: md5.finalize().into(),
+        crc64: crc.finalize(),
+    })
 }
 
 /// Every object key under `dir` (a folder of `objects`), unsorted.

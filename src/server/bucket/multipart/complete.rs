@@ -1,5 +1,8 @@
 //! CompleteMultipartUpload: the part list read from its XML, checked against the parts stored,
-//! assembled into the object (written whole or not at all), with OSS's multipart ETag.
+//! made into the object (whole or not at all), with OSS's multipart ETag.
+
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -9,11 +12,14 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::fs;
 
-use super::{load_upload, part_file, stored_parts, PartInfo, MAX_COMPLETE_BODY};
+use super::locks::Alone;
+use super::parts::{assemble, body_published, end_upload};
+use super::{load_upload, no_such_upload, stored_parts, PartInfo, UploadInfo, MAX_COMPLETE_BODY};
 use crate::server::bucket::auth;
 use crate::server::bucket::errors::{BucketError, OssCode};
+use crate::server::bucket::put_object::store_error;
 use crate::server::bucket::state::Bucket;
-use crate::server::bucket::store::{upper_hex, ObjectMeta, StoreError};
+use crate::server::bucket::store::{upper_hex, ObjectMeta};
 use crate::server::bucket::xml;
 use crate::server::protocol::MIN_PART_SIZE;
 
@@ -69,8 +75,107 @@ fn multipart_etag(part_md5s: &[String]) -> String {
     format!("{}-{}", upper_hex(&md5.finalize()), part_md5s.len())
 }
 
+/// A completion whose part list was read: what it needs to make the object.
+struct Completion {
+    bucket: Arc<Bucket>,
+    key: String,
+    id: String,
+    dir: PathBuf,
+    info: UploadInfo,
+    wanted: Vec<(u32, String)>,
+    forbid_overwrite: bool,
+}
+
+impl Completion {
+    /// Checks the listed parts against those stored, makes the object from them and ends the
+    /// upload: the object's ETag. The caller holds the upload alone.
+    async fn make_object(self, alone: &Alone) -> Result<String, BucketError> {
+        let (bucket, key, dir) = (&self.bucket, self.key.as_str(), self.dir.as_path());
+        let object = bucket.store.object_path(key).map_err(store_error)?;
+        // Completed or aborted while this waited.
+        if fs::metadata(dir.join("upload.json")).await.is_err()
+            || body_published(dir, &object).await
+        {
+            return Err(no_such_upload());
+        }
+        let stored = stored_parts(dir).await?;
+        let invalid_part = || {
+            BucketError::new(
+                OssCode::InvalidPart,
+                "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
+            )
+        };
+        // Every listed part must be stored with that ETag; then every one but the last must be
+        // large enough.
+        let chosen = self
+            .wanted
+            .iter()
+            .map(|(number, etag)| {
+                stored
+                    .iter()
+                    .find(|p| p.number == *number && p.md5_hex == *etag)
+                    .cloned()
+                    .ok_or_else(invalid_part)
+            })
+            .collect::<Result<Vec<PartInfo>, BucketError>>()?;
+        if chosen[..chosen.len() - 1]
+            .iter()
+            .any(|part| part.size < MIN_PART_SIZE)
+        {
+            return Err(BucketError::new(
+                OssCode::EntityTooSmall,
+                "Your proposed upload is smaller than the minimum allowed size.",
+            ));
+        }
+        let total: u64 = chosen.iter().map(|p| p.size).sum();
+        if total > bucket.max_object_size {
+            return Err(BucketError::new(
+                OssCode::EntityTooLarge,
+                "Your proposed upload exceeds the maximum allowed size.",
+            ));
+        }
+        // The object's file is complete and synced before it becomes the object.
+        let temp = assemble(&bucket.store, dir, &chosen, &stored, total)
+            .await
+            .map_err(|e| match e.kind() {
+                // A part's bytes are missing or short.
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::UnexpectedEof => invalid_part(),
+                _ => BucketError::internal(e),
+            })?;
+        let etag = multipart_etag(&chosen.iter().map(|p| p.md5_hex.clone()).collect::<Vec<_>>());
+        let meta = ObjectMeta {
+            size: total,
+            // Not computed for assembled objects (OSS gives them no Content-MD5 either).
+            md5_hex: String::new(),
+            crc64: 0,
+            content_type: self.info.content_type.clone(),
+            headers: self.info.headers.clone(),
+            last_modified: OffsetDateTime::now_utc().unix_timestamp(),
+            etag: Some(etag.clone()),
+        };
+        bucket
+            .store
+            .commit(temp, key, &meta, !self.forbid_overwrite)
+            .await
+            .map_err(store_error)?;
+        // The object is made: what fails from here is logged, and the upload is over either
+        // way (a start removes what is left of it).
+        if let Err(error) = end_upload(&alone.upload, dir).await {
+            tracing::error!(%error, upload_id = self.id, "the completed upload's folder was not removed");
+        }
+        tracing::info!(
+            key,
+            upload_id = self.id,
+            parts = chosen.len(),
+            size = total,
+            "multipart upload completed"
+        );
+        Ok(etag)
+    }
+}
+
 pub(super) async fn complete(
-    bucket: &Bucket,
+    bucket: &Arc<Bucket>,
     key: &str,
     id: &str,
     query: &[(String, String)],
@@ -85,106 +190,27 @@ pub(super) async fn complete(
             BucketError::new(OssCode::MalformedXml, "The XML you provided is too large.")
         })?;
     let wanted = parse_complete(&String::from_utf8_lossy(&body))?;
-    let stored = stored_parts(&dir).await?;
-    let invalid_part = || {
-        BucketError::new(
-            OssCode::InvalidPart,
-            "One or more of the specified parts could not be found or the specified entity tag might not have matched the part's entity tag.",
-        )
-    };
-    // Every listed part must be stored with that ETag; then every one but the last must be
-    // large enough.
-    let chosen = wanted
-        .iter()
-        .map(|(number, etag)| {
-            stored
-                .iter()
-                .find(|p| p.number == *number && p.md5_hex == *etag)
-                .cloned()
-                .ok_or_else(invalid_part)
-        })
-        .collect::<Result<Vec<PartInfo>, BucketError>>()?;
-    if chosen[..chosen.len() - 1]
-        .iter()
-        .any(|part| part.size < MIN_PART_SIZE)
-    {
-        return Err(BucketError::new(
-            OssCode::EntityTooSmall,
-            "Your proposed upload is smaller than the minimum allowed size.",
-        ));
-    }
-    let total: u64 = chosen.iter().map(|p| p.size).sum();
-    if total > bucket.max_object_size {
-        return Err(BucketError::new(
-            OssCode::EntityTooLarge,
-            "Your proposed upload exceeds the maximum allowed size.",
-        ));
-    }
-
-    // Assemble into a temp file; it becomes the object only when complete and synced. The
-    // bytes are copied by the kernel (copy_file_range): the ETag comes from the parts' MD5s,
-    // so nothing needs to pass through here.
-    let (temp, out) = bucket
-        .store
-        .create_temp()
-        .await
-        .map_err(BucketError::internal)?;
-    let sources: Vec<std::path::PathBuf> =
-        chosen.iter().map(|p| part_file(&dir, p.number)).collect();
-    let mut out = out.into_std().await;
-    tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        for source in sources {
-            let mut part = std::fs::File::open(source)?;
-            std::io::copy(&mut part, &mut out)?;
-        }
-        out.sync_data()
-    })
-    .await
-    .map_err(BucketError::internal)?
-    .map_err(|_| invalid_part())?;
-    let etag = multipart_etag(&chosen.iter().map(|p| p.md5_hex.clone()).collect::<Vec<_>>());
     let forbid_overwrite = info.forbid_overwrite
         || headers
             .get("x-oss-forbid-overwrite")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let meta = ObjectMeta {
-        size: total,
-        // Not computed for assembled objects (OSS gives them no Content-MD5 either).
-        md5_hex: String::new(),
-        crc64: 0,
-        content_type: info.content_type.clone(),
-        headers: info.headers.clone(),
-        last_modified: OffsetDateTime::now_utc().unix_timestamp(),
-        etag: Some(etag.clone()),
+    // Parts being written into the body finish first; parts sent from now on get files of
+    // their own, until the upload is gone. The object is made by a task that holds the upload
+    // alone to the end, even if this request is dropped meanwhile.
+    let alone = bucket.uploads.alone(id).await;
+    let completion = Completion {
+        bucket: Arc::clone(bucket),
+        key: key.to_owned(),
+        id: id.to_owned(),
+        dir,
+        info,
+        wanted,
+        forbid_overwrite,
     };
-    match bucket
-        .store
-        .commit(temp, key, &meta, !forbid_overwrite)
+    let etag = tokio::spawn(async move { completion.make_object(&alone).await })
         .await
-    {
-        Ok(()) => {}
-        Err(StoreError::AlreadyExists) => {
-            return Err(BucketError::new(
-                OssCode::FileAlreadyExists,
-                "The object you specified already exists and can not be overwritten.",
-            ))
-        }
-        Err(StoreError::InvalidKey(why)) => {
-            return Err(BucketError::new(OssCode::InvalidObjectName, why))
-        }
-        Err(e) => return Err(BucketError::internal(e)),
-    }
-    fs::remove_dir_all(&dir)
-        .await
-        .map_err(BucketError::internal)?;
-    tracing::info!(
-        key,
-        upload_id = id,
-        parts = chosen.len(),
-        size = total,
-        "multipart upload completed"
-    );
+        .map_err(BucketError::internal)??;
     #[derive(Serialize)]
     #[serde(rename = "CompleteMultipartUploadResult", rename_all = "PascalCase")]
     struct Completed<'a> {

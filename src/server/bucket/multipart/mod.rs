@@ -1,10 +1,12 @@
 //! Multipart uploads with OSS semantics: InitiateMultipartUpload, UploadPart, ListParts,
 //! CompleteMultipartUpload and AbortMultipartUpload. Parts live in `multipart/<upload id>/`
-//! (kept across restarts, so uploads resume); completing assembles them into a temp file that
-//! becomes the object like any upload: atomically, and never over an object when
-//! `x-oss-forbid-overwrite` was asked for. Every request must be signed (header or URL).
+//! (kept across restarts, so uploads resume; `parts` says where); completing makes them the
+//! object like any upload: atomically, and never over an object when `x-oss-forbid-overwrite`
+//! was asked for. Every request must be signed (header or URL).
 
 mod complete;
+pub mod locks;
+mod parts;
 
 use std::sync::Arc;
 
@@ -22,10 +24,12 @@ use super::errors::{BucketError, OssCode};
 use super::state::{Bucket, RequestContext};
 use super::store::ObjectStore;
 use super::xml;
-use crate::server::protocol::{MAX_OBJECT_SIZE, MAX_PARTS};
+use crate::server::protocol::MAX_PARTS;
 
 use self::complete::complete;
 pub use self::complete::parse_complete;
+pub use self::parts::forget_ended;
+use self::parts::{store_part, stored_parts, PartInfo};
 
 /// The largest CompleteMultipartUpload body (10,000 parts fit with room to spare).
 const MAX_COMPLETE_BODY: usize = 2 * 1024 * 1024;
@@ -40,15 +44,6 @@ struct UploadInfo {
     /// Content-Disposition, Cache-Control... and `x-oss-meta-*` sent with the initiate.
     #[serde(default)]
     headers: Vec<(String, String)>,
-}
-
-/// One stored part.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct PartInfo {
-    number: u32,
-    md5_hex: String,
-    size: u64,
-    last_modified: i64,
 }
 
 fn no_such_upload() -> BucketError {
@@ -79,32 +74,6 @@ async fn load_upload(
         return Err(no_such_upload());
     }
     Ok((dir, info))
-}
-
-async fn stored_parts(dir: &std::path::Path) -> Result<Vec<PartInfo>, BucketError> {
-    let mut parts = Vec::new();
-    let mut entries = fs::read_dir(dir).await.map_err(BucketError::internal)?;
-    while let Some(entry) = entries.next_entry().await.map_err(BucketError::internal)? {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.ends_with(".json") && name != "upload.json" {
-            if let Ok(bytes) = fs::read(entry.path()).await {
-                if let Ok(part) = serde_json::from_slice::<PartInfo>(&bytes) {
-                    parts.push(part);
-                }
-            }
-        }
-    }
-    parts.sort_by_key(|p| p.number);
-    Ok(parts)
-}
-
-fn part_file(dir: &std::path::Path, number: u32) -> std::path::PathBuf {
-    dir.join(format!("{number:05}.part"))
-}
-
-fn part_meta(dir: &std::path::Path, number: u32) -> std::path::PathBuf {
-    dir.join(format!("{number:05}.json"))
 }
 
 /// `POST /<key>?uploads` and `POST /<key>?uploadId=…` (complete).
@@ -158,9 +127,17 @@ pub async fn abort(
 ) -> Result<Response, BucketError> {
     auth::verify(bucket, &Method::DELETE, key, headers, query)?;
     let (dir, _) = load_upload(&bucket.store, id, key).await?;
-    fs::remove_dir_all(&dir)
-        .await
-        .map_err(BucketError::internal)?;
+    // Parts being written into the body finish first, and a completion under way ends first;
+    // a task of its own holds the upload until it is gone, even if this request is dropped.
+    let alone = bucket.uploads.alone(id).await;
+    tokio::spawn(async move {
+        match parts::end_upload(&alone.upload, &dir).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(no_such_upload()),
+            ended => ended.map_err(BucketError::internal),
+        }
+    })
+    .await
+    .map_err(BucketError::internal)??;
     tracing::info!(key, upload_id = id, "multipart upload aborted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -240,47 +217,20 @@ async fn upload_part(
         }
     };
     let (dir, _) = load_upload(&bucket.store, id, key).await?;
-    // A body that ends early (the client went away) drops the temp file.
-    let received = bucket
-        .store
-        .receive(body.into_data_stream(), MAX_OBJECT_SIZE)
-        .await
-        .map_err(super::put_object::body_refused)?;
-    let size = received.size;
-    if let Some(declared) = headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
-    {
-        if declared != size {
-            return Err(BucketError::new(
-                OssCode::InvalidArgument,
-                "The part's body is shorter than its Content-Length.",
-            ));
-        }
-    }
-    let md5_hex = received.md5_hex();
-    let crc64 = received.crc64;
-    // Aborted meanwhile: nothing to add the part to.
-    if fs::metadata(dir.join("upload.json")).await.is_err() {
-        return Err(no_such_upload());
-    }
-    bucket
-        .store
-        .place(received.temp, &part_file(&dir, number))
-        .await
-        .map_err(BucketError::internal)?;
-    let part = PartInfo {
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    // A body that ends early (the client went away) leaves the part unrecorded.
+    let stored = store_part(
+        bucket,
+        (id, key),
+        &dir,
         number,
-        md5_hex: md5_hex.clone(),
-        size,
-        last_modified: OffsetDateTime::now_utc().unix_timestamp(),
-    };
-    fs::write(
-        part_meta(&dir, number),
-        serde_json::to_vec(&part).map_err(BucketError::internal)?,
+        declared,
+        body.into_data_stream(),
     )
-    .await
-    .map_err(BucketError::internal)?;
+    .await?;
+    let (size, md5_hex, crc64) = (stored.part.size, stored.part.md5_hex, stored.crc64);
     tracing::info!(key, upload_id = id, part = number, size, "part stored");
     let mut response = StatusCode::OK.into_response();
     response.headers_mut().insert(
