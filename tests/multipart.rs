@@ -480,6 +480,37 @@ async fn a_part_left_out_keeps_the_body_as_it_is() {
     assert_ne!(inode(&h.object_path(key)), body_inode);
 }
 
+/// A part's record that cannot be read (a damaged disk) stops the completion with an error and
+/// keeps that part's place in the body from being written over; sent again, the part goes to a
+/// file of its own and the upload completes.
+#[tokio::test]
+async fn an_unreadable_record_is_never_taken_for_a_free_place() {
+    let h = Harness::start(&[]).await;
+    let key = "uploads/damaged.bin";
+    let id = initiate(&h, key).await;
+    let dir = h.bucket_root.join("multipart").join(&id);
+    let parts: Vec<Vec<u8>> = (1..=2u8).map(|n| vec![n; 100 * 1024]).collect();
+    for (number, data) in (1..).zip(&parts) {
+        assert_eq!(put_part(&h, key, &id, number, data).await.status(), 200);
+    }
+    std::fs::write(dir.join("00002.json"), b"{\"number\":2,").unwrap();
+    let etags: Vec<String> = parts.iter().map(|p| common::md5_hex(p)).collect();
+    let listed: Vec<(u32, &str)> = (1..).zip(etags.iter().map(String::as_str)).collect();
+    assert_eq!(complete(&h, key, &id, &listed).await.status(), 500);
+    assert!(h.stored_files().is_empty(), "{:?}", h.stored_files());
+    let again = vec![7u8; 100 * 1024];
+    assert_eq!(put_part(&h, key, &id, 2, &again).await.status(), 200);
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("00002.json")).unwrap()).unwrap();
+    assert!(record.get("body_offset").is_none(), "{record}");
+    let listed = [(1, etags[0].as_str()), (2, &common::md5_hex(&again))];
+    assert_eq!(complete(&h, key, &id, &listed).await.status(), 200);
+    assert_eq!(
+        std::fs::read(h.object_path(key)).unwrap(),
+        [&parts[0][..], &again[..]].concat()
+    );
+}
+
 /// A body that became an object's file (a completion stopped between making the object and
 /// taking the body out of the upload) ends the upload: no part is written into the object.
 #[tokio::test]

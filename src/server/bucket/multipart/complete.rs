@@ -158,10 +158,11 @@ impl Completion {
             .commit(temp, key, &meta, !self.forbid_overwrite)
             .await
             .map_err(store_error)?;
-        // The object is made: what fails from here is logged, and the upload is over either
-        // way (a start removes what is left of it).
+        // The object is made: a failure to end the upload is only logged. (Should its record
+        // stay, the upload stays usable, but not its body if that became the object: see
+        // `body_published`.)
         if let Err(error) = end_upload(&alone.upload, dir).await {
-            tracing::error!(%error, upload_id = self.id, "the completed upload's folder was not removed");
+            tracing::error!(%error, upload_id = self.id, "the completed upload was not ended");
         }
         tracing::info!(
             key,

@@ -19,7 +19,8 @@ pub(super) struct UploadLock {
     /// Part numbers being written into the body now: the same part sent twice at once gets a
     /// file of its own the second time.
     pub writing: Mutex<HashSet<u32>>,
-    /// Held while a part's record is replaced and the file the old one named removed.
+    /// Held while a part is placed and recorded (and the file the old record named removed),
+    /// and while the upload ends: no part is recorded in an upload that is going.
     pub records: tokio::sync::Mutex<()>,
 }
 

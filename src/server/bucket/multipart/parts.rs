@@ -1,5 +1,5 @@
-//! Where an upload's parts are kept: a part of the upload's part size (the first sent's length)
-//! goes to its place in the `body` file, so completing copies nothing twice; others get files.
+//! Where an upload's parts are kept: a part of the upload's part size (set by the first part of
+//! 100 KiB or more) goes to its place in the `body` file, so completing copies less; others get files.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -73,8 +73,15 @@ fn record_path(dir: &Path, number: u32) -> PathBuf {
     dir.join(format!("{number:05}.json"))
 }
 
-async fn read_record(path: &Path) -> Option<PartInfo> {
-    serde_json::from_slice(&fs::read(path).await.ok()?).ok()
+/// A part's record: `Ok(None)` when there is none, an error when it cannot be read whole.
+async fn read_record(path: &Path) -> io::Result<Option<PartInfo>> {
+    match fs::read(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(io::Error::other),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// The parts recorded in `dir`, by number.
@@ -85,7 +92,12 @@ pub(super) async fn stored_parts(dir: &Path) -> Result<Vec<PartInfo>, BucketErro
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.ends_with(".json") && name != "upload.json" {
-            parts.extend(read_record(&entry.path()).await);
+            // One that cannot be read stops the completion: the body may hold its bytes.
+            parts.extend(
+                read_record(&entry.path())
+                    .await
+                    .map_err(BucketError::internal)?,
+            );
         }
     }
     parts.sort_by_key(|p| p.number);
@@ -133,10 +145,13 @@ async fn body_slot(
         offset: (u64::from(number) - 1) * length,
         length,
     };
-    let recorded = read_record(&record_path(dir, number)).await;
-    recorded
-        .is_none_or(|p| p.body_offset.is_none())
-        .then_some(slot)
+    match read_record(&record_path(dir, number)).await {
+        Ok(recorded) => recorded
+            .is_none_or(|p| p.body_offset.is_none())
+            .then_some(slot),
+        // Not known: perhaps in the body, so not written over.
+        Err(_) => None,
+    }
 }
 
 /// The upload's part size: the one recorded, or `offered` when none is yet (the first part
@@ -201,36 +216,55 @@ pub async fn forget_ended(store: &ObjectStore) -> io::Result<()> {
     while let Some(entry) = entries.next_entry().await? {
         let dir = entry.path();
         let ended = match fs::read(dir.join(UPLOAD)).await {
+            // A record cut short (a stop while the upload was being started) ends it too.
             Ok(bytes) => match serde_json::from_slice::<super::UploadInfo>(&bytes) {
                 Ok(info) => match store.object_path(&info.key) {
                     Ok(object) => body_published(&dir, &object).await,
                     Err(_) => false,
                 },
-                Err(_) => false,
+                Err(_) => true,
             },
             Err(e) => e.kind() == io::ErrorKind::NotFound,
         };
-        if ended {
-            tracing::warn!(upload = %entry.file_name().to_string_lossy(), "an upload that was ending when the bucket stopped is removed");
-            fs::remove_dir_all(&dir).await?;
+        if !ended {
+            continue;
+        }
+        let upload = entry.file_name();
+        let upload = upload.to_string_lossy();
+        match fs::remove_dir_all(&dir).await {
+            Ok(()) => {
+                tracing::warn!(%upload, "an upload that was ending when the bucket stopped was removed")
+            }
+            // The bucket starts all the same: no request can use an upload without its record.
+            Err(error) => {
+                tracing::error!(%upload, %error, "an upload that was ending when the bucket stopped could not be removed")
+            }
         }
     }
     Ok(())
 }
 
 /// Ends the upload in `dir` (completed or aborted), with `upload` held alone: its record goes
-/// first, so that a stop halfway leaves an upload no request can use and the next start
-/// removes; then the body (which may be the object's file now) and the rest.
+/// first (`NotFound`: it was gone already), so that a stop halfway leaves an upload no request
+/// can use and the next start removes; then the body (which may be the object's file now) and
+/// the rest, whose failures are only logged: the upload is over once its record is gone.
 pub(super) async fn end_upload(upload: &UploadLock, dir: &Path) -> io::Result<()> {
-    // Parts being recorded (in files of their own) finish first; later ones find no upload.
+    // Parts being placed and recorded (in files of their own) finish first; later ones find
+    // no upload.
     let _records = upload.records.lock().await;
     fs::remove_file(dir.join(UPLOAD)).await?;
-    sync_folder(dir).await?;
-    match fs::remove_file(dir.join(BODY)).await {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-        _ => {}
+    let rest = async {
+        sync_folder(dir).await?;
+        match fs::remove_file(dir.join(BODY)).await {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        fs::remove_dir_all(dir).await
+    };
+    if let Err(error) = rest.await {
+        tracing::error!(%error, folder = %dir.display(), "an ended upload's folder was not removed; the next start removes it");
     }
-    fs::remove_dir_all(dir).await
+    Ok(())
 }
 
 async fn sync_folder(dir: &Path) -> io::Result<()> {
@@ -315,7 +349,7 @@ where
         .await
     {
         Ok(out) => out,
-        // The upload is ending (or gone): its body goes first.
+        // The upload has ended (its body goes right after its record).
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(super::no_such_upload()),
         Err(e) => return Err(BucketError::internal(e)),
     };
@@ -364,7 +398,8 @@ async fn upload_exists(dir: &Path) -> Result<(), BucketError> {
 /// holds the upload's `records` and has seen the upload is there.
 async fn record_part(dir: &Path, part: &PartInfo) -> Result<(), BucketError> {
     let path = record_path(dir, part.number);
-    let replaced = read_record(&path).await;
+    // Unreadable, the old record names no file this removes (at worst one is left behind).
+    let replaced = read_record(&path).await.ok().flatten();
     let beside = dir.join(format!(
         "{:05}.{}.new",
         part.number,
