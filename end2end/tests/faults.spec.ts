@@ -211,6 +211,8 @@ test('an upload that stalled while the page was hidden restarts when it is shown
   });
   await expect(item.getByText(/^The upload stopped moving\. Trying again in \d+ s \(attempt 2 of 6\)\.$/)).toBeVisible();
   await expect(item.getByText('done', { exact: true })).toBeVisible({ timeout: 30_000 });
+  // The hash, which had waited for the stalled POST, went on and checked the second one.
+  await expect(item.getByText('verified', { exact: true })).toBeVisible();
   expect(seen.posts).toBe(2);
   // The stalled request's partial file goes when its connection does.
   proxy.releaseStalled();

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { expect, test } from '@playwright/test';
 import { md5Hex, objectFile, openPortal, ledger, row, scenarioFiles, sha256, storedKeys, throttleUploads } from './portal';
 
@@ -152,6 +153,43 @@ test('what the bucket says it stored, when it differs from the file, fails the r
     const item = row(page, name);
     await expect(item.getByText(shown.source === '^verified$' ? 'done' : 'failed', { exact: true })).toBeVisible();
     await expect(item.getByText(shown)).toBeVisible();
+  }
+});
+
+test('a large file is hashed as it goes up, never far ahead of the POST, and verified', async ({ page }) => {
+  test.skip(test.info().project.name !== 'desktop-chromium', 'desktop only');
+  // Where the page starts reading each slice of the file, against how far the POST has gone
+  // at that moment: a hash racing ahead would read the whole file in the first moments.
+  await page.addInitScript(() => {
+    const seen = { sent: 0, ahead: [] as number[] };
+    (window as any).hashSeen = seen;
+    const slice = Blob.prototype.slice;
+    Blob.prototype.slice = function (this: Blob, start?: number, end?: number, type?: string) {
+      if (typeof start === 'number' && start > 0) seen.ahead.push(start - seen.sent);
+      return slice.call(this, start, end, type);
+    };
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (this: XMLHttpRequest, body?: Document | XMLHttpRequestBodyInit | null) {
+      this.upload.addEventListener('progress', (e) => { seen.sent = Math.max(seen.sent, e.loaded); });
+      return send.call(this, body);
+    };
+  });
+  await openPortal(page);
+  await throttleUploads(page, 16 << 20);
+  const file = { name: 'long take.mp4', mimeType: 'video/mp4', buffer: randomBytes(24 << 20) };
+  await page.getByLabel('Files').setInputFiles(file);
+  await page.getByRole('button', { name: 'Upload' }).click();
+  const item = row(page, file.name);
+  await expect(item.getByText('done', { exact: true })).toBeVisible({ timeout: 60_000 });
+  await expect(item.getByText('verified', { exact: true })).toBeVisible();
+  const ahead: number[] = await page.evaluate(() => (window as any).hashSeen.ahead);
+  // Slices of 4 MiB, read at most two slices ahead of the bytes sent (the form's fields go
+  // first, so "sent" runs a little ahead of the file's bytes).
+  expect(ahead.length).toBeGreaterThanOrEqual(5);
+  expect(Math.max(...ahead)).toBeLessThanOrEqual(8 << 20);
+  if (onEmbeddedBucket) {
+    const key = (await item.getByRole('link').textContent())!.trim();
+    expect(sha256(fs.readFileSync(objectFile(key)))).toBe(sha256(file.buffer));
   }
 });
 

@@ -1,5 +1,9 @@
-//! The file's digest, computed in the page while it uploads, to compare with what the bucket
-//! says it stored: CRC-64 where the store answers one (OSS, the embedded bucket), MD5 otherwise.
+//! The file's digest, hashed in the page at its upload's pace, against what the bucket says it
+//! stored: CRC-64 where the store answers one (OSS, the embedded bucket), MD5 otherwise.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
 
 use md5::{Digest as _, Md5};
 use wasm_bindgen::JsCast;
@@ -23,6 +27,43 @@ fn start_reading(blob: &web_sys::Blob, start: f64, end: f64) -> Result<JsFuture,
     Ok(JsFuture::from(slice.array_buffer()))
 }
 
+/// How far the hash may read ahead of the bytes its upload has sent.
+const LEAD: f64 = 2.0 * SLICE;
+
+/// How many bytes of the file its upload has sent (`INFINITY` once the POST is over). A hash
+/// given one follows the upload instead of racing it: on a busy machine, hashing the whole
+/// file first takes the cores the browser needs to send it.
+#[derive(Clone)]
+pub struct Sent(Rc<(Cell<f64>, Cell<Option<Waker>>)>);
+
+impl Sent {
+    pub fn new() -> Self {
+        Sent(Rc::new((Cell::new(0.0), Cell::new(None))))
+    }
+
+    /// `bytes` have gone up (an attempt sent again counts from its furthest).
+    pub fn reached(&self, bytes: f64) {
+        let (sent, waiting) = &*self.0;
+        sent.set(sent.get().max(bytes));
+        if let Some(waker) = waiting.take() {
+            waker.wake();
+        }
+    }
+
+    /// Waits until the upload has sent all but [`LEAD`] bytes of the first `end` (woken by
+    /// the upload's progress, not by a timer, which a hidden tab slows down).
+    fn covers(&self, end: f64) -> impl std::future::Future<Output = ()> + '_ {
+        futures::future::poll_fn(move |context| {
+            let (sent, waiting) = &*self.0;
+            if sent.get() + LEAD >= end {
+                return Poll::Ready(());
+            }
+            waiting.set(Some(context.waker().clone()));
+            Poll::Pending
+        })
+    }
+}
+
 fn unreadable() -> String {
     "The file could not be read.".to_owned()
 }
@@ -37,34 +78,43 @@ pub async fn read(blob: &web_sys::Blob, start: f64, end: f64) -> Result<Vec<u8>,
     bytes_of(start_reading(blob, start, end)?).await
 }
 
+/// The next slice of `file` from `start` on, reading; `start` moves past it.
+fn read_next(file: &web_sys::Blob, start: &mut f64) -> Result<Option<JsFuture>, String> {
+    if *start >= file.size() {
+        return Ok(None);
+    }
+    let end = (*start + SLICE).min(file.size());
+    let reading = start_reading(file, *start, end)?;
+    *start = end;
+    Ok(Some(reading))
+}
+
 /// Feeds every byte of `file` to `update`, slice by slice. The next slice is being read while
-/// this one is hashed (reading was about as slow as hashing, one after the other).
+/// this one is hashed (reading was about as slow as hashing, one after the other). Given
+/// `follow`, neither goes further than [`LEAD`] past the bytes the upload has sent.
 /// (`dyn`: one copy of this loop in the page's WASM for every digest.)
-async fn each_slice(file: &web_sys::Blob, update: &mut dyn FnMut(&[u8])) -> Result<(), String> {
-    let size = file.size();
+async fn each_slice(
+    file: &web_sys::Blob,
+    follow: Option<&Sent>,
+    update: &mut dyn FnMut(&[u8]),
+) -> Result<(), String> {
     let mut start = 0.0;
-    let mut read_next = || -> Result<Option<JsFuture>, String> {
-        if start >= size {
-            return Ok(None);
-        }
-        let end = (start + SLICE).min(size);
-        let reading = start_reading(file, start, end)?;
-        start = end;
-        Ok(Some(reading))
-    };
-    let mut reading = read_next()?;
+    let mut reading = read_next(file, &mut start)?;
     while let Some(current) = reading {
         let bytes = bytes_of(current).await?;
-        reading = read_next()?;
+        if let Some(sent) = follow {
+            sent.covers(start + SLICE).await;
+        }
+        reading = read_next(file, &mut start)?;
         update(&bytes);
     }
     Ok(())
 }
 
-/// Upper-case hex MD5 of a whole file or of a slice of one.
-pub async fn md5_hex(file: web_sys::Blob) -> Result<String, String> {
+/// Upper-case hex MD5 of a whole file or of a slice of one, following `follow` when given.
+pub async fn md5_hex(file: &web_sys::Blob, follow: Option<&Sent>) -> Result<String, String> {
     let mut hasher = Md5::new();
-    each_slice(&file, &mut |bytes| hasher.update(bytes)).await?;
+    each_slice(file, follow, &mut |bytes| hasher.update(bytes)).await?;
     Ok(hasher
         .finalize()
         .iter()
@@ -72,13 +122,19 @@ pub async fn md5_hex(file: web_sys::Blob) -> Result<String, String> {
         .collect())
 }
 
-/// The digest `checksum` asks for, of a whole file or of a slice of one.
-pub async fn digest(file: web_sys::Blob, checksum: Checksum) -> Result<Digest, String> {
+/// The digest `checksum` asks for, of a whole file or of a slice of one, following `follow`
+/// when given.
+pub async fn digest(
+    file: web_sys::Blob,
+    checksum: Checksum,
+    follow: Option<Sent>,
+) -> Result<Digest, String> {
+    let follow = follow.as_ref();
     match checksum {
-        Checksum::Md5 => md5_hex(file).await.map(Digest::Md5),
+        Checksum::Md5 => md5_hex(&file, follow).await.map(Digest::Md5),
         Checksum::Crc64 => {
             let mut crc = super::check::crc64().digest();
-            each_slice(&file, &mut |bytes| crc.update(bytes)).await?;
+            each_slice(&file, follow, &mut |bytes| crc.update(bytes)).await?;
             Ok(Digest::Crc64(crc.finalize()))
         }
     }
@@ -99,7 +155,7 @@ pub async fn verify(
     let compared = match super::check::stored_matches(&reply.etag, reply.crc64.as_deref(), &digest)
     {
         Some(compared) => Some(compared),
-        None if matches!(digest, Digest::Crc64(_)) => match md5_hex(sent.clone()).await {
+        None if matches!(digest, Digest::Crc64(_)) => match md5_hex(sent, None).await {
             Ok(md5) => super::check::stored_matches(&reply.etag, None, &Digest::Md5(md5)),
             Err(_) => None,
         },

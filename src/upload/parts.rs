@@ -262,7 +262,7 @@ impl Parts {
                     // The part's digest is computed while it is sent.
                     let (reply, digest) = futures::join!(
                         xhr::put_blob(&url, &blob, on_progress),
-                        super::integrity::digest(blob.clone(), checksum)
+                        super::integrity::digest(blob.clone(), checksum, None)
                     );
                     progress.borrow_mut().1.retain(|(n, _)| *n != number);
                     let reply = reply?;
@@ -297,7 +297,7 @@ impl Parts {
         // their ETags, the MD5 of each).
         for stored in &plan.stored {
             let blob = self.part(stored.number, size, part_size)?;
-            let md5 = super::integrity::md5_hex(blob)
+            let md5 = super::integrity::md5_hex(&blob, None)
                 .await
                 .map_err(|_| Problem::Browser)?;
             if !stored.etag.eq_ignore_ascii_case(&md5) {

@@ -7,6 +7,7 @@ use futures::future::{select, AbortHandle, Abortable, Either, LocalBoxFuture, Sh
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 
+use super::integrity::Sent;
 use super::network::{self, Motion};
 use super::parts::{AbortOnCancel, Parts};
 use super::problem::{signing_problem, NextStep, Problem};
@@ -259,6 +260,8 @@ enum Engine {
     Single {
         signed: Option<Signed>,
         digest: Hashing,
+        /// How far the POST has gone, which the hashing follows.
+        sent: Sent,
         _hashing: StopOnDrop,
     },
     Parts(Parts, AbortOnCancel),
@@ -301,14 +304,17 @@ async fn upload(job: Job) -> bool {
     };
     let mut engine = match signed {
         Some(signed) => {
-            let digest: Hashing = super::integrity::digest(file.clone().into(), checksum)
-                .boxed_local()
-                .shared();
+            let sent = Sent::new();
+            let digest: Hashing =
+                super::integrity::digest(file.clone().into(), checksum, Some(sent.clone()))
+                    .boxed_local()
+                    .shared();
             let (stop, registration) = AbortHandle::new_pair();
             leptos::task::spawn_local(Abortable::new(digest.clone(), registration).map(|_| ()));
             Engine::Single {
                 signed: Some(signed),
                 digest,
+                sent,
                 _hashing: StopOnDrop(stop),
             }
         }
@@ -336,7 +342,12 @@ async fn upload(job: Job) -> bool {
             network::until_online().await;
         }
         let outcome = match &mut engine {
-            Engine::Single { signed, digest, .. } => {
+            Engine::Single {
+                signed,
+                digest,
+                sent,
+                ..
+            } => {
                 let current = match signed.take() {
                     Some(current) if now_ms() < current.renew_at => Ok(current),
                     // Waited too long (queue, backoff) or refused as expired: a fresh policy.
@@ -345,7 +356,8 @@ async fn upload(job: Job) -> bool {
                 match current {
                     Err(problem) => Err(problem),
                     Ok(current) => {
-                        let outcome = attempt(&row, &current.ticket, &file, digest.clone()).await;
+                        let outcome =
+                            attempt(&row, &current.ticket, &file, digest.clone(), sent).await;
                         *signed = Some(current);
                         outcome
                     }
@@ -422,18 +434,24 @@ async fn attempt(
     ticket: &UploadTicket,
     file: &web_sys::File,
     digest: Hashing,
+    sent: &Sent,
 ) -> Result<RowStatus, Problem> {
     row.status.set(RowStatus::Uploading);
     row.progress.set(0);
     let motion = Motion::new();
     let progress = row.progress.clone();
-    let moved = motion.clone();
+    let (moved, reached) = (motion.clone(), sent.clone());
     let post = xhr::post_form(ticket, file, move |loaded, total| {
         moved.moved(loaded, total);
+        reached.reached(loaded);
         progress.set(super::progress::percent_sent(loaded, total));
     });
     // A stall (or going offline) drops the POST, which aborts it.
-    let reply = match select(post.boxed_local(), network::stalled(motion).boxed_local()).await {
+    let posted = select(post.boxed_local(), network::stalled(motion).boxed_local()).await;
+    // Sent or not, the hash no longer waits for the upload: the reply's check needs it now,
+    // and during a retry's backoff it may as well go ahead.
+    sent.reached(f64::INFINITY);
+    let reply = match posted {
         Either::Left((reply, _)) => reply?,
         Either::Right((problem, _)) => return Err(problem),
     };
@@ -444,7 +462,7 @@ async fn attempt(
         let exists =
             matches!(&refused, Problem::Refused { code, .. } if code == "FileAlreadyExists");
         if exists {
-            if let Ok(md5) = super::integrity::md5_hex(file.clone().into()).await {
+            if let Ok(md5) = super::integrity::md5_hex(file, None).await {
                 if let Ok(entry) = confirm_upload(ticket.key.clone(), md5).await {
                     return Ok(RowStatus::Done {
                         key: ticket.key.clone(),
