@@ -30,9 +30,9 @@ fn start_reading(blob: &web_sys::Blob, start: f64, end: f64) -> Result<JsFuture,
 /// How far the hash may read ahead of the bytes its upload has sent.
 const LEAD: f64 = 2.0 * SLICE;
 
-/// How many bytes of the file its upload has sent (`INFINITY` once the POST is over). A hash
-/// given one follows the upload instead of racing it: on a busy machine, hashing the whole
-/// file first takes the cores the browser needs to send it.
+/// How many bytes its POST has sent (the form's body: fields, then file); `INFINITY` once the
+/// first attempt is over, sent or not (retries are not followed). A hash given one follows the
+/// upload instead of racing it: hashing ahead takes the cores the browser needs to send it.
 #[derive(Clone)]
 pub struct Sent(Rc<(Cell<f64>, Cell<Option<Waker>>)>);
 
@@ -41,7 +41,7 @@ impl Sent {
         Sent(Rc::new((Cell::new(0.0), Cell::new(None))))
     }
 
-    /// `bytes` have gone up (an attempt sent again counts from its furthest).
+    /// `bytes` have gone up (never less than before).
     pub fn reached(&self, bytes: f64) {
         let (sent, waiting) = &*self.0;
         sent.set(sent.get().max(bytes));
@@ -90,8 +90,8 @@ fn read_next(file: &web_sys::Blob, start: &mut f64) -> Result<Option<JsFuture>, 
 }
 
 /// Feeds every byte of `file` to `update`, slice by slice. The next slice is being read while
-/// this one is hashed (reading was about as slow as hashing, one after the other). Given
-/// `follow`, neither goes further than [`LEAD`] past the bytes the upload has sent.
+/// this one is hashed (reading was about as slow as hashing, one after the other); given
+/// `follow`, once the upload nears that slice's end (a whole slice's, even for a short last).
 /// (`dyn`: one copy of this loop in the page's WASM for every digest.)
 async fn each_slice(
     file: &web_sys::Blob,
@@ -140,12 +140,12 @@ pub async fn digest(
     }
 }
 
-/// Whether the bucket stored `sent` as it is: the reply against the digest hashed while it went
+/// Whether the bucket stored `file` as it is: the reply against the digest hashed while it went
 /// up. A reply without the CRC header (a CORS rule hiding it) is checked by the file's MD5
 /// against its ETag instead, read once more. `Ok(false)`: nothing to compare (a multipart ETag,
 /// or the file could not be read again); a difference is a `Mismatch`.
 pub async fn verify(
-    sent: &web_sys::Blob,
+    file: &web_sys::Blob,
     reply: &Reply,
     digest: Result<Digest, String>,
 ) -> Result<bool, Problem> {
@@ -155,7 +155,7 @@ pub async fn verify(
     let compared = match super::check::stored_matches(&reply.etag, reply.crc64.as_deref(), &digest)
     {
         Some(compared) => Some(compared),
-        None if matches!(digest, Digest::Crc64(_)) => match md5_hex(sent, None).await {
+        None if matches!(digest, Digest::Crc64(_)) => match md5_hex(file, None).await {
             Ok(md5) => super::check::stored_matches(&reply.etag, None, &Digest::Md5(md5)),
             Err(_) => None,
         },

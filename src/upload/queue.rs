@@ -260,7 +260,7 @@ enum Engine {
     Single {
         signed: Option<Signed>,
         digest: Hashing,
-        /// How far the POST has gone, which the hashing follows.
+        /// How far the first POST has gone, which the hashing follows (and then no longer).
         sent: Sent,
         _hashing: StopOnDrop,
     },
