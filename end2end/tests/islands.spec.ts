@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { FaultPortal, usersFile } from './fault-harness';
+import { jpeg } from './portal';
 
 /**
  * '/' as served (brotli): WASM + JS + CSS. A ratchet toward the 110 KB goal of issue #14: lower
@@ -230,21 +231,9 @@ test('screenshots of the uploader for the README', async ({ browser, baseURL }) 
       const cdp = await context.newCDPSession(page);
       await cdp.send('Network.enable');
       await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
-      // A photo the browser can draw as its thumbnail: a small JPEG made here, padded to a
-      // photo's size (bytes after its end are not read).
-      const photo = Buffer.from(await page.evaluate(async () => {
-        const canvas = new OffscreenCanvas(160, 120);
-        const context = canvas.getContext('2d')!;
-        const sky = context.createLinearGradient(0, 0, 0, 120);
-        sky.addColorStop(0, '#7ab8e8');
-        sky.addColorStop(1, '#f3d9a4');
-        context.fillStyle = sky;
-        context.fillRect(0, 0, 160, 120);
-        context.fillStyle = '#2f6f4f';
-        context.fillRect(0, 84, 160, 36);
-        const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
-        return btoa(String.fromCharCode(...new Uint8Array(await blob.arrayBuffer())));
-      }), 'base64');
+      // A photo the browser can draw as its thumbnail, padded to a photo's size (bytes after
+      // its end are not read).
+      const photo = await jpeg(page);
       await page.locator('#files').setInputFiles([
         { name: 'IMG_2041.jpg', mimeType: 'image/jpeg', buffer: Buffer.concat([photo, Buffer.alloc(180_000 - photo.length)]) },
         { name: 'report-2026.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(90_000, 2) },

@@ -8,26 +8,9 @@
 // Runs on the desktop and in WeChat on Android.
 import { expect, test, type Page } from '@playwright/test';
 import { FaultPortal } from './fault-harness';
-import { openPortal, row, scenarioFiles } from './portal';
+import { jpeg, openPortal, row, scenarioFiles } from './portal';
 
 const run = Date.now().toString(36);
-
-/** A real JPEG, drawn and encoded by Chromium (no metadata of its own). */
-async function jpeg(page: Page): Promise<Buffer> {
-  const base64 = await page.evaluate(async () => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 64;
-    canvas.height = 48;
-    const context = canvas.getContext('2d')!;
-    context.fillStyle = '#3a7';
-    context.fillRect(0, 0, 64, 48);
-    context.fillStyle = '#c33';
-    context.fillRect(8, 8, 20, 20);
-    const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/jpeg', 0.9));
-    return btoa(String.fromCharCode(...new Uint8Array(await blob.arrayBuffer())));
-  });
-  return Buffer.from(base64, 'base64');
-}
 
 /** `photo` with an EXIF segment as a phone writes one, right after its start: IFD0 (Make,
  * Orientation, the GPS pointer) and a GPS IFD (latitude 30°15'43.21" N, longitude 120°9'8.76" E,

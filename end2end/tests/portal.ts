@@ -117,3 +117,20 @@ export async function throttleUploads(page: Page, bytesPerSecond: number) {
   await set(bytesPerSecond);
   return set;
 }
+
+/** A real JPEG, drawn and encoded by Chromium (no metadata of its own). */
+export async function jpeg(page: Page): Promise<Buffer> {
+  const base64 = await page.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 64;
+    canvas.height = 48;
+    const context = canvas.getContext('2d')!;
+    context.fillStyle = '#3a7';
+    context.fillRect(0, 0, 64, 48);
+    context.fillStyle = '#c33';
+    context.fillRect(8, 8, 20, 20);
+    const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/jpeg', 0.9));
+    return btoa(String.fromCharCode(...new Uint8Array(await blob.arrayBuffer())));
+  });
+  return Buffer.from(base64, 'base64');
+}
