@@ -168,12 +168,7 @@ async fn parts_are_listed_and_assembled_into_the_object() {
     let again = complete(&h, key, &id, &parts).await;
     assert_eq!(again.status(), 404);
     assert_eq!(error_code(&again.text().await.unwrap()), "NoSuchUpload");
-    assert_eq!(
-        std::fs::read_dir(h.bucket_root.join("multipart"))
-            .unwrap()
-            .count(),
-        0
-    );
+    assert_eq!(entries(&h, "multipart"), 0);
 }
 
 #[tokio::test]
@@ -319,12 +314,7 @@ async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
     .await
     .unwrap();
     assert_eq!(abort.status(), 204);
-    assert_eq!(
-        std::fs::read_dir(h.bucket_root.join("multipart"))
-            .unwrap()
-            .count(),
-        0
-    );
+    assert_eq!(entries(&h, "multipart"), 0);
     let late = put_part(&h, key, &id, 2, b"late").await;
     assert_eq!(error_code(&late.text().await.unwrap()), "NoSuchUpload");
     assert!(h.stored_files().is_empty());
@@ -347,6 +337,13 @@ async fn aborting_removes_the_parts_and_overwrites_stay_refused() {
 }
 
 /// The inode of a file (the same file under two names has one).
+/// How many entries the bucket's folder `folder` holds (`multipart`, `tmp`).
+fn entries(h: &Harness, folder: &str) -> usize {
+    std::fs::read_dir(h.bucket_root.join(folder))
+        .unwrap()
+        .count()
+}
+
 fn inode(path: &std::path::Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(path).unwrap().ino()
@@ -429,12 +426,7 @@ async fn parts_go_into_their_place_and_the_body_becomes_the_object() {
         "completed once"
     );
     // Nothing was left in the bucket's temp folder.
-    assert_eq!(
-        std::fs::read_dir(h.bucket_root.join("tmp"))
-            .unwrap()
-            .count(),
-        0
-    );
+    assert_eq!(entries(&h, "tmp"), 0);
 }
 
 /// A part kept in the body but left out of the object: the object is copied from the parts
@@ -665,12 +657,7 @@ async fn the_portal_starts_resumes_completes_and_aborts() {
             .status(),
         200
     );
-    assert_eq!(
-        std::fs::read_dir(h.bucket_root.join("multipart"))
-            .unwrap()
-            .count(),
-        0
-    );
+    assert_eq!(entries(&h, "multipart"), 0);
     assert!(!h.object_path("uploads/films/movie-1.mp4").exists());
     let gone = h
         .call("resume_multipart", json!({"upload": again["upload"]}))

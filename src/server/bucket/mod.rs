@@ -19,6 +19,7 @@ pub mod ranges;
 mod state;
 pub mod store;
 pub mod sts;
+mod upload_locks;
 pub(crate) mod xml;
 
 pub use self::open::open;

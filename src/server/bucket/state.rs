@@ -49,7 +49,7 @@ pub struct Bucket {
     /// Signs upload callbacks; its public key is served at `?callback-public-key`.
     pub callback: Option<Arc<CallbackSigner>>,
     /// The multipart uploads being written now.
-    pub uploads: super::multipart::locks::Uploads,
+    pub uploads: super::upload_locks::Uploads,
 }
 
 impl Bucket {

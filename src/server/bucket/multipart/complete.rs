@@ -10,16 +10,15 @@ use axum::response::Response;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::fs;
 
-use super::locks::Alone;
-use super::parts::{assemble, body_published, end_upload};
+use super::parts::{assemble, body_published, end_upload, upload_exists};
 use super::{load_upload, no_such_upload, stored_parts, PartInfo, UploadInfo, MAX_COMPLETE_BODY};
 use crate::server::bucket::auth;
 use crate::server::bucket::errors::{BucketError, OssCode};
 use crate::server::bucket::put_object::store_error;
 use crate::server::bucket::state::Bucket;
 use crate::server::bucket::store::{upper_hex, ObjectMeta};
+use crate::server::bucket::upload_locks::Alone;
 use crate::server::bucket::xml;
 use crate::server::protocol::MIN_PART_SIZE;
 
@@ -93,9 +92,8 @@ impl Completion {
         let (bucket, key, dir) = (&self.bucket, self.key.as_str(), self.dir.as_path());
         let object = bucket.store.object_path(key).map_err(store_error)?;
         // Completed or aborted while this waited.
-        if fs::metadata(dir.join("upload.json")).await.is_err()
-            || body_published(dir, &object).await
-        {
+        upload_exists(dir).await?;
+        if body_published(dir, &object).await {
             return Err(no_such_upload());
         }
         let stored = stored_parts(dir).await?;

@@ -5,7 +5,6 @@
 //! was asked for. Every request must be signed (header or URL).
 
 mod complete;
-pub mod locks;
 mod parts;
 
 use std::sync::Arc;

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use tokio::fs;
 
-use super::locks::{lock, UploadLock};
 use crate::server::bucket::errors::{BucketError, OssCode};
-use crate::server::bucket::put_object::body_refused;
+use crate::server::bucket::put_object::{body_refused, store_error};
 use crate::server::bucket::state::Bucket;
 use crate::server::bucket::store::{self, upper_hex, ObjectStore, TempObject};
+use crate::server::bucket::upload_locks::{lock, UploadLock};
 use crate::server::protocol::{MAX_OBJECT_SIZE, MIN_PART_SIZE};
 
 /// The file parts are written into at their place in the object: part N at (N - 1) × the
@@ -91,7 +91,7 @@ pub(super) async fn stored_parts(dir: &Path) -> Result<Vec<PartInfo>, BucketErro
     while let Some(entry) = entries.next_entry().await.map_err(BucketError::internal)? {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        if name.ends_with(".json") && name != "upload.json" {
+        if name.ends_with(".json") && name != UPLOAD {
             // One that cannot be read stops the completion: the body may hold its bytes.
             parts.extend(
                 read_record(&entry.path())
@@ -298,10 +298,7 @@ where
 {
     let upload = bucket.uploads.lock(id);
     if let Some(slot) = body_slot(&upload, dir, number, declared).await {
-        let object = bucket
-            .store
-            .object_path(key)
-            .map_err(|e| BucketError::new(OssCode::InvalidObjectName, e.to_string()))?;
+        let object = bucket.store.object_path(key).map_err(store_error)?;
         // A task of its own: the slot is let go only when nothing more is written, even if
         // this request is dropped (the client went away) meanwhile.
         let dir = dir.to_owned();
@@ -385,8 +382,8 @@ fn shorter_than_declared() -> BucketError {
     )
 }
 
-/// Aborted or completed meanwhile: nothing to add the part to.
-async fn upload_exists(dir: &Path) -> Result<(), BucketError> {
+/// Aborted or completed meanwhile: nothing to add a part to, nothing to complete.
+pub(super) async fn upload_exists(dir: &Path) -> Result<(), BucketError> {
     fs::metadata(dir.join(UPLOAD))
         .await
         .map(|_| ())
