@@ -60,9 +60,12 @@ let out;
 if (mode === 'upload') {
   await page.getByLabel('Files').setInputFiles(rest);
   out = await withRendererPeak(async () => {
+    // Found before the clock starts: finding a button by its role and name walks the whole
+    // page in the page's main thread (~250 ms with 200 rows), which is the tool's time.
+    const upload = await page.getByRole('button', { name: 'Upload', exact: true }).elementHandle();
     await watchStalls();
     const started = Date.now();
-    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await upload.click();
     await page.waitForFunction((n) => document.querySelectorAll('li.upload[data-state="done"]').length === n,
       rest.length, { timeout: 1_800_000, polling: 100 });
     const seconds = (Date.now() - started) / 1000;
