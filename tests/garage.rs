@@ -271,3 +271,46 @@ async fn garage_takes_multipart_uploads_through_the_portal() {
         json!({"Invalid": "UploadGone"})
     );
 }
+
+/// The sweep of abandoned multipart uploads on Garage: the portal's are listed under its
+/// folder (a prefix, page by page) and aborted once old enough; none is left.
+#[tokio::test]
+#[ignore = "needs Garage: scripts/test.sh runs it"]
+async fn garage_abandoned_uploads_are_swept() {
+    use std::time::Duration;
+    use upload_portal::server::portal::multipart::abort_abandoned;
+    let h = portal().await;
+    let folder = "uploads/garage-sweep";
+    let file = json!({"name": "left.bin", "size": 11 * 1024 * 1024, "content_type": "application/octet-stream"});
+    for _ in 0..2 {
+        let started = h
+            .call(
+                "start_multipart",
+                json!({"file": file, "naming": "random", "folder": folder}),
+            )
+            .await;
+        assert_eq!(started.status(), 200);
+    }
+    let target = &h.state.target;
+    let prefix = format!("{folder}/");
+    let listed = target.list_multipart_uploads(&prefix).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|(key, ..)| key.starts_with(&prefix)));
+    let now = time::OffsetDateTime::now_utc();
+    let hour = Duration::from_secs(3600);
+    assert_eq!(
+        abort_abandoned(target, &prefix, hour, now).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        abort_abandoned(target, &prefix, hour, now + 2 * hour)
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(target
+        .list_multipart_uploads(&prefix)
+        .await
+        .unwrap()
+        .is_empty());
+}

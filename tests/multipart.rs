@@ -727,3 +727,130 @@ async fn abandoned_uploads_are_aborted_when_old_enough() {
     let gone = put_part(&h, "uploads/a.bin", &ours[0], 2, b"late").await;
     assert_eq!(error_code(&gone.text().await.unwrap()), "NoSuchUpload");
 }
+
+/// The `(Key, UploadId)` of each `<Upload>` and each common prefix of a ListMultipartUploads
+/// reply.
+fn listed_uploads(body: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let uploads = body
+        .split("<Upload>")
+        .skip(1)
+        .map(|upload| (xml_value(upload, "Key"), xml_value(upload, "UploadId")))
+        .collect();
+    let prefixes = body
+        .split("<CommonPrefixes>")
+        .skip(1)
+        .map(|common| xml_value(common, "Prefix"))
+        .collect();
+    (uploads, prefixes)
+}
+
+async fn list_uploads(h: &Harness, query: &[(&str, Option<&str>)]) -> reqwest::Response {
+    let mut query = query.to_vec();
+    query.insert(0, ("uploads", None));
+    signed(h, reqwest::Method::GET, "", &query, "", &[])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// ListMultipartUploads as OSS answers it: under a prefix, by key and then upload id, a page
+/// of `max-uploads` after the markers of the page before, folded at a delimiter.
+#[tokio::test]
+async fn uploads_in_progress_are_listed_a_page_at_a_time() {
+    let h = Harness::start(&[]).await;
+    let mut ours = Vec::new();
+    for key in [
+        "up/a.bin",
+        "up/a.bin",
+        "up/b/1.bin",
+        "up/b/2.bin",
+        "up/c.bin",
+    ] {
+        ours.push((key.to_owned(), initiate(&h, key).await));
+    }
+    initiate(&h, "other/d.bin").await;
+    ours.sort();
+
+    // Two a page: every upload under the prefix once, in order, whatever the page size.
+    let (mut seen, mut markers, mut pages) = (Vec::new(), None::<(String, String)>, 0);
+    loop {
+        let mut query = vec![("prefix", Some("up/")), ("max-uploads", Some("2"))];
+        if let Some((key, id)) = &markers {
+            query.push(("key-marker", Some(key.as_str())));
+            query.push(("upload-id-marker", Some(id.as_str())));
+        }
+        let body = list_uploads(&h, &query).await.text().await.unwrap();
+        let (page, _) = listed_uploads(&body);
+        assert!(page.len() <= 2, "{body}");
+        seen.extend(page);
+        pages += 1;
+        if xml_value(&body, "IsTruncated") == "false" {
+            break;
+        }
+        markers = Some((
+            xml_value(&body, "NextKeyMarker"),
+            xml_value(&body, "NextUploadIdMarker"),
+        ));
+    }
+    assert_eq!((seen, pages), (ours.clone(), 3));
+
+    // A key marker alone starts after every upload of that key.
+    let body = list_uploads(
+        &h,
+        &[("prefix", Some("up/")), ("key-marker", Some("up/a.bin"))],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(listed_uploads(&body).0, ours[2..].to_vec());
+
+    // Folded at '/': the uploads under up/b/ count once, as their common prefix.
+    let body = list_uploads(&h, &[("prefix", Some("up/")), ("delimiter", Some("/"))])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let (uploads, prefixes) = listed_uploads(&body);
+    let keys: Vec<&str> = uploads.iter().map(|(key, _)| key.as_str()).collect();
+    assert_eq!(keys, ["up/a.bin", "up/a.bin", "up/c.bin"]);
+    assert_eq!(prefixes, ["up/b/"]);
+
+    for bad in ["0", "1001", "many"] {
+        let refused = list_uploads(&h, &[("max-uploads", Some(bad))]).await;
+        assert_eq!(refused.status(), 400);
+        assert_eq!(
+            error_code(&refused.text().await.unwrap()),
+            "InvalidArgument"
+        );
+    }
+}
+
+/// The portal finds every upload under its root, past the store's first page of 1000.
+#[tokio::test]
+async fn the_portal_lists_uploads_past_the_first_page() {
+    use futures::StreamExt;
+    let h = Harness::start(&[]).await;
+    let keys: Vec<String> = (0..1003).map(|n| format!("uploads/{n:04}.bin")).collect();
+    let mut started: Vec<String> = futures::stream::iter(&keys)
+        .map(|key| initiate(&h, key))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    initiate(&h, "elsewhere/x.bin").await;
+    let mut listed: Vec<String> = h
+        .state
+        .target
+        .list_multipart_uploads("uploads/")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(key, id, _)| {
+            assert!(key.starts_with("uploads/"), "{key}");
+            id
+        })
+        .collect();
+    started.sort();
+    listed.sort();
+    assert_eq!(listed, started);
+}

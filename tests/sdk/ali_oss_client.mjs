@@ -460,6 +460,34 @@ await check('multipart abort: 204, then listParts: NoSuchUpload (404)', async ()
   expectEq(await headStatus(k), 404, 'HEAD of the aborted key');
 });
 
+await check("listUploads: under a prefix, max-uploads=2 pages by key and upload id, folded at '/'", async () => {
+  const base = `${PREFIX}mp/list/`;
+  const started = [];
+  for (const name of ['a.bin', 'a.bin', 'b/1.bin', 'c.bin']) {
+    const { uploadId } = await client.initMultipartUpload(base + name);
+    openUploads.set(uploadId, base + name);
+    started.push([base + name, uploadId]);
+  }
+  started.sort(([k1, i1], [k2, i2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : i1 < i2 ? -1 : i1 > i2 ? 1 : 0));
+  const seen = [];
+  let query = { prefix: base, 'max-uploads': 2 };
+  for (let pages = 0; pages < 10; pages++) {
+    const r = await client.listUploads(query);
+    expect(r.uploads.length <= 2, `a page of ${r.uploads.length} uploads, asked for 2`);
+    seen.push(...r.uploads.map(u => [u.name, u.uploadId]));
+    if (!r.isTruncated) break;
+    query = { ...query, 'key-marker': r.nextKeyMarker, 'upload-id-marker': r.nextUploadIdMarker };
+  }
+  expectEq(seen, started, 'every upload once, by key and upload id');
+  const folded = await client.listUploads({ prefix: base, delimiter: '/' });
+  expectEq(folded.uploads.map(u => u.name), [`${base}a.bin`, `${base}a.bin`, `${base}c.bin`], 'uploads folded at /');
+  for (const [k, uploadId] of started) {
+    await client.abortMultipartUpload(k, uploadId);
+    openUploads.delete(uploadId);
+  }
+  expectEq((await client.listUploads({ prefix: base })).uploads, [], 'uploads left after aborting');
+});
+
 const presignName = VERSION === 'v4' ? 'signatureUrlV4' : 'signatureUrl';
 
 await check(`presigned GET URL (${presignName}) fetched with plain HTTP: same bytes`, async () => {

@@ -427,6 +427,26 @@ def _():
     expect_eq(head_status(k), 404, "HEAD of the aborted key")
 
 
+@check("list_multipart_uploads: under a prefix, 2 a page (MultipartUploadIterator) by key and id, folded at '/'")
+def _():
+    base = PREFIX + "mp/list/"
+    started = []
+    for name in ["a.bin", "a.bin", "b/1.bin", "名 c.bin"]:
+        upload_id = bucket.init_multipart_upload(base + name).upload_id
+        uploads.append((base + name, upload_id))
+        started.append((base + name, upload_id))
+    started.sort()
+    paged = [(u.key, u.upload_id) for u in oss2.MultipartUploadIterator(bucket, prefix=base, max_uploads=2)]
+    expect_eq(paged, started, "every upload once, by key and upload id")
+    folded = bucket.list_multipart_uploads(prefix=base, delimiter="/")
+    expect_eq(([u.key for u in folded.upload_list], folded.prefix_list),
+              ([base + "a.bin", base + "a.bin", base + "名 c.bin"], [base + "b/"]), "(uploads, common prefixes)")
+    for k, upload_id in started:
+        bucket.abort_multipart_upload(k, upload_id)
+        uploads.remove((k, upload_id))
+    expect_eq(list(oss2.MultipartUploadIterator(bucket, prefix=base)), [], "uploads left after aborting")
+
+
 @check("presigned GET URL (sign_url) fetched with plain HTTP: same bytes")
 def _():
     url = bucket.sign_url("GET", OBJ, 60)

@@ -26,63 +26,126 @@ pub struct Page {
 /// after `prefix` holds `delimiter` counts once, as the common prefix up to and including it.
 /// Keys inside the common prefix `marker` names were listed on the page before.
 pub fn page(keys: &[String], prefix: &str, delimiter: &str, marker: &str, max: usize) -> Page {
-    // The common prefix of `key` under `prefix`: up to and including the first delimiter.
-    let fold = |key: &str| match delimiter {
-        "" => None,
-        d => key
-            .get(prefix.len()..)
-            .filter(|_| key.starts_with(prefix))
-            .and_then(|rest| rest.find(d))
-            .map(|at| key[..prefix.len() + at + d.len()].to_owned()),
-    };
+    let found = page_of(keys, |key| key, prefix, delimiter, marker, max);
+    Page {
+        keys: found.entries,
+        common_prefixes: found.common_prefixes,
+        next_marker: found
+            .last
+            .filter(|_| found.truncated)
+            .map(|last| match last {
+                Last::Entry(key) | Last::CommonPrefix(key) => key,
+            }),
+    }
+}
+
+/// A page of any entries named by a key (objects, multipart uploads), as [`page`] pages keys.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageOf<E> {
+    pub entries: Vec<E>,
+    pub common_prefixes: Vec<String>,
+    /// What the page listed last: where the next one starts, when more follow.
+    pub last: Option<Last<E>>,
+    pub truncated: bool,
+}
+
+/// The last thing a page listed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Last<E> {
+    Entry(E),
+    CommonPrefix(String),
+}
+
+/// Pages `entries` (sorted by their key, all starting with `prefix` and after the marker)
+/// as [`page`] does; `marker` is the key the page before ended with.
+pub fn page_of<E: Clone>(
+    entries: &[E],
+    key_of: impl Fn(&E) -> &str,
+    prefix: &str,
+    delimiter: &str,
+    marker: &str,
+    max: usize,
+) -> PageOf<E> {
     // A marker that is itself a common prefix (not a key ending in the delimiter) was listed
     // whole on the page before.
-    let listed_before = fold(marker).filter(|common| common == marker);
-    let mut out = Page::default();
+    let listed_before = common_prefix(marker, prefix, delimiter).filter(|common| common == marker);
+    let mut out = PageOf {
+        entries: Vec::new(),
+        common_prefixes: Vec::new(),
+        last: None,
+        truncated: false,
+    };
     let mut count = 0;
-    let mut last: Option<String> = None;
-    for key in keys {
+    for entry in entries {
+        let key = key_of(entry);
         if listed_before
             .as_deref()
             .is_some_and(|common| key.starts_with(common))
         {
             continue;
         }
-        let folded = fold(key);
-        if folded.is_some() && folded == last {
-            continue;
+        let folded = common_prefix(key, prefix, delimiter);
+        if let (Some(common), Some(Last::CommonPrefix(previous))) = (&folded, &out.last) {
+            if common == previous {
+                continue;
+            }
         }
         if count == max {
-            out.next_marker = last;
+            out.truncated = true;
             return out;
         }
         count += 1;
-        match folded {
+        out.last = Some(match folded {
             Some(common) => {
                 out.common_prefixes.push(common.clone());
-                last = Some(common);
+                Last::CommonPrefix(common)
             }
             None => {
-                out.keys.push(key.clone());
-                last = Some(key.clone());
+                out.entries.push(entry.clone());
+                Last::Entry(entry.clone())
             }
-        }
+        });
     }
     out
 }
 
-/// The query of a listing, checked.
-struct Query<'a> {
-    prefix: &'a str,
-    delimiter: &'a str,
-    max: usize,
-    url_encoded: bool,
+/// The common prefix `key` counts as under `prefix`: up to and including the first
+/// `delimiter` after it; `None` when there is none (or no delimiter).
+fn common_prefix(key: &str, prefix: &str, delimiter: &str) -> Option<String> {
+    if delimiter.is_empty() || !key.starts_with(prefix) {
+        return None;
+    }
+    let at = key[prefix.len()..].find(delimiter)?;
+    Some(key[..prefix.len() + at + delimiter.len()].to_owned())
 }
 
-fn read_query<'a>(query: &'a [(String, String)]) -> Result<Query<'a>, BucketError> {
+/// The query of a listing, checked.
+pub(super) struct Query<'a> {
+    pub prefix: &'a str,
+    pub delimiter: &'a str,
+    pub max: usize,
+    pub url_encoded: bool,
+}
+
+impl Query<'_> {
+    /// A name as the reply gives it: URL-encoded when asked.
+    pub fn name(&self, text: &str) -> String {
+        match self.url_encoded {
+            true => percent_encoding::utf8_percent_encode(text, UNRESERVED_AND_SLASH).to_string(),
+            false => text.to_owned(),
+        }
+    }
+}
+
+/// The listing's query, its page size in `max_param` (1 to 1000, `default_max` when absent).
+pub(super) fn read_query<'a>(
+    query: &'a [(String, String)],
+    max_param: &str,
+    default_max: usize,
+) -> Result<Query<'a>, BucketError> {
     let param = |name: &str| super::multipart::param(query, name);
-    let max = match param("max-keys") {
-        None | Some("") => 100,
+    let max = match param(max_param) {
+        None | Some("") => default_max,
         Some(n) => n
             .parse::<usize>()
             .ok()
@@ -90,7 +153,7 @@ fn read_query<'a>(query: &'a [(String, String)]) -> Result<Query<'a>, BucketErro
             .ok_or_else(|| {
                 BucketError::new(
                     OssCode::InvalidArgument,
-                    "max-keys must be a number from 1 to 1000.",
+                    format!("{max_param} must be a number from 1 to 1000."),
                 )
             })?,
     };
@@ -202,7 +265,7 @@ async fn list_checked(
     super::auth::verify(bucket, &Method::GET, "", headers, query)?;
     let param = |name: &str| super::multipart::param(query, name);
     let v2 = param("list-type") == Some("2");
-    let asked = read_query(query)?;
+    let asked = read_query(query, "max-keys", 100)?;
     let token = param("continuation-token").filter(|t| !t.is_empty());
     let marker = match (v2, token) {
         (false, _) => param("marker").unwrap_or("").to_owned(),
@@ -224,10 +287,7 @@ async fn list_checked(
         .await
         .map_err(BucketError::internal)?;
     let found = page(&keys, asked.prefix, asked.delimiter, &marker, asked.max);
-    let name = |text: &str| match asked.url_encoded {
-        true => percent_encoding::utf8_percent_encode(text, UNRESERVED_AND_SLASH).to_string(),
-        false => text.to_owned(),
-    };
+    let name = |text: &str| asked.name(text);
     let with_owner = !v2 || param("fetch-owner") == Some("true");
     let mut contents = Vec::with_capacity(found.keys.len());
     for key in &found.keys {
@@ -320,6 +380,26 @@ mod tests {
         let second = page(&rest, "p/", "/", "p/", 5);
         assert_eq!(second.keys, keys(&["p/a"]));
         assert_eq!(second.common_prefixes, keys(&["p/b/"]));
+    }
+
+    /// Entries that share a key (uploads of one object) each count, and the page says what it
+    /// listed last even when no more follow.
+    #[test]
+    fn entries_sharing_a_key_each_count() {
+        let all = [("a", 1), ("a", 2), ("b/x", 3), ("b/y", 4), ("c", 5)];
+        let first = page_of(&all, |(key, _)| key, "", "/", "", 2);
+        assert_eq!(first.entries, [("a", 1), ("a", 2)]);
+        assert_eq!(
+            (first.last, first.truncated),
+            (Some(Last::Entry(("a", 2))), true)
+        );
+        let second = page_of(&all[2..], |(key, _)| key, "", "/", "a", 2);
+        assert_eq!(second.entries, [("c", 5)]);
+        assert_eq!(second.common_prefixes, ["b/"]);
+        assert_eq!(
+            (second.last, second.truncated),
+            (Some(Last::Entry(("c", 5))), false)
+        );
     }
 
     #[test]

@@ -264,7 +264,8 @@ pub async fn complete(
 }
 
 /// Aborts the portal's multipart uploads (keys under the upload root) initiated more than
-/// `max_age` ago: files abandoned half-way, whose page never came back. Returns how many.
+/// `max_age` ago: files abandoned half-way, whose page never came back. Returns how many; one
+/// the store refuses to abort is logged and left to the next sweep.
 pub async fn abort_abandoned(
     target: &super::storage::Target,
     upload_root: &str,
@@ -273,11 +274,19 @@ pub async fn abort_abandoned(
 ) -> Result<usize, RequestError> {
     let cutoff = now - max_age;
     let mut aborted = 0;
-    for (key, upload_id, initiated) in target.list_multipart_uploads().await? {
-        if initiated < cutoff && key.starts_with(upload_root) {
-            target.abort_multipart(&key, &upload_id).await?;
-            tracing::info!(key, upload_id, "abandoned multipart upload aborted");
-            aborted += 1;
+    for (key, upload_id, initiated) in target.list_multipart_uploads(upload_root).await? {
+        if initiated >= cutoff || !key.starts_with(upload_root) {
+            continue;
+        }
+        // One that cannot be aborted now is tried again at the next sweep; the rest go on.
+        match target.abort_multipart(&key, &upload_id).await {
+            Ok(()) => {
+                tracing::info!(key, upload_id, "abandoned multipart upload aborted");
+                aborted += 1;
+            }
+            Err(error) => {
+                tracing::warn!(key, upload_id, %error, "could not abort an abandoned multipart upload")
+            }
         }
     }
     Ok(aborted)

@@ -20,6 +20,7 @@ use tokio::fs;
 
 use super::auth;
 use super::errors::{BucketError, OssCode};
+use super::listing::{self, Last};
 use super::state::{Bucket, RequestContext};
 use super::store::ObjectStore;
 use super::xml;
@@ -315,7 +316,9 @@ pub async fn list_parts(
     result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
-/// `GET /?uploads`: the uploads in progress, oldest first (at most 1000).
+/// `GET /?uploads`: the uploads in progress under `prefix`, by key and then upload id, a page
+/// of `max-uploads` (at most 1000) after `key-marker` (and, for that key, `upload-id-marker`),
+/// folded at `delimiter` as a listing of objects is.
 pub async fn list_uploads(
     bucket: &Bucket,
     ctx: &RequestContext,
@@ -324,21 +327,43 @@ pub async fn list_uploads(
 ) -> Response {
     let result = async {
         auth::verify(bucket, &Method::GET, "", headers, query)?;
+        let asked = listing::read_query(query, "max-uploads", 1000)?;
+        let key_marker = param(query, "key-marker").unwrap_or("");
+        let id_marker = param(query, "upload-id-marker").unwrap_or("");
+        let after_markers = |key: &str, id: &str| {
+            key > key_marker || (key == key_marker && !id_marker.is_empty() && id > id_marker)
+        };
         let mut uploads = Vec::new();
         let mut entries = fs::read_dir(bucket.store.uploads_root())
             .await
             .map_err(BucketError::internal)?;
         while let Some(entry) = entries.next_entry().await.map_err(BucketError::internal)? {
             let id = entry.file_name().to_string_lossy().into_owned();
-            if let Ok(bytes) = fs::read(entry.path().join("upload.json")).await {
-                if let Ok(info) = serde_json::from_slice::<UploadInfo>(&bytes) {
-                    uploads.push((info.initiated, info.key, id));
-                }
+            let Ok(bytes) = fs::read(entry.path().join("upload.json")).await else {
+                continue;
+            };
+            let Ok(info) = serde_json::from_slice::<UploadInfo>(&bytes) else {
+                continue;
+            };
+            if info.key.starts_with(asked.prefix) && after_markers(&info.key, &id) {
+                uploads.push((info.key, id, info.initiated));
             }
         }
         uploads.sort();
-        let truncated = uploads.len() > 1000;
-        uploads.truncate(1000);
+        let found = listing::page_of(
+            &uploads,
+            |(key, ..)| key,
+            asked.prefix,
+            asked.delimiter,
+            key_marker,
+            asked.max,
+        );
+        // Where the next page starts (on the last page, what it ended with), as OSS says it.
+        let (next_key, next_id) = match found.last {
+            Some(Last::Entry((key, id, _))) => (key, id),
+            Some(Last::CommonPrefix(common)) => (common, String::new()),
+            None => (String::new(), String::new()),
+        };
         #[derive(Serialize)]
         #[serde(rename_all = "PascalCase")]
         struct Upload {
@@ -347,23 +372,52 @@ pub async fn list_uploads(
             initiated: String,
         }
         #[derive(Serialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct CommonPrefix {
+            prefix: String,
+        }
+        #[derive(Serialize)]
         #[serde(rename = "ListMultipartUploadsResult", rename_all = "PascalCase")]
         struct Listing<'a> {
             bucket: &'a str,
-            max_uploads: u32,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            encoding_type: Option<&'static str>,
+            key_marker: String,
+            upload_id_marker: &'a str,
+            next_key_marker: String,
+            next_upload_id_marker: String,
+            delimiter: String,
+            prefix: String,
+            max_uploads: usize,
             is_truncated: bool,
             upload: Vec<Upload>,
+            common_prefixes: Vec<CommonPrefix>,
         }
         let xml = quick_xml::se::to_string(&Listing {
             bucket: &bucket.name,
-            max_uploads: 1000,
-            is_truncated: truncated,
-            upload: uploads
+            encoding_type: asked.url_encoded.then_some("url"),
+            key_marker: asked.name(key_marker),
+            upload_id_marker: id_marker,
+            is_truncated: found.truncated,
+            next_key_marker: asked.name(&next_key),
+            next_upload_id_marker: next_id,
+            delimiter: asked.name(asked.delimiter),
+            prefix: asked.name(asked.prefix),
+            max_uploads: asked.max,
+            upload: found
+                .entries
                 .into_iter()
-                .map(|(initiated, key, upload_id)| Upload {
-                    key,
+                .map(|(key, upload_id, initiated)| Upload {
+                    key: asked.name(&key),
                     upload_id,
                     initiated: xml::date(initiated),
+                })
+                .collect(),
+            common_prefixes: found
+                .common_prefixes
+                .iter()
+                .map(|prefix| CommonPrefix {
+                    prefix: asked.name(prefix),
                 })
                 .collect(),
         })

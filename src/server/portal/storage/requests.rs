@@ -329,35 +329,45 @@ impl Target {
             .unwrap_or_default())
     }
 
-    /// The multipart uploads in progress in the bucket: key, upload id, when initiated.
+    /// The multipart uploads in progress under `prefix`: key, upload id, when initiated. Every
+    /// page of the listing, however many uploads there are.
     pub async fn list_multipart_uploads(
         &self,
+        prefix: &str,
     ) -> Result<Vec<(String, String, OffsetDateTime)>, RequestError> {
-        let body = self
-            .signed_request(
-                reqwest::Method::GET,
-                "",
-                &[("uploads", None)],
-                "",
-                &[],
-                None,
-            )
-            .await?
-            .text()
-            .await?;
-        let listing = xml_field::<UploadListing>(&body).unwrap_or_default();
-        Ok(listing
-            .uploads
-            .into_iter()
-            .filter_map(|u| {
+        let mut uploads = Vec::new();
+        let mut markers: Option<(String, String)> = None;
+        loop {
+            let mut query: Vec<(&str, Option<&str>)> = vec![
+                ("uploads", None),
+                ("prefix", Some(prefix)),
+                ("max-uploads", Some("1000")),
+            ];
+            if let Some((key, id)) = &markers {
+                query.push(("key-marker", Some(key)));
+                query.push(("upload-id-marker", Some(id)));
+            }
+            let body = self
+                .signed_request(reqwest::Method::GET, "", &query, "", &[], None)
+                .await?
+                .text()
+                .await?;
+            let page = xml_field::<UploadListing>(&body).unwrap_or_default();
+            uploads.extend(page.uploads.into_iter().filter_map(|u| {
                 let initiated = OffsetDateTime::parse(
                     &u.initiated,
                     &time::format_description::well_known::Rfc3339,
                 )
                 .ok()?;
                 Some((u.key, u.upload_id, initiated))
-            })
-            .collect())
+            }));
+            let next = (page.next_key_marker, page.next_upload_id_marker);
+            // A store that names no next page, or the same one again, has no more to give.
+            if !page.truncated || next.0.is_empty() || markers.as_ref() == Some(&next) {
+                return Ok(uploads);
+            }
+            markers = Some(next);
+        }
     }
 
     /// The stored object's size, ETag and type, or `None` when there is none.
@@ -504,6 +514,12 @@ struct Completed {
 
 #[derive(Default, serde::Deserialize)]
 struct UploadListing {
+    #[serde(rename = "IsTruncated", default)]
+    truncated: bool,
+    #[serde(rename = "NextKeyMarker", default)]
+    next_key_marker: String,
+    #[serde(rename = "NextUploadIdMarker", default)]
+    next_upload_id_marker: String,
     #[serde(rename = "Upload", default)]
     uploads: Vec<ListedUpload>,
 }
