@@ -44,8 +44,9 @@ pub fn page(keys: &[String], prefix: &str, delimiter: &str, marker: &str, max: u
 pub struct PageOf<E> {
     pub entries: Vec<E>,
     pub common_prefixes: Vec<String>,
-    /// What the page listed last: where the next one starts, when more follow.
+    /// The last entry or common prefix listed, whether or not more follow.
     pub last: Option<Last<E>>,
+    /// More follow: the next page starts after `last`.
     pub truncated: bool,
 }
 
@@ -56,8 +57,9 @@ pub enum Last<E> {
     CommonPrefix(String),
 }
 
-/// Pages `entries` (sorted by their key, all starting with `prefix` and after the marker)
-/// as [`page`] does; `marker` is the key the page before ended with.
+/// Pages `entries` as [`page`] pages keys: sorted by their key, all starting with `prefix`,
+/// those the page before listed already left out by the caller; `marker`, the key the page
+/// before ended with, only says which common prefix it listed last.
 pub fn page_of<E: Clone>(
     entries: &[E],
     key_of: impl Fn(&E) -> &str,

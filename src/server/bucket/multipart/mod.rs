@@ -316,7 +316,8 @@ pub async fn list_parts(
     result.unwrap_or_else(|e| e.into_response(&ctx.request_id, &bucket.host_id, true))
 }
 
-/// `GET /?uploads`: the uploads in progress under `prefix`, by key and then upload id, a page
+/// `GET /?uploads`: the uploads in progress under `prefix`, by key and then upload id (not by
+/// when they began, so that the upload-id marker pages them), a page
 /// of `max-uploads` (at most 1000) after `key-marker` (and, for that key, `upload-id-marker`),
 /// folded at `delimiter` as a listing of objects is.
 pub async fn list_uploads(

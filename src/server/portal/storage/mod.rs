@@ -124,6 +124,8 @@ pub enum TargetError {
     Request(#[from] reqwest::Error),
     #[error("the storage answered {0} to a HEAD request")]
     Status(u16),
+    #[error("the storage's {0} could not be read")]
+    Unreadable(&'static str),
     #[error(transparent)]
     Sts(#[from] StsError),
 }

@@ -337,6 +337,7 @@ impl Target {
     ) -> Result<Vec<(String, String, OffsetDateTime)>, RequestError> {
         let mut uploads = Vec::new();
         let mut markers: Option<(String, String)> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut query: Vec<(&str, Option<&str>)> = vec![
                 ("uploads", None),
@@ -352,7 +353,8 @@ impl Target {
                 .await?
                 .text()
                 .await?;
-            let page = xml_field::<UploadListing>(&body).unwrap_or_default();
+            let page = xml_field::<UploadListing>(&body)
+                .ok_or(TargetError::Unreadable("list of multipart uploads"))?;
             uploads.extend(page.uploads.into_iter().filter_map(|u| {
                 let initiated = OffsetDateTime::parse(
                     &u.initiated,
@@ -362,8 +364,10 @@ impl Target {
                 Some((u.key, u.upload_id, initiated))
             }));
             let next = (page.next_key_marker, page.next_upload_id_marker);
-            // A store that names no next page, or the same one again, has no more to give.
-            if !page.truncated || next.0.is_empty() || markers.as_ref() == Some(&next) {
+            // A store that names no next page, or one it named before or behind this one, has
+            // no more to give.
+            let behind = markers.as_ref().is_some_and(|(key, _)| next.0 < *key);
+            if !page.truncated || next.0.is_empty() || behind || !seen.insert(next.clone()) {
                 return Ok(uploads);
             }
             markers = Some(next);
@@ -421,7 +425,8 @@ impl Target {
                 .await?
                 .text()
                 .await?;
-            let page = xml_field::<ObjectListing>(&body).unwrap_or_default();
+            let page = xml_field::<ObjectListing>(&body)
+                .ok_or(TargetError::Unreadable("list of objects"))?;
             objects.extend(page.contents.into_iter().map(|o| {
                 ListedObject {
                     key: o.key,
