@@ -1,5 +1,5 @@
 // Photos from phones (#16), the way people pick them: picked images show thumbnails, other files
-// a badge of their type; an iPhone's HEIC arrives with no type (or
+// (and images that do not decode) a badge of their type; an iPhone's HEIC arrives with no type (or
 // application/octet-stream on Windows) and is stored as image/heic, decided by the server from
 // its name; "Remove location from photos" takes the GPS data out of a real JPEG's EXIF without
 // touching a byte of its pixels (unticked, the photo is stored as it was); "Photo size: Smaller"
@@ -87,6 +87,37 @@ test('picked images show a thumbnail, other files a badge of their type', async 
   await expect(row(page, 'menu.pdf').locator('.thumb')).toHaveText('PDF');
   await expect(row(page, 'IMG_0003.HEIC').locator('img')).toHaveCount(0);
   await expect(row(page, 'IMG_0003.HEIC').locator('.thumb')).toHaveText('HEIC');
+});
+
+test('a picked image that does not decode shows a badge, not a broken image', async ({ page }) => {
+  await openPortal(page);
+  await page.getByLabel('Files').setInputFiles([
+    { name: 'scan.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a JPEG at all') },
+    { name: 'beach.jpg', mimeType: 'image/jpeg', buffer: await jpeg(page) },
+  ]);
+  const broken = row(page, 'scan.jpg').locator('img.thumb');
+  const photo = row(page, 'beach.jpg').locator('img.thumb');
+  await broken.scrollIntoViewIfNeeded();
+  await expect
+    .poll(() => broken.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 0))
+    .toBe(true);
+  await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  expect(await broken.evaluate((img) => getComputedStyle(img, '::after').content)).toBe('"IMG"');
+  // What each thumbnail looks like with the badge's drawing turned off: the broken-image icon
+  // for the one, the photo for the other.
+  const shown = { broken: await broken.screenshot(), photo: await photo.screenshot() };
+  // (The page's own style sheet, through the CSSOM: its CSP refuses a style element.)
+  const badges = (on: boolean) =>
+    page.evaluate((on) => {
+      const sheet = [...document.styleSheets].find((s) => s.href?.includes('/pkg/'))!;
+      if (on) sheet.deleteRule(sheet.cssRules.length - 1);
+      else sheet.insertRule('img.thumb::after { display: none !important; }', sheet.cssRules.length);
+    }, on);
+  await badges(false);
+  expect(await broken.screenshot()).not.toEqual(shown.broken);
+  expect(await photo.screenshot()).toEqual(shown.photo);
+  await badges(true);
+  expect(await broken.screenshot()).toEqual(shown.broken);
 });
 
 test('a HEIC photo picked without a type is stored as image/heic', async ({ page }, info) => {
