@@ -124,7 +124,7 @@ pub enum TargetError {
     Request(#[from] reqwest::Error),
     #[error("the storage answered {0} to a HEAD request")]
     Status(u16),
-    #[error("the storage's {0} could not be read")]
+    #[error("the storage's list of {0} could not be read")]
     Unreadable(&'static str),
     #[error(transparent)]
     Sts(#[from] StsError),

@@ -348,21 +348,12 @@ impl Target {
                 query.push(("key-marker", Some(key)));
                 query.push(("upload-id-marker", Some(id)));
             }
-            let body = self
-                .signed_request(reqwest::Method::GET, "", &query, "", &[], None)
-                .await?
-                .text()
-                .await?;
-            let page = xml_field::<UploadListing>(&body)
-                .ok_or(TargetError::Unreadable("list of multipart uploads"))?;
-            uploads.extend(page.uploads.into_iter().filter_map(|u| {
-                let initiated = OffsetDateTime::parse(
-                    &u.initiated,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .ok()?;
-                Some((u.key, u.upload_id, initiated))
-            }));
+            let page: UploadListing = self.listing_page(&query, "multipart uploads").await?;
+            uploads.extend(
+                page.uploads
+                    .into_iter()
+                    .filter_map(|u| Some((u.key, u.upload_id, rfc3339(&u.initiated)?))),
+            );
             let next = (page.next_key_marker, page.next_upload_id_marker);
             // A store that names no next page, or one it named before or behind this one, has
             // no more to give.
@@ -420,30 +411,32 @@ impl Target {
             if let Some(token) = &token {
                 query.push(("continuation-token", Some(token)));
             }
-            let body = self
-                .signed_request(reqwest::Method::GET, "", &query, "", &[], None)
-                .await?
-                .text()
-                .await?;
-            let page = xml_field::<ObjectListing>(&body)
-                .ok_or(TargetError::Unreadable("list of objects"))?;
-            objects.extend(page.contents.into_iter().map(|o| {
-                ListedObject {
-                    key: o.key,
-                    size: o.size,
-                    etag: o.etag.trim_matches('"').to_owned(),
-                    last_modified: OffsetDateTime::parse(
-                        &o.last_modified,
-                        &time::format_description::well_known::Rfc3339,
-                    )
-                    .map_or(0, |t| t.unix_timestamp()),
-                }
+            let page: ObjectListing = self.listing_page(&query, "objects").await?;
+            objects.extend(page.contents.into_iter().map(|o| ListedObject {
+                key: o.key,
+                size: o.size,
+                etag: o.etag.trim_matches('"').to_owned(),
+                last_modified: rfc3339(&o.last_modified).map_or(0, |t| t.unix_timestamp()),
             }));
             match page.next_continuation_token {
                 Some(next) if page.truncated && !next.is_empty() => token = Some(next),
                 _ => return Ok(objects),
             }
         }
+    }
+
+    /// One page of a bucket listing (`GET /?…` with `query`): the storage's list of `what`.
+    async fn listing_page<T: serde::de::DeserializeOwned>(
+        &self,
+        query: &[(&str, Option<&str>)],
+        what: &'static str,
+    ) -> Result<T, RequestError> {
+        let body = self
+            .signed_request(reqwest::Method::GET, "", query, "", &[], None)
+            .await?
+            .text()
+            .await?;
+        Ok(xml_field(&body).ok_or(TargetError::Unreadable(what))?)
     }
 
     /// The bucket's CORS rules (`GET /?cors`, signed): the XML document, or `None` when the
@@ -495,6 +488,11 @@ impl Target {
 }
 
 /// An XML reply read into `T` (serde names are the XML element names).
+/// A listing's time (`2026-12-05T13:56:09.000Z`).
+fn rfc3339(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
 fn xml_field<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
     quick_xml::de::from_str(body).ok()
 }
