@@ -7,7 +7,7 @@ use secrecy::ExposeSecret;
 use time::OffsetDateTime;
 
 use super::errors::{BucketError, OssCode};
-use super::state::Bucket;
+use super::state::{param, Bucket};
 use crate::server::protocol::signing::{v1, v4};
 use crate::server::protocol::MAX_CLOCK_SKEW;
 
@@ -56,13 +56,6 @@ pub fn is_signed(headers: &HeaderMap, query: &[(String, String)]) -> bool {
         || query
             .iter()
             .any(|(n, _)| n == "Signature" || n == "x-oss-signature")
-}
-
-fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 fn header_text<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {

@@ -73,7 +73,7 @@ pub async fn delete_many(
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| BucketError::new(OssCode::MalformedXml, "The request body is not UTF-8."))?;
     let (keys, quiet) = parse(text)?;
-    let url_encoded = super::multipart::param(query, "encoding-type") == Some("url");
+    let url_encoded = super::state::param(query, "encoding-type") == Some("url");
     let mut deleted = Vec::new();
     for key in keys {
         match bucket.store.delete(&key).await {

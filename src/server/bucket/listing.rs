@@ -145,7 +145,7 @@ pub(super) fn read_query<'a>(
     max_param: &str,
     default_max: usize,
 ) -> Result<Query<'a>, BucketError> {
-    let param = |name: &str| super::multipart::param(query, name);
+    let param = |name: &str| super::state::param(query, name);
     let max = match param(max_param) {
         None | Some("") => default_max,
         Some(n) => n
@@ -265,7 +265,7 @@ async fn list_checked(
         ));
     }
     super::auth::verify(bucket, &Method::GET, "", headers, query)?;
-    let param = |name: &str| super::multipart::param(query, name);
+    let param = |name: &str| super::state::param(query, name);
     let v2 = param("list-type") == Some("2");
     let asked = read_query(query, "max-keys", 100)?;
     let token = param("continuation-token").filter(|t| !t.is_empty());

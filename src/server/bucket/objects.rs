@@ -240,7 +240,7 @@ pub async fn delete(
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
 ) -> Response {
-    let result = match super::multipart::param(&query, "uploadId") {
+    let result = match super::state::param(&query, "uploadId") {
         Some(id) => super::multipart::abort(&bucket, &key, id, &query, &headers).await,
         None => delete_object(&bucket, &key, &query, &headers).await,
     };

@@ -82,3 +82,11 @@ impl Bucket {
 pub struct RequestContext {
     pub request_id: String,
 }
+
+/// The value of `name` in a request's query (the first, when it repeats).
+pub fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}

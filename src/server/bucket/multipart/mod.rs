@@ -21,7 +21,7 @@ use tokio::fs;
 use super::auth;
 use super::errors::{BucketError, OssCode};
 use super::listing::{self, Last};
-use super::state::{Bucket, RequestContext};
+use super::state::{param, Bucket, RequestContext};
 use super::store::ObjectStore;
 use super::xml;
 use crate::server::protocol::MAX_PARTS;
@@ -51,13 +51,6 @@ fn no_such_upload() -> BucketError {
         OssCode::NoSuchUpload,
         "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.",
     )
-}
-
-pub(super) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
 }
 
 async fn load_upload(
