@@ -393,6 +393,36 @@ async fn an_unconfirmed_upload_still_counts() {
     assert_eq!(again.status(), 429);
 }
 
+/// A ticket the storage cannot answer for (a plain form's prefix longer than the bucket
+/// lists: refused) is left for the next pass; the tickets after it are still checked.
+#[tokio::test]
+async fn a_ticket_the_storage_refuses_does_not_hold_up_the_sweep() {
+    let h = Harness::start(&["--policy-ttl", "60"]).await;
+    let data = vec![1u8; 1024];
+    let png = file("a.png", data.len() as u64, "image/png");
+    let ticket = h.ticket(None, png, "random", "uploads/").await;
+    let stored = h
+        .post_ticket(&ticket, form_with(&ticket, &[], &data, "a.png"))
+        .await;
+    assert_eq!(stored.status(), 200);
+    // Recorded as if signed earlier, so that the sweep meets it first.
+    let mut refused = common::signed_entry("refused", &format!("uploads/{}", "k".repeat(1100)), 9);
+    refused.expires_at -= 290;
+    refused.kind = upload_portal::server::portal::ledger::TicketKind::Form;
+    h.state.ledger.record_signed(vec![refused]).await.unwrap();
+    let later = time::OffsetDateTime::now_utc() + time::Duration::seconds(120);
+    let counts = check_expired_tickets(&h.state, later).await.unwrap();
+    assert_eq!(counts.completed, 1, "the upload after it is completed");
+    let left = h
+        .state
+        .ledger
+        .expired_unchecked(later.unix_timestamp(), 10)
+        .await
+        .unwrap();
+    let left: Vec<&str> = left.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(left, ["refused"], "left for the next pass");
+}
+
 /// V4c: parts other than planned never become an object.
 #[tokio::test]
 async fn parts_larger_than_planned_are_refused() {

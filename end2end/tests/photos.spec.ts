@@ -1,11 +1,11 @@
 // Photos from phones (#16), the way people pick them: picked images show thumbnails, other files
-// (and images that do not decode) a badge of their type; an iPhone's HEIC arrives with no type (or
-// application/octet-stream on Windows) and is stored as image/heic, decided by the server from
-// its name; "Remove location from photos" takes the GPS data out of a real JPEG's EXIF without
-// touching a byte of its pixels (unticked, the photo is stored as it was); "Photo size: Smaller"
-// redraws a 12 MP photo at 2560 px upright, "Original" stores it as picked; a thousand files
-// picked at once are listed without freezing the page, and the picker then adds to the list.
-// Runs on the desktop and in WeChat on Android.
+// a badge of their type (an image that does not decode: IMG); an iPhone's HEIC arrives with no
+// type (or application/octet-stream on Windows) and is stored as image/heic, decided by the
+// server from its name; "Remove location from photos" takes the GPS data out of a real JPEG's
+// EXIF without touching a byte of its pixels (unticked, the photo is stored as it was); "Photo
+// size: Smaller" redraws a 12 MP photo at 2560 px upright, "Original" stores it as picked; a
+// thousand files picked at once are listed without freezing the page, and the picker then adds to
+// the list. Runs on the desktop and in WeChat on Android.
 import { expect, test, type Page } from '@playwright/test';
 import { FaultPortal } from './fault-harness';
 import { jpeg, openPortal, row, scenarioFiles } from './portal';
@@ -102,6 +102,8 @@ test('a picked image that does not decode shows a badge, not a broken image', as
     .poll(() => broken.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth === 0))
     .toBe(true);
   await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  // Decoded and drawn before the pictures are taken (its decoding is asynchronous).
+  await photo.evaluate((img: HTMLImageElement) => img.decode());
   expect(await broken.evaluate((img) => getComputedStyle(img, '::after').content)).toBe('"IMG"');
   // What each thumbnail looks like with the badge's drawing turned off: the broken-image icon
   // for the one, the photo for the other.
@@ -109,7 +111,8 @@ test('a picked image that does not decode shows a badge, not a broken image', as
   // (The page's own style sheet, through the CSSOM: its CSP refuses a style element.)
   const badges = (on: boolean) =>
     page.evaluate((on) => {
-      const sheet = [...document.styleSheets].find((s) => s.href?.includes('/pkg/'))!;
+      const sheet = [...document.styleSheets].find((s) => s.href?.includes('/pkg/'));
+      if (!sheet) throw new Error("the page's own style sheet (/pkg/) is not loaded");
       if (on) sheet.deleteRule(sheet.cssRules.length - 1);
       else sheet.insertRule('img.thumb::after { display: none !important; }', sheet.cssRules.length);
     }, on);

@@ -79,7 +79,7 @@ pub async fn read(blob: &web_sys::Blob, start: f64, end: f64) -> Result<Vec<u8>,
 }
 
 /// The next slice of `file` from `start` on, reading; `start` moves past it. A file of one
-/// slice is read as it is: making a slice costs the browser a new blob (~1 ms).
+/// slice is read as it is: a slice of it would cost the browser a new blob for nothing.
 fn read_next(file: &web_sys::Blob, start: &mut f64) -> Result<Option<JsFuture>, String> {
     let size = file.size();
     if *start >= size {

@@ -131,7 +131,7 @@ pub(super) struct Query<'a> {
 
 impl Query<'_> {
     /// A name as the reply gives it: URL-encoded when asked.
-    pub fn name(&self, text: &str) -> String {
+    pub fn as_replied(&self, text: &str) -> String {
         match self.url_encoded {
             true => percent_encoding::utf8_percent_encode(text, UNRESERVED_AND_SLASH).to_string(),
             false => text.to_owned(),
@@ -289,7 +289,7 @@ async fn list_checked(
         .await
         .map_err(BucketError::internal)?;
     let found = page(&keys, asked.prefix, asked.delimiter, &marker, asked.max);
-    let name = |text: &str| asked.name(text);
+    let name = |text: &str| asked.as_replied(text);
     let with_owner = !v2 || param("fetch-owner") == Some("true");
     let mut contents = Vec::with_capacity(found.keys.len());
     for key in &found.keys {

@@ -265,7 +265,8 @@ pub async fn complete(
 
 /// Aborts the portal's multipart uploads (keys under the upload root) initiated more than
 /// `max_age` ago: files abandoned half-way, whose page never came back. Returns how many; one
-/// the store refuses to abort is logged and left to the next sweep.
+/// the store refuses to abort is logged and left to the next sweep; an unreachable store is
+/// the error.
 pub async fn abort_abandoned(
     target: &super::storage::Target,
     upload_root: &str,
@@ -278,15 +279,25 @@ pub async fn abort_abandoned(
         if initiated >= cutoff || !key.starts_with(upload_root) {
             continue;
         }
-        // One that cannot be aborted now is tried again at the next sweep; the rest go on.
+        // Gone meanwhile (completed, or aborted by another instance): nothing to do. One the
+        // store refuses now is tried again at the next sweep, and the rest go on; a store that
+        // cannot be reached ends the sweep.
         match target.abort_multipart(&key, &upload_id).await {
             Ok(()) => {
                 tracing::info!(key, upload_id, "abandoned multipart upload aborted");
                 aborted += 1;
             }
-            Err(error) => {
-                tracing::warn!(key, upload_id, %error, "could not abort an abandoned multipart upload")
+            Err(RequestError::Refused { status: 404, .. }) => {}
+            Err(RequestError::Refused { status, code }) => {
+                tracing::warn!(
+                    key,
+                    upload_id,
+                    status,
+                    code,
+                    "could not abort an abandoned multipart upload"
+                )
             }
+            Err(unreachable) => return Err(unreachable),
         }
     }
     Ok(aborted)

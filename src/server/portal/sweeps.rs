@@ -14,6 +14,8 @@ use crate::error::PortalError;
 
 /// Entries one pass of the ticket sweep looks at (the next pass takes the rest).
 const TICKETS_PER_PASS: u32 = 500;
+/// Tickets in a row the storage cannot answer for that end a pass of the sweep.
+const FAILURES_THAT_END_A_PASS: u32 = 3;
 
 /// Starts every loop; the handles end them.
 pub fn start(state: &AppState) -> Vec<JoinHandle<()>> {
@@ -66,13 +68,23 @@ pub async fn check_expired_tickets(
         .expired_unchecked(now.unix_timestamp(), TICKETS_PER_PASS)
         .await
         .map_err(super::access::limits::ledger_failed)?;
+    // A ticket the storage cannot answer for now is left for the next pass, and the rest go
+    // on; several in a row say the storage itself is down, and the pass ends.
+    let mut failed_in_a_row = 0;
     for entry in expired {
-        match entry.kind {
-            TicketKind::Form => check_plain_form(state, &entry, &mut counts).await?,
-            TicketKind::File | TicketKind::Multipart => {
-                check_one(state, &entry, &mut counts).await?
+        let checked = match entry.kind {
+            TicketKind::Form => check_plain_form(state, &entry, &mut counts).await,
+            TicketKind::File | TicketKind::Multipart => check_one(state, &entry, &mut counts).await,
+        };
+        if let Err(error) = checked {
+            failed_in_a_row += 1;
+            if failed_in_a_row == FAILURES_THAT_END_A_PASS {
+                return Err(error);
             }
+            tracing::warn!(key = %entry.key, %error, "an expired ticket could not be checked now");
+            continue;
         }
+        failed_in_a_row = 0;
         if !state
             .ledger
             .forget_unused(&entry.id)

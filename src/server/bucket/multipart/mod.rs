@@ -390,19 +390,19 @@ pub async fn list_uploads(
         let xml = quick_xml::se::to_string(&Listing {
             bucket: &bucket.name,
             encoding_type: asked.url_encoded.then_some("url"),
-            key_marker: asked.name(key_marker),
+            key_marker: asked.as_replied(key_marker),
             upload_id_marker: id_marker,
             is_truncated: found.truncated,
-            next_key_marker: asked.name(&next_key),
+            next_key_marker: asked.as_replied(&next_key),
             next_upload_id_marker: next_id,
-            delimiter: asked.name(asked.delimiter),
-            prefix: asked.name(asked.prefix),
+            delimiter: asked.as_replied(asked.delimiter),
+            prefix: asked.as_replied(asked.prefix),
             max_uploads: asked.max,
             upload: found
                 .entries
                 .into_iter()
                 .map(|(key, upload_id, initiated)| Upload {
-                    key: asked.name(&key),
+                    key: asked.as_replied(&key),
                     upload_id,
                     initiated: xml::date(initiated),
                 })
@@ -411,7 +411,7 @@ pub async fn list_uploads(
                 .common_prefixes
                 .iter()
                 .map(|prefix| CommonPrefix {
-                    prefix: asked.name(prefix),
+                    prefix: asked.as_replied(prefix),
                 })
                 .collect(),
         })

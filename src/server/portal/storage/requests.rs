@@ -487,12 +487,12 @@ impl Target {
     }
 }
 
-/// An XML reply read into `T` (serde names are the XML element names).
 /// A listing's time (`2026-12-05T13:56:09.000Z`).
 fn rfc3339(text: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
 }
 
+/// An XML reply read into `T` (serde names are the XML element names).
 fn xml_field<T: serde::de::DeserializeOwned>(body: &str) -> Option<T> {
     quick_xml::de::from_str(body).ok()
 }
@@ -515,7 +515,7 @@ struct Completed {
     etag: String,
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct UploadListing {
     #[serde(rename = "IsTruncated", default)]
     truncated: bool,
@@ -537,7 +537,7 @@ struct ListedUpload {
     initiated: String,
 }
 
-#[derive(Default, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 struct ObjectListing {
     #[serde(rename = "IsTruncated", default)]
     truncated: bool,
