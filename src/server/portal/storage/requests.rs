@@ -405,6 +405,7 @@ impl Target {
     pub async fn list_objects(&self, prefix: &str) -> Result<Vec<ListedObject>, RequestError> {
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         loop {
             let mut query: Vec<(&str, Option<&str>)> =
                 vec![("list-type", Some("2")), ("prefix", Some(prefix))];
@@ -418,8 +419,11 @@ impl Target {
                 etag: o.etag.trim_matches('"').to_owned(),
                 last_modified: rfc3339(&o.last_modified).map_or(0, |t| t.unix_timestamp()),
             }));
+            // A token given before would list the same pages again, without end.
             match page.next_continuation_token {
-                Some(next) if page.truncated && !next.is_empty() => token = Some(next),
+                Some(next) if page.truncated && !next.is_empty() && seen.insert(next.clone()) => {
+                    token = Some(next)
+                }
                 _ => return Ok(objects),
             }
         }
