@@ -46,9 +46,10 @@ pub enum StoreError {
     Io(#[from] io::Error),
 }
 
-/// Most bytes of one upload written (and held) at once: 200 uploads in flight hold at most
-/// 50 MiB between them, even when the disk lags behind the network.
-pub const WRITE_BATCH: usize = 256 << 10;
+/// Most bytes of one upload received, or written, at once: with one batch being written while
+/// the next arrives, 200 uploads in flight hold at most 50 MiB between them, even when the
+/// disk lags behind the network.
+pub const WRITE_BATCH: usize = 128 << 10;
 
 #[derive(Clone, Debug)]
 pub struct ObjectStore {
@@ -320,11 +321,15 @@ pub struct Written {
 
 /// Streams `chunks` into `file` from byte `start` on, computing the MD5 and CRC-64 on the
 /// way, and syncs the file. Stops with `TooLarge` as soon as more than `limit` bytes arrive; a
-/// chunk error (the client went away) comes back as `Source`.
+/// chunk error (the client went away) comes back as `Source`. Either way it returns only once
+/// no write of it is under way.
 ///
-/// Memory stays small whatever the number of uploads: what has arrived is written as soon as
-/// the socket has nothing more ready (a slow upload holds one chunk), and a fast one is written
-/// in batches of up to [`WRITE_BATCH`] bytes, one blocking write each.
+/// Three stages at once: this task receives a batch while blocking threads take the one
+/// before, one its MD5 (most of the CPU an upload costs), the other its CRC-64 and its write
+/// (a batch under [`SPLIT_BATCH`] goes to one thread for both).
+/// Memory stays small whatever the number of uploads: what has arrived is handed on as soon
+/// as the socket has nothing more ready (a slow upload holds one chunk), and a fast one in
+/// batches of up to [`WRITE_BATCH`] bytes, one being received while one is hashed and written.
 pub async fn write_at<S, E>(
     mut chunks: S,
     limit: u64,
@@ -334,69 +339,171 @@ pub async fn write_at<S, E>(
 where
     S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
 {
-    use futures_util::{FutureExt, StreamExt};
-    use md5::{Digest, Md5};
-    let mut out = Some(file);
-    let mut md5 = Md5::new();
-    let mut crc = CRC64.digest();
+    let mut idle = Some(Stages {
+        md5: md5::Md5::new(),
+        writer: Writer {
+            file,
+            at: start,
+            size: 0,
+            crc: CRC64.digest(),
+        },
+    });
+    let mut busy: Option<Busy> = None;
     let mut size: u64 = 0;
-    let mut ended = false;
-    while !ended {
-        let mut batch: Vec<bytes::Bytes> = Vec::new();
-        let mut batched = 0usize;
-        let at = start + size;
-        // Wait for one chunk, then take whatever else is ready without waiting.
-        let mut next = chunks.next().await;
-        loop {
-            let Some(chunk) = next else {
-                ended = true;
-                break;
-            };
-            let chunk = chunk.map_err(Intake::Source)?;
-            size += chunk.len() as u64;
-            if size > limit {
-                return Err(Intake::TooLarge);
-            }
-            md5.update(&chunk);
-            crc.update(&chunk);
-            batched += chunk.len();
-            batch.push(chunk);
-            if batched >= WRITE_BATCH {
-                break;
-            }
-            match chunks.next().now_or_never() {
-                Some(more) => next = more,
-                None => break,
-            }
+    loop {
+        let received = next_batch(&mut chunks, limit, &mut size).await;
+        if let Some(batch) = busy.take() {
+            idle = Some(batch.done().await?);
         }
-        if batch.is_empty() {
-            continue;
+        let (batch, ended) = received?;
+        if !batch.is_empty() {
+            busy = Some(idle.take().expect(STAGES_BACK).take(batch));
         }
-        let file = out.take().expect("the file is back after each write");
-        let file = tokio::task::spawn_blocking(move || {
-            use std::os::unix::fs::FileExt;
-            let mut at = at;
-            for chunk in &batch {
-                file.write_all_at(chunk, at)?;
-                at += chunk.len() as u64;
-            }
-            Ok::<_, io::Error>(file)
-        })
-        .await
-        .map_err(|e| Intake::Io(io::Error::other(e)))?
-        .map_err(Intake::Io)?;
-        out = Some(file);
+        if ended {
+            break;
+        }
     }
-    let file = out.take().expect("the file is back after each write");
-    tokio::task::spawn_blocking(move || file.sync_data())
-        .await
-        .map_err(|e| Intake::Io(io::Error::other(e)))?
-        .map_err(Intake::Io)?;
+    if let Some(batch) = busy.take() {
+        idle = Some(batch.done().await?);
+    }
+    let Stages { md5, writer } = idle.take().expect(STAGES_BACK);
+    let (size, crc64) = (writer.size, writer.crc.finalize());
+    joined(tokio::task::spawn_blocking(move || writer.file.sync_data())).await?;
     Ok(Written {
         size,
         md5: md5.finalize().into(),
-        crc64: crc.finalize(),
+        crc64,
     })
+}
+
+const STAGES_BACK: &str = "the stages are back after each batch";
+
+/// What has arrived: waits for one chunk, then takes whatever else is ready without waiting,
+/// up to [`WRITE_BATCH`] bytes; true once the stream has ended.
+async fn next_batch<S, E>(
+    chunks: &mut S,
+    limit: u64,
+    size: &mut u64,
+) -> Result<(Vec<bytes::Bytes>, bool), Intake<E>>
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+{
+    use futures_util::{FutureExt, StreamExt};
+    let mut batch = Vec::new();
+    let mut batched = 0usize;
+    let mut next = chunks.next().await;
+    loop {
+        let Some(chunk) = next else {
+            return Ok((batch, true));
+        };
+        let chunk = chunk.map_err(Intake::Source)?;
+        *size += chunk.len() as u64;
+        if *size > limit {
+            return Err(Intake::TooLarge);
+        }
+        batched += chunk.len();
+        batch.push(chunk);
+        if batched >= WRITE_BATCH {
+            return Ok((batch, false));
+        }
+        match chunks.next().now_or_never() {
+            Some(more) => next = more,
+            None => return Ok((batch, false)),
+        }
+    }
+}
+
+/// An upload's running MD5 and its writer, between batches.
+struct Stages {
+    md5: md5::Md5,
+    writer: Writer,
+}
+
+/// The file and the CRC-64 of what went into it.
+struct Writer {
+    file: std::fs::File,
+    at: u64,
+    size: u64,
+    crc: crc::Digest<'static, u64, crc::Table<16>>,
+}
+
+/// The least a batch splits its MD5 from its write for: the body of a fast upload arrives in
+/// pieces of this order, a slow upload's and a small file's in less.
+const SPLIT_BATCH: usize = 64 << 10;
+
+/// A batch being hashed and written on blocking threads.
+enum Busy {
+    /// A batch under [`SPLIT_BATCH`], on one thread: a second hand-off would cost more than
+    /// it saves.
+    One(tokio::task::JoinHandle<io::Result<Stages>>),
+    /// The MD5 on one thread, the CRC-64 and the write on another.
+    Two {
+        md5: tokio::task::JoinHandle<md5::Md5>,
+        writer: tokio::task::JoinHandle<io::Result<Writer>>,
+    },
+}
+
+impl Stages {
+    fn take(self, batch: Vec<bytes::Bytes>) -> Busy {
+        let Stages {
+            mut md5,
+            mut writer,
+        } = self;
+        if batch.iter().map(bytes::Bytes::len).sum::<usize>() < SPLIT_BATCH {
+            return Busy::One(tokio::task::spawn_blocking(move || {
+                batch.iter().for_each(|chunk| md5.update(chunk));
+                writer.write(&batch)?;
+                Ok(Stages { md5, writer })
+            }));
+        }
+        let hashed = batch.clone();
+        Busy::Two {
+            md5: tokio::task::spawn_blocking(move || {
+                hashed.iter().for_each(|chunk| md5.update(chunk));
+                md5
+            }),
+            writer: tokio::task::spawn_blocking(move || {
+                writer.write(&batch)?;
+                Ok(writer)
+            }),
+        }
+    }
+}
+
+impl Writer {
+    /// The batch's CRC-64 and its write, chunk by chunk (each read while it is in the cache).
+    fn write(&mut self, batch: &[bytes::Bytes]) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        for chunk in batch {
+            self.crc.update(chunk);
+            self.file.write_all_at(chunk, self.at)?;
+            self.at += chunk.len() as u64;
+            self.size += chunk.len() as u64;
+        }
+        Ok(())
+    }
+}
+
+impl Busy {
+    /// The stages back, each waited for even when another failed.
+    async fn done<E>(self) -> Result<Stages, Intake<E>> {
+        match self {
+            Busy::One(both) => joined(both).await,
+            Busy::Two { md5, writer } => {
+                let md5 = md5.await;
+                let writer = joined(writer).await?;
+                let md5 = md5.map_err(|e| Intake::Io(io::Error::other(e)))?;
+                Ok(Stages { md5, writer })
+            }
+        }
+    }
+}
+
+/// What a blocking thread gave back, its panic or refusal an I/O error.
+async fn joined<T, E>(task: tokio::task::JoinHandle<io::Result<T>>) -> Result<T, Intake<E>> {
+    task.await
+        .map_err(|e| Intake::Io(io::Error::other(e)))?
+        .map_err(Intake::Io)
 }
 
 /// Every object key under `dir` (a folder of `objects`), unsorted.
@@ -539,6 +646,65 @@ mod tests {
             std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
             0
         );
+    }
+
+    /// Chunks as a body stream gives them, then `end` (an error: the client went away).
+    fn stream_of(
+        chunks: Vec<Vec<u8>>,
+        end: Option<&'static str>,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, &'static str>> + Unpin {
+        let items = chunks
+            .into_iter()
+            .map(|c| Ok(bytes::Bytes::from(c)))
+            .chain(end.map(Err));
+        futures_util::stream::iter(items.collect::<Vec<_>>())
+    }
+
+    #[tokio::test]
+    async fn what_is_written_is_what_arrived_and_its_digests_are_of_it() {
+        use md5::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body");
+        // After 5 bytes kept: four batches of three chunks (each hashed beside its write),
+        // then one of 777 bytes (hashed and written on one thread).
+        let bytes: Vec<u8> = (0..12 * 50_001 + 777)
+            .map(|i| (i * 7 % 251) as u8)
+            .collect();
+        let chunks: Vec<Vec<u8>> = bytes.chunks(50_001).map(<[u8]>::to_vec).collect();
+        std::fs::write(&path, b"kept!").unwrap();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let written = write_at(stream_of(chunks, None), u64::MAX, file, 5)
+            .await
+            .unwrap();
+        assert_eq!(written.size, bytes.len() as u64);
+        assert_eq!(written.md5, <[u8; 16]>::from(md5::Md5::digest(&bytes)));
+        assert_eq!(written.crc64, CRC64.checksum(&bytes));
+        let on_disk = std::fs::read(&path).unwrap();
+        assert_eq!(&on_disk[..5], b"kept!");
+        assert_eq!(&on_disk[5..], &bytes[..]);
+    }
+
+    #[tokio::test]
+    async fn more_than_the_limit_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = std::fs::File::create(dir.path().join("body")).unwrap();
+        let chunks = vec![vec![1u8; 10], vec![2u8; 10]];
+        let refused = write_at(stream_of(chunks, None), 15, file, 0).await;
+        assert!(matches!(refused, Err(Intake::TooLarge)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_upload_returns_only_once_its_writes_have_ended() {
+        // One large batch goes to the writer, then the client goes away at once: nothing may
+        // still be writing into the file when the caller gets the refusal (a part's place in
+        // an upload's body is free again then).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("body");
+        let file = std::fs::File::create(&path).unwrap();
+        let large = vec![9u8; 64 << 20];
+        let refused = write_at(stream_of(vec![large], Some("gone")), u64::MAX, file, 0).await;
+        assert!(matches!(refused, Err(Intake::Source("gone"))));
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), 64 << 20);
     }
 
     #[tokio::test]
