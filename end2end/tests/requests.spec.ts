@@ -184,6 +184,8 @@ test('continue on phone: what the phone sends joins the desktop\'s list', async 
   await page.getByLabel('Name').fill('alice');
   await page.getByLabel('Password').fill('alice-secret-1');
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // The uploader awake: a choice made before the island wakes is drawn over by its own.
+  await expect(page.getByRole('button', { name: 'Upload', exact: true })).toBeEnabled();
   await page.getByLabel('Original name').check();
   await page.getByLabel('Destination folder').fill('uploads/alice/desk/');
 

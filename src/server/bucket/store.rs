@@ -327,6 +327,7 @@ pub struct Written {
 /// Three stages at once: this task receives a batch while blocking threads take the one
 /// before, one its MD5 (most of the CPU an upload costs), the other its CRC-64 and its write
 /// (a batch under [`SPLIT_BATCH`] goes to one thread for both).
+///
 /// Memory stays small whatever the number of uploads: what has arrived is handed on as soon
 /// as the socket has nothing more ready (a slow upload holds one chunk), and a fast one in
 /// batches of up to [`WRITE_BATCH`] bytes, one being received while one is hashed and written.
