@@ -345,7 +345,6 @@ where
         writer: Writer {
             file,
             at: start,
-            size: 0,
             crc: CRC64.digest(),
         },
     });
@@ -367,8 +366,9 @@ where
     if let Some(batch) = busy.take() {
         idle = Some(batch.done().await?);
     }
+    // Every byte received is written by now.
     let Stages { md5, writer } = idle.take().expect(STAGES_BACK);
-    let (size, crc64) = (writer.size, writer.crc.finalize());
+    let crc64 = writer.crc.finalize();
     joined(tokio::task::spawn_blocking(move || writer.file.sync_data())).await?;
     Ok(Written {
         size,
@@ -424,7 +424,6 @@ struct Stages {
 struct Writer {
     file: std::fs::File,
     at: u64,
-    size: u64,
     crc: crc::Digest<'static, u64, crc::Table<16>>,
 }
 
@@ -439,7 +438,7 @@ enum Busy {
     One(tokio::task::JoinHandle<io::Result<Stages>>),
     /// The MD5 on one thread, the CRC-64 and the write on another.
     Two {
-        md5: tokio::task::JoinHandle<md5::Md5>,
+        md5: tokio::task::JoinHandle<io::Result<md5::Md5>>,
         writer: tokio::task::JoinHandle<io::Result<Writer>>,
     },
 }
@@ -461,7 +460,7 @@ impl Stages {
         Busy::Two {
             md5: tokio::task::spawn_blocking(move || {
                 hashed.iter().for_each(|chunk| md5.update(chunk));
-                md5
+                Ok(md5)
             }),
             writer: tokio::task::spawn_blocking(move || {
                 writer.write(&batch)?;
@@ -479,7 +478,6 @@ impl Writer {
             self.crc.update(chunk);
             self.file.write_all_at(chunk, self.at)?;
             self.at += chunk.len() as u64;
-            self.size += chunk.len() as u64;
         }
         Ok(())
     }
@@ -491,10 +489,9 @@ impl Busy {
         match self {
             Busy::One(both) => joined(both).await,
             Busy::Two { md5, writer } => {
-                let md5 = md5.await;
+                let md5 = joined(md5).await;
                 let writer = joined(writer).await?;
-                let md5 = md5.map_err(|e| Intake::Io(io::Error::other(e)))?;
-                Ok(Stages { md5, writer })
+                Ok(Stages { md5: md5?, writer })
             }
         }
     }
